@@ -1,0 +1,24 @@
+# hipdrive: hip drive vs relative load from barbell squat and deadlift videos.
+# Wiring only; every step is a `hipdrive` sub-command (src/hipdrive), see CONTRIBUTING.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/pose.smk"
+include: "workflow/rules/analyze.smk"
+include: "workflow/rules/stats.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        get_final_output(),

@@ -1,0 +1,5 @@
+import sys
+
+from hipdrive.cli import main
+
+sys.exit(main())

@@ -1,0 +1,42 @@
+"""The ``hipdrive`` command: one sub-command per pipeline step.
+
+Each stage keeps its sub-commands in ``hipdrive/commands/<stage>.py`` (an
+``add_commands(subparsers)`` function); heavy imports (mediapipe, torch,
+statsmodels) happen inside the command, so ``hipdrive --help`` is instant and
+the analysis commands never import a pose library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hipdrive import __version__
+from hipdrive.commands import analyze, pose, simulate, stats
+from hipdrive.errors import HipdriveError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hipdrive",
+        description="Hip drive vs load from barbell squat and deadlift videos. "
+        "Each sub-command is one pipeline step; the Snakemake workflow chains them.",
+    )
+    parser.add_argument("--version", action="version", version=f"hipdrive {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for stage in (simulate, pose, analyze, stats):  # in data-flow order
+        stage.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except HipdriveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

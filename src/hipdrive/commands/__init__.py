@@ -1,0 +1,1 @@
+"""Sub-commands of the ``hipdrive`` CLI, one module per pipeline stage."""

@@ -1,0 +1,121 @@
+"""The manifest (sample sheet): one row per video, read and checked once.
+
+The JSON schema (``config/schemas/samples.schema.yaml``) checks each row's
+types and ranges; this module checks what a schema cannot: unique ids, files
+that exist inside the data root, and load/1RM plausibility. Every message
+names the manifest file, the row (1-based, header = row 1) and the cause, and
+all problems are reported together so a user fixes the sheet in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hipdrive.errors import InputError
+
+REQUIRED_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant", "load_kg")
+OPTIONAL_COLUMNS = ("one_rm_kg", "height_m", "camera_side")
+NUMERIC_COLUMNS = ("load_kg", "one_rm_kg", "height_m")
+#: A load more than this fraction above the stated 1RM is a typo, not a PR.
+MAX_LOAD_OVER_1RM = 0.20
+
+
+def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
+    """Read the TSV manifest with ids as strings and empty cells as NaN.
+
+    Raises :class:`InputError` for an unreadable file, non-UTF-8 bytes (with
+    the line number), missing required columns or non-numeric numbers.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"manifest {path}: cannot read ({exc.strerror})") from exc
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"manifest {path}: line {line} is not UTF-8 text ({exc.reason})") from exc
+    text_cols = ("video_id", "path", "lifter_id", "lift", "variant", "camera_side")
+    try:
+        sheet = pd.read_csv(path, sep="\t", dtype={c: "string" for c in text_cols}, comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"manifest {path}: not a tab-separated table ({exc})") from exc
+    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
+    if missing:
+        raise InputError(f"manifest {path}: missing column(s) {', '.join(missing)}")
+    for col in OPTIONAL_COLUMNS:
+        if col not in sheet.columns:
+            sheet[col] = pd.NA if col == "camera_side" else np.nan
+    problems = []
+    for col in NUMERIC_COLUMNS:
+        values = pd.to_numeric(sheet[col], errors="coerce")
+        bad = values.isna() & sheet[col].notna()
+        problems += [
+            f"row {i + 2} ({sheet.at[i, 'video_id']}): {col} '{sheet.at[i, col]}' is not a number"
+            for i in np.flatnonzero(bad)
+        ]
+        sheet[col] = values.astype("float64")
+    if problems:
+        raise InputError(f"manifest {path}:\n  " + "\n  ".join(problems))
+    return sheet
+
+
+def check_manifest(
+    sheet: pd.DataFrame, *, manifest: str | os.PathLike, data_root: str | os.PathLike,
+    require_files: bool = True,
+) -> list[str]:
+    """Problems the schema cannot see, one message per row and cause.
+
+    Parameters
+    ----------
+    sheet : the manifest as read by :func:`read_manifest`.
+    manifest : its path (only for messages).
+    data_root : folder the ``path`` column is relative to; a path resolving
+        outside it (``../../etc/passwd``) is refused.
+    require_files : check that each video exists (off when the video is
+        produced by the workflow itself, e.g. the simulated demo).
+    """
+    root = Path(data_root).resolve()
+    problems: list[str] = []
+    where = [f"{manifest}: row {i + 2} ({vid})" for i, vid in enumerate(sheet["video_id"])]
+    dup = sheet["video_id"].duplicated(keep=False)
+    for i in np.flatnonzero(dup):
+        problems.append(f"{where[i]}: duplicate video_id")
+    for i, rel in enumerate(sheet["path"]):
+        full = (root / str(rel)).resolve()
+        if not full.is_relative_to(root):
+            problems.append(f"{where[i]}: path '{rel}' lies outside the data root {root}")
+        elif require_files and not full.is_file():
+            problems.append(f"{where[i]}: video '{rel}' does not exist under {root}")
+    load, orm = sheet["load_kg"].to_numpy(), sheet["one_rm_kg"].to_numpy()
+    for i in np.flatnonzero(load <= 0):
+        problems.append(f"{where[i]}: load_kg {load[i]:g} must be positive")
+    over = np.flatnonzero(load > orm * (1 + MAX_LOAD_OVER_1RM))
+    for i in over:
+        problems.append(
+            f"{where[i]}: load_kg {load[i]:g} exceeds one_rm_kg {orm[i]:g} by more than "
+            f"{MAX_LOAD_OVER_1RM:.0%} (typo?)"
+        )
+    return problems
+
+
+def video_path(sheet: pd.DataFrame, video_id: str, *, data_root: str | os.PathLike) -> Path:
+    """The video file of one row, resolved inside ``data_root``."""
+    row = sheet.loc[sheet["video_id"] == video_id]
+    if row.empty:
+        raise InputError(f"video_id '{video_id}' is not in the manifest")
+    return Path(data_root) / str(row["path"].iloc[0])
+
+
+def sample_row(sheet: pd.DataFrame, video_id: str) -> dict:
+    """One manifest row as a plain dict (NaN -> None), e.g. for JSON params."""
+    row = sheet.loc[sheet["video_id"] == video_id]
+    if row.empty:
+        raise InputError(f"video_id '{video_id}' is not in the manifest")
+    rec = row.iloc[0].to_dict()
+    return {k: (None if (v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v) for k, v in rec.items()}

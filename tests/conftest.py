@@ -1,0 +1,32 @@
+"""Shared fixtures: paths, the real-footage folder, and a pose-package blocker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO.parent / "shared" / "real"
+POSE_PACKAGES = ("torch", "torchvision", "mmpose", "mmcv", "mmdet", "mmengine", "mediapipe")
+
+
+@pytest.fixture
+def real_dir() -> Path:
+    """``../shared/real``; skips with a message when a user's clone lacks it."""
+    if not REAL.is_dir():
+        pytest.skip(f"real footage folder {REAL} is absent (it exists only on the project's machines)")
+    return REAL
+
+
+@pytest.fixture
+def pose_blocker(tmp_path: Path) -> Path:
+    """A folder to put first on PYTHONPATH that makes every pose package unimportable."""
+    root = tmp_path / "blocked"
+    for name in POSE_PACKAGES:
+        pkg = root / name
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text(
+            f"raise ImportError('{name} is blocked: the analysis side must not import pose packages')\n"
+        )
+    return root

@@ -1,0 +1,41 @@
+# Keypoints -> reps and curves per video, then all videos into two tables.
+
+
+rule analyze_video:
+    input:
+        "results/keypoints/{video_id}.parquet",
+    output:
+        reps="results/reps/{video_id}.parquet",
+        curves="results/curves/{video_id}.parquet",
+    params:
+        sheet=config["samples"],
+        sample=get_sample_json,
+        analysis=as_json(config["analysis"]),
+    log:
+        "results/logs/analyze_video/{video_id}.log",
+    benchmark:
+        "results/benchmarks/analyze_video/{video_id}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "hipdrive analyze-video {input:q} --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
+        " --params {params.analysis:q} --reps-out {output.reps:q} --curves-out {output.curves:q} > {log:q} 2>&1"
+
+
+rule collect_tables:
+    input:
+        sheet=config["samples"],
+        reps=expand("results/reps/{video_id}.parquet", video_id=VIDEO_IDS),
+        curves=expand("results/curves/{video_id}.parquet", video_id=VIDEO_IDS),
+    output:
+        reps="results/tables/reps.parquet",
+        curves="results/tables/curves.parquet",
+    log:
+        "results/logs/collect_tables/collect_tables.log",
+    benchmark:
+        "results/benchmarks/collect_tables/collect_tables.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "hipdrive collect-tables --sample-sheet {input.sheet:q} --reps-dir results/reps --curves-dir results/curves"
+        " --reps-out {output.reps:q} --curves-out {output.curves:q} > {log:q} 2>&1"

@@ -1,0 +1,81 @@
+# Sample sheet, config validation and input functions. No science here.
+import json
+import os
+import re
+
+from snakemake.utils import validate
+
+from hipdrive.manifest import check_manifest, read_manifest, sample_row
+
+
+validate(config, schema="../../config/schemas/config.schema.yaml")
+
+DATA_ROOT = config.get("data_root", ".")
+SIMULATED_ROOT = "results/demo"  # videos here are rendered by rule simulate_video
+
+samples = read_manifest(config["samples"])
+validate(samples, schema="../../config/schemas/samples.schema.yaml")
+_problems = check_manifest(samples, manifest=config["samples"], data_root=DATA_ROOT, require_files=False)
+_problems += [  # simulated videos are made by the workflow; others must exist (or their cached keypoints)
+    f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
+    for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
+    if not str(p).startswith(SIMULATED_ROOT + "/")
+    and not os.path.isfile(os.path.join(DATA_ROOT, p))
+    and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
+]
+if _problems:
+    raise WorkflowError("the manifest has problems:\n  " + "\n  ".join(_problems))
+
+VIDEO_IDS = list(samples["video_id"])
+
+FIGURE_TITLES = {  # file name -> label in the report, in reading order
+    "hip_lead_vs_load": "(b) Hip-lead index vs load",
+    "trunk_curves_by_load": "(a) Trunk angle through the ascent by load",
+    "slope_forest": "(h) Per-lifter slopes",
+    "sticking_vs_load": "(c) Sticking region vs load",
+    "load_velocity": "(d) Load-velocity profiles",
+    "moment_arm_ratio_curves": "(e) Moment-arm ratio through the ascent",
+    "spm_trunk_angle": "(f) SPM of trunk angle on load",
+    "deadlift_hip_shoot": "(g) Deadlift hip-shoot index vs load",
+}
+FIGURES = list(FIGURE_TITLES)
+
+
+wildcard_constraints:
+    video_id="|".join(map(re.escape, VIDEO_IDS)) if VIDEO_IDS else "NO_VIDEOS",
+
+
+def get_final_output():
+    return [
+        "results/tables/reps.parquet",
+        "results/stats/models.csv",
+        *expand("results/figures/{name}.png", name=FIGURES),
+    ]
+
+
+def get_video(wildcards):
+    path = samples.loc[samples["video_id"] == wildcards.video_id, "path"].iloc[0]
+    return os.path.normpath(os.path.join(DATA_ROOT, path))
+
+
+def get_sample_json(wildcards):
+    """The manifest row as JSON: a param, so editing one row re-runs only that video."""
+    return json.dumps(sample_row(samples, wildcards.video_id), sort_keys=True)
+
+
+def get_pose_inputs(wildcards):
+    inputs = {"video": get_video(wildcards)}
+    if config["pose"]["backend"] == "synthetic":
+        inputs["truth"] = f"{SIMULATED_ROOT}/truth/{wildcards.video_id}.keypoints.parquet"
+    return inputs
+
+
+def get_pose_options(wildcards):
+    options = dict(config["pose"].get("options", {}))
+    if config["pose"]["backend"] == "synthetic":
+        options.setdefault("truth_dir", f"{SIMULATED_ROOT}/truth")
+    return json.dumps(options, sort_keys=True)
+
+
+def as_json(value):
+    return json.dumps(value, sort_keys=True)

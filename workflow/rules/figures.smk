@@ -1,0 +1,31 @@
+# Figures for the report, from the cached tables and model outputs only.
+
+
+rule plot_figures:
+    input:
+        reps="results/tables/reps.parquet",
+        curves="results/tables/curves.parquet",
+        models="results/stats/models.csv",
+        lifter_slopes="results/stats/lifter_slopes.csv",
+        always="results/stats/always.csv",
+        spm="results/stats/spm.csv",
+    output:
+        **{
+            name: report(
+                f"results/figures/{name}.png",
+                caption=f"../report/{name}.rst",
+                category="Figures",
+                labels={"figure": FIGURE_TITLES[name]},
+            )
+            for name in FIGURES
+        },
+        pdfs=expand("results/figures/{name}.pdf", name=FIGURES),
+    log:
+        "results/logs/plot_figures/plot_figures.log",
+    benchmark:
+        "results/benchmarks/plot_figures/plot_figures.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "hipdrive plot-figures --reps {input.reps:q} --curves {input.curves:q} --stats-dir results/stats"
+        " --out-dir results/figures > {log:q} 2>&1"

@@ -1,0 +1,23 @@
+# Pose estimation: one video -> one keypoint Parquet (the expensive stage).
+
+
+rule estimate_poses:
+    input:
+        unpack(get_pose_inputs),
+    output:
+        "results/keypoints/{video_id}.parquet",
+    params:
+        backend=config["pose"]["backend"],
+        options=get_pose_options,
+    log:
+        "results/logs/estimate_poses/{video_id}.log",
+    benchmark:
+        "results/benchmarks/estimate_poses/{video_id}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
+    shell:
+        "hipdrive estimate-poses {input.video:q} --video-id {wildcards.video_id:q} --out {output:q}"
+        " --backend {params.backend} --options {params.options:q} > {log:q} 2>&1"

@@ -1,0 +1,26 @@
+# The demo / simulated study: render a lifter video and its exact ground truth.
+
+
+rule simulate_video:
+    output:
+        video=f"{SIMULATED_ROOT}/videos/{{video_id}}.mp4",
+        keypoints=f"{SIMULATED_ROOT}/truth/{{video_id}}.keypoints.parquet",
+        reps=f"{SIMULATED_ROOT}/truth/{{video_id}}.reps.parquet",
+    params:
+        sheet=config["samples"],
+        truth_dir=f"{SIMULATED_ROOT}/truth",
+        sample=get_sample_json,
+        seed=config["simulate"]["seed"],
+        slope=config["simulate"]["effect_slope_deg_per_10pct"],
+        fps=config["simulate"]["fps"],
+        n_reps=config["simulate"]["n_reps"],
+    log:
+        "results/logs/simulate_video/{video_id}.log",
+    benchmark:
+        "results/benchmarks/simulate_video/{video_id}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "hipdrive simulate video --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
+        " --seed {params.seed} --effect-slope {params.slope} --fps {params.fps} --reps {params.n_reps}"
+        " --video {output.video:q} --truth-dir {params.truth_dir:q} > {log:q} 2>&1"
