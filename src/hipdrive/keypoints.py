@@ -30,6 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hipdrive.errors import InputError
+
 SCHEMA_VERSION = 1
 METADATA_KEY = b"hipdrive"
 
@@ -64,7 +66,7 @@ REQUIRED_METADATA = (
 )  # fmt: skip
 
 
-class KeypointFileError(ValueError):
+class KeypointFileError(InputError):
     """A keypoint file is missing, unreadable or breaks the contract."""
 
 
@@ -183,10 +185,17 @@ def atomic_write_table(table: pa.Table, path: str | os.PathLike) -> None:
         pq.write_table(table, tmp, compression="zstd")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are shared files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_keypoints(

@@ -16,6 +16,7 @@ rule estimate_poses:
     threads: 1
     resources:
         mem_mb=2000,
+        gpu=1 if config["pose"]["backend"] == "mmpose" else 0,  # SLURM plugin -> --gpus=1
     conda:
         "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
     shell:

@@ -1,0 +1,176 @@
+"""End to end: the Snakemake workflow on a tiny simulated study (2 lifters x 3 loads).
+
+One real run (simulated videos -> MediaPipe on CPU -> reps -> stats -> figures
+-> HTML report) shared by the tests below; each checks content, not only that
+files exist. Marked slow: about 2-4 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hipdrive.keypoints import read_keypoints
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+LIFTERS = {"A1": (130.0, 1.78, "left"), "B2": (95.0, 1.62, "right")}
+LOADS_PCT = (60, 75, 90)
+N_REPS = 3
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None, check: bool = True):
+    cmd = [
+        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args,
+    ]  # fmt: skip
+    run_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **(env or {})}
+    proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=1800)
+    if check and proc.returncode != 0:
+        logs = "\n".join(
+            f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "results/logs").rglob("*.log"))
+        ) if (workdir / "results/logs").exists() else ""
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{proc.stderr[-6000:]}\n{logs}")
+    return proc
+
+
+def planned_jobs(workdir: Path) -> dict[str, int]:
+    """Rule -> job count of a dry run (empty when nothing is to be done)."""
+    out = snakemake(workdir, "--dry-run", "--quiet", "rules").stdout
+    counts = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("demo")
+    rows = []
+    for lifter, (one_rm, height, side) in LIFTERS.items():
+        for pct in LOADS_PCT:
+            vid = f"{lifter}_squat_{pct:03d}"
+            load = round(one_rm * pct / 100 / 2.5) * 2.5
+            rows.append([vid, f"results/demo/videos/{vid}.mp4", lifter, "squat", "high_bar", load, one_rm, height, side])
+    cols = ["video_id", "path", "lifter_id", "lift", "variant", "load_kg", "one_rm_kg", "height_m", "camera_side"]
+    pd.DataFrame(rows, columns=cols).to_csv(work / "samples.tsv", sep="\t", index=False)
+    (work / "config.yaml").write_text(
+        "samples: samples.tsv\n"
+        f"simulate: {{seed: 7, effect_slope_deg_per_10pct: 2.0, fps: 30, n_reps: {N_REPS}}}\n"
+        "stats: {n_bootstrap: 200}\n"
+    )
+    snakemake(work)
+    snakemake(work, "--report", "results/report.html")
+    return work
+
+
+def test_keypoints_follow_the_contract_and_find_the_lifter(demo):
+    for path in sorted((demo / "results/keypoints").glob("*.parquet")):
+        table, meta = read_keypoints(path)
+        assert meta["backend"] == "mediapipe" and len(meta["video_sha256"]) == 64
+        per_frame = table.groupby("frame")["score"].max()
+        assert len(per_frame) == meta["n_frames"]
+        assert (per_frame > 0).mean() >= 0.9, f"{path.name}: lifter found in too few frames"
+
+
+def test_rep_table_has_every_video_and_the_true_rep_count(demo):
+    reps = pd.read_parquet(demo / "results/tables/reps.parquet")
+    assert set(reps["video_id"]) == {f"{l}_squat_{p:03d}" for l in LIFTERS for p in LOADS_PCT}
+    counts = reps[reps["complete"]].groupby("video_id").size()
+    assert (counts == N_REPS).all(), counts.to_dict()
+    expected_pct = reps["load_kg"] / reps["one_rm_kg"] * 100
+    pd.testing.assert_series_equal(reps["pct_1rm"], expected_pct, check_names=False)
+    assert reps["trunk_angle_bottom_deg"].between(10, 80).all()
+    truth = pd.concat(pd.read_parquet(p) for p in (demo / "results/demo/truth").glob("*.reps.parquet"))
+    assert len(truth) == len(reps[reps["complete"]])
+
+
+def test_stats_and_figures_are_made(demo):
+    models = pd.read_csv(demo / "results/stats/models.csv")
+    assert "hip_lead_trunk_change_deg" in set(models["metric"])
+    for png in (demo / "results/figures").glob("*.png"):
+        assert png.stat().st_size > 10_000, f"{png.name} looks empty"
+    assert (demo / "results/figures/hip_lead_vs_load.png").exists()
+
+
+def test_report_contains_the_figures(demo):
+    html = (demo / "results/report.html").read_text(errors="replace")
+    assert "hip_lead_vs_load.png" in html
+
+
+def test_rerun_after_success_does_nothing(demo):
+    assert planned_jobs(demo) == {}
+
+
+def test_touching_one_video_reruns_only_its_chain_and_the_aggregates(demo):
+    video = demo / "results/demo/videos/A1_squat_075.mp4"
+    os.utime(video)
+    try:
+        jobs = planned_jobs(demo)
+    finally:
+        snakemake(demo, "--touch")  # restore a clean state for the other tests
+    assert jobs.get("estimate_poses") == 1 and jobs.get("analyze_video") == 1
+    assert {"collect_tables", "fit_models", "plot_figures"} <= set(jobs)
+    assert "simulate_video" not in jobs
+
+
+def test_figures_regenerate_from_cached_tables_without_pose_packages(demo, pose_blocker, tmp_path):
+    """The analysis side never imports torch/mmpose/mediapipe (they are made unimportable)."""
+    cached = tmp_path / "cached"
+    shutil.copytree(demo, cached, ignore=shutil.ignore_patterns("videos", ".snakemake"))
+    for folder in ("tables", "stats", "figures"):
+        shutil.rmtree(cached / "results" / folder)
+    # Without the videos, only the cached keypoints remain: the user's "regenerate figures" case.
+    shutil.rmtree(cached / "results/reps")
+    env = {"PYTHONPATH": os.pathsep.join([str(pose_blocker), os.environ.get("PYTHONPATH", "")])}
+    check = subprocess.run([sys.executable, "-c", "import mediapipe"], env={**os.environ, **env}, capture_output=True)
+    assert check.returncode != 0, "the blocker must make mediapipe unimportable"
+    proc = snakemake(cached, "--allowed-rules", "analyze_video", "collect_tables", "fit_models", "plot_figures", env=env)
+    assert proc.returncode == 0
+    assert (cached / "results/figures/hip_lead_vs_load.png").stat().st_size > 10_000
+    regenerated = pd.read_parquet(cached / "results/tables/reps.parquet")
+    original = pd.read_parquet(demo / "results/tables/reps.parquet")
+    pd.testing.assert_frame_equal(regenerated, original)
+
+
+def test_kill_minus_9_mid_pose_then_rerun_gives_identical_tables(demo, tmp_path):
+    """A killed run leaves nothing a re-run would trust; finished videos are not redone."""
+    work = tmp_path / "killed"
+    work.mkdir()
+    for name in ("config.yaml", "samples.tsv"):
+        shutil.copy(demo / name, work / name)
+    shutil.copytree(demo / "results/demo", work / "results/demo")  # same rendered videos
+    snakemake(work, "--touch", "--allowed-rules", "simulate_video")  # they are up to date
+    cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+           "--configfile", str(work / "config.yaml"), "--cores", "2"]  # fmt: skip
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen(cmd, cwd=work, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    keypoints = work / "results/keypoints"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and len(list(keypoints.glob("*.parquet"))) < 2:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p: p.stat().st_mtime_ns for p in keypoints.glob("*.parquet")}
+    assert 2 <= len(finished) < len(LIFTERS) * len(LOADS_PCT), "the kill must land mid-pose"
+
+    snakemake(work, "--rerun-incomplete")
+    for path, mtime in finished.items():
+        assert path.stat().st_mtime_ns == mtime, f"{path.name} was recomputed"
+    for table in ("reps", "curves"):
+        ours = (work / f"results/tables/{table}.parquet").read_bytes()
+        assert ours == (demo / f"results/tables/{table}.parquet").read_bytes(), f"{table}.parquet differs"
