@@ -17,8 +17,8 @@ import pandas as pd
 
 from hipdrive.errors import InputError
 
-REQUIRED_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant", "load_kg")
-OPTIONAL_COLUMNS = ("one_rm_kg", "height_m", "camera_side")
+REQUIRED_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant")
+OPTIONAL_COLUMNS = ("load_kg", "one_rm_kg", "height_m", "camera_side")
 NUMERIC_COLUMNS = ("load_kg", "one_rm_kg", "height_m")
 #: A load more than this fraction above the stated 1RM is a typo, not a PR.
 MAX_LOAD_OVER_1RM = 0.20
@@ -66,7 +66,10 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def check_manifest(
-    sheet: pd.DataFrame, *, manifest: str | os.PathLike, data_root: str | os.PathLike,
+    sheet: pd.DataFrame,
+    *,
+    manifest: str | os.PathLike,
+    data_root: str | os.PathLike,
     require_files: bool = True,
 ) -> list[str]:
     """Problems the schema cannot see, one message per row and cause.
@@ -118,4 +121,7 @@ def sample_row(sheet: pd.DataFrame, video_id: str) -> dict:
     if row.empty:
         raise InputError(f"video_id '{video_id}' is not in the manifest")
     rec = row.iloc[0].to_dict()
-    return {k: (None if (v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v) for k, v in rec.items()}
+    return {
+        k: (None if (v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v)
+        for k, v in rec.items()
+    }
