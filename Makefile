@@ -2,10 +2,11 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
+GPU_VENV ?= .venv-gpu
 CORES   ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run report test test-fast test-slow lint clean-results
+.PHONY: setup setup-gpu run test test-main test-mmpose test-fast lint clean-results
 
 setup: $(VENV)/.installed
 
@@ -22,11 +23,22 @@ run: setup  ## install, render the demo study, run the whole workflow, build the
 	$(BIN)/snakemake --profile workflow/profiles/local --report results/report.html
 	@echo "Report: $(abspath results/report.html)"
 
-test: setup  ## the whole suite (fast + slow); what CI runs
-	$(BIN)/python -m pytest
+$(GPU_VENV)/.installed: envs/install-pose-gpu.sh
+	PYTHON=$(PYTHON) bash envs/install-pose-gpu.sh $(GPU_VENV)
+	touch $@
 
-test-fast: setup  ## unit tests only (about a minute)
-	$(BIN)/python -m pytest -m "not slow"
+setup-gpu: $(GPU_VENV)/.installed  ## the heavy MMPose environment (about 11 min: compiles mmcv's ops)
+
+test: test-main test-mmpose  ## the whole suite; what CI runs (.ci/run)
+
+test-main: setup  ## everything but the MMPose tests, in the light environment
+	$(BIN)/python -m pytest -m "not mmpose"
+
+test-mmpose: setup-gpu  ## the MMPose backend with random weights on CPU, in the heavy environment
+	PATH=$(abspath $(GPU_VENV))/bin:$$PATH $(GPU_VENV)/bin/python -m pytest -m mmpose
+
+test-fast: setup  ## unit tests only, no workflow runs and no MMPose (a few minutes)
+	$(BIN)/python -m pytest -m "not slow and not mmpose"
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
