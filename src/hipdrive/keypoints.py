@@ -147,7 +147,12 @@ def long_to_frames(
     fi = np.searchsorted(frames, sub["frame"].to_numpy())
     time_s[fi] = sub["time_s"].to_numpy()
     name_index = {n: i for i, n in enumerate(names)}
-    ki = np.array([name_index.get(str(k), -1) for k in sub["keypoint"].astype(str)])
+    kp = sub["keypoint"]
+    if not isinstance(kp.dtype, pd.CategoricalDtype):
+        kp = kp.astype("category")
+    # Map the few categories, not the many rows (a per-row lookup made this the hot spot).
+    category_to_index = np.array([name_index.get(str(c), -1) for c in kp.cat.categories] + [-1])
+    ki = category_to_index[kp.cat.codes.to_numpy()]  # code -1 (missing) hits the trailing -1
     keep = ki >= 0
     xy[fi[keep], ki[keep], 0] = sub["x"].to_numpy()[keep]
     xy[fi[keep], ki[keep], 1] = sub["y"].to_numpy()[keep]
@@ -205,7 +210,9 @@ def write_keypoints(
     meta = {"schema_version": SCHEMA_VERSION, "package_version": package_version(), **metadata}
     _validate(table, meta, str(path))
     frame = table[[f.name for f in KEYPOINT_SCHEMA]].copy()
-    frame["keypoint"] = pd.Categorical(frame["keypoint"].astype(str), categories=list(KEYPOINT_NAMES))
+    frame["keypoint"] = pd.Categorical(
+        frame["keypoint"].astype(str), categories=list(KEYPOINT_NAMES)
+    )
     arrow = pa.Table.from_pandas(frame, schema=KEYPOINT_SCHEMA, preserve_index=False)
     arrow = arrow.replace_schema_metadata({METADATA_KEY: json.dumps(meta, default=_json_default)})
     atomic_write_table(arrow, path)
@@ -218,7 +225,9 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     except (OSError, pa.ArrowInvalid) as exc:
         raise KeypointFileError(f"{path}: not a readable Parquet file ({exc})") from exc
     if METADATA_KEY not in raw:
-        raise KeypointFileError(f"{path}: no '{METADATA_KEY.decode()}' metadata; not a hipdrive keypoint file")
+        raise KeypointFileError(
+            f"{path}: no '{METADATA_KEY.decode()}' metadata; not a hipdrive keypoint file"
+        )
     return json.loads(raw[METADATA_KEY])
 
 

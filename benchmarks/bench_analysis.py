@@ -1,0 +1,188 @@
+"""Accuracy and throughput of the rep analysis against the simulator's ground truth.
+
+Prints the figures the README records (it asserts nothing):
+
+accuracy
+    A simulated study (``--lifters`` x ``--loads``, squats by default, both
+    facings, ``--fps``) whose true keypoints get Gaussian pixel noise
+    (``--noise-px``, the synthetic backend's :func:`degrade_keypoints`). Per
+    frame: trunk-angle RMSE against the trunk angle of the exact keypoints.
+    Per video: rep count exact. Per rep (matched by rep number): sticking
+    present/absent agreement, v_min time error in frames, primary hip-lead
+    index error. Targets: trunk RMSE <= 1.5 deg, rep count exact on 100 %,
+    sticking agreement >= 95 %, v_min error <= 2 frames at 60 fps, hip-lead
+    error <= 2 deg.
+throughput
+    ``--throughput-videos`` (default 1,000) videos of ``--frames`` (600)
+    frames, cycled from a pool of simulated clips with fresh noise, through
+    cleaning + kinematics + reps + metrics + curves (:func:`analyze_frames`)
+    in one process on one core; also timed including the long -> dense
+    conversion (:func:`hipdrive.keypoints.long_to_frames`). Target >= 50,000
+    keypoint frames/s per core, peak memory <= 1 GB (max RSS of the process).
+
+Run::
+
+    python benchmarks/bench_analysis.py                     # everything (~2-4 min on a laptop core)
+    python benchmarks/bench_analysis.py --skip-throughput --lifters 10 --fps 30
+"""
+
+# ruff: noqa: E402  (thread limits must be set before numpy is imported)
+from __future__ import annotations
+
+import os
+
+# One core: the target is per core, so BLAS must not spread over threads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hipdrive.analyze import AnalysisParams, analyze_frames
+from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.pose.synthetic import degrade_keypoints
+from hipdrive.simulate import body_angles, simulate_video, study_manifest
+
+
+def simulate(out: Path, *, lifters: int, loads: list[float], lift: str, fps: float, seed: int):
+    manifest = study_manifest(n_lifters=lifters, loads_pct=loads, seed=seed, lifts=(lift,))
+    for row in manifest.to_dict("records"):
+        simulate_video(row, seed=seed, effect_slope_deg_per_10pct=1.5, fps=fps, n_reps=3,
+                       video_path=None, truth_dir=out)  # fmt: skip
+    return manifest
+
+
+def accuracy(args: argparse.Namespace, work: Path) -> None:
+    loads = [float(x) for x in args.loads.split(",")]
+    manifest = simulate(
+        work, lifters=args.lifters, loads=loads, lift=args.lift, fps=args.fps, seed=args.seed
+    )
+    params = AnalysisParams.from_mapping(eval_params(args.params))
+    sq_err, count_ok, agree, vmin_err, lead_err, n_reps_true = [], [], [], [], [], 0
+    mcv_err, lock_err = [], []
+    for k, row in enumerate(manifest.to_dict("records")):
+        vid = row["video_id"]
+        truth_kp, meta = read_keypoints(work / f"{vid}.keypoints.parquet")
+        truth = pd.read_parquet(work / f"{vid}.reps.parquet")
+        noisy = degrade_keypoints(truth_kp, noise_px=args.noise_px, seed=args.seed + k)
+        frames, t, xy, score = long_to_frames(noisy, KEYPOINT_NAMES)
+        res = analyze_frames(frames, t, xy, score, meta, row, params)
+        _, t_true, xy_true, _ = long_to_frames(truth_kp, KEYPOINT_NAMES)
+        trunk_true = np.interp(
+            res.kinematics.time_s, t_true, body_angles(xy_true, row["camera_side"])["trunk"]
+        )
+        sq_err.append((res.kinematics["trunk_angle_deg"] - trunk_true) ** 2)
+        est = res.reps
+        n_reps_true += len(truth)
+        count_ok.append(len(est) == len(truth))
+        m = truth.merge(est, on="rep", suffixes=("_t", "_e"))
+        agree += list(m["sticking_present_t"] == m["sticking_present_e"])
+        both = m[m["sticking_present_t"] & m["sticking_present_e"]]
+        vmin_err += list(np.abs(both["v_min_s_e"] - both["v_min_s_t"]) * args.fps)
+        lead_err += list(
+            np.abs(m["hip_lead_trunk_change_deg_e"] - m["hip_lead_trunk_change_deg_t"])
+        )
+        mcv_t, mcv_e = m["mean_concentric_velocity_m_s_t"], m["mean_concentric_velocity_m_s_e"]
+        mcv_err += list(100 * (mcv_e - mcv_t) / mcv_t)
+        lock_err += list((m["lockout_s_e"] - m["lockout_s_t"]) * args.fps)
+    sq = np.concatenate(sq_err)
+    vmin_err, lead_err = np.array(vmin_err), np.array(lead_err)
+    print(f"accuracy: {len(manifest)} simulated {args.lift} videos, {n_reps_true} true reps, "
+          f"{args.fps:g} fps, noise {args.noise_px:g} px, params {args.params}")  # fmt: skip
+    print(f"  trunk-angle RMSE          {np.sqrt(np.nanmean(sq)):.2f} deg  (target <= 1.5)  "
+          f"[{np.isnan(sq).mean():.1%} frames undefined]")  # fmt: skip
+    print(f"  rep count exact           {np.mean(count_ok):.1%} of videos  (target 100%)")
+    print(f"  sticking agreement        {np.mean(agree):.1%} of {len(agree)} reps  (target >= 95%)")
+    if len(vmin_err):
+        print(f"  v_min time error          median {np.median(vmin_err):.2f}, 90th pct "
+              f"{np.percentile(vmin_err, 90):.2f}, max {vmin_err.max():.2f} frames; "
+              f"{np.mean(vmin_err <= 2):.1%} within 2 frames  (target <= 2 frames)")  # fmt: skip
+    mcv_err, lock_err = np.array(mcv_err), np.array(lock_err)
+    print(
+        f"  mean concentric velocity  error median {np.nanmedian(mcv_err):+.1f}%, median |error| "
+        f"{np.nanmedian(np.abs(mcv_err)):.1f}% [{np.isnan(mcv_err).sum()} undefined]; lockout time "
+        f"error median {np.nanmedian(lock_err):+.1f} frames"
+    )
+    print(f"  hip-lead (primary) error  median {np.median(lead_err):.2f}, 90th pct "
+          f"{np.percentile(lead_err, 90):.2f}, RMSE {np.sqrt(np.mean(lead_err**2)):.2f} deg; "
+          f"{np.mean(lead_err <= 2):.1%} within 2 deg  (target <= 2 deg)")  # fmt: skip
+
+
+def throughput(args: argparse.Namespace, work: Path) -> None:
+    pool_dir = work / "pool"
+    manifest = simulate(
+        pool_dir, lifters=4, loads=[60.0, 90.0], lift=args.lift, fps=60.0, seed=args.seed + 1
+    )
+    pool = []
+    for k, row in enumerate(manifest.to_dict("records")):
+        kp, meta = read_keypoints(pool_dir / f"{row['video_id']}.keypoints.parquet")
+        for j in range(3):
+            noisy = degrade_keypoints(
+                kp[kp["frame"] < args.frames], noise_px=args.noise_px, seed=100 * k + j
+            )
+            pool.append((noisy, long_to_frames(noisy, KEYPOINT_NAMES), meta, row))
+    params = AnalysisParams()
+    n_frames = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(args.throughput_videos):
+        _, dense, meta, row = pool[i % len(pool)]
+        analyze_frames(*dense, meta, row, params)
+        n_frames += len(dense[0])
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n_long = max(1, args.throughput_videos // 5)
+    t1 = time.perf_counter()
+    frames_long = 0
+    for i in range(n_long):
+        table, _, meta, row = pool[i % len(pool)]
+        dense = long_to_frames(table, KEYPOINT_NAMES)
+        analyze_frames(*dense, meta, row, params)
+        frames_long += len(dense[0])
+    dt_long = time.perf_counter() - t1
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"throughput: {args.throughput_videos} videos x {args.frames} frames, one process")
+    print(f"  clean + kinematics + reps + metrics + curves   {n_frames / cpu:,.0f} keypoint frames per "
+          f"CPU-second ({cpu:.1f} s CPU, {n_frames / dt:,.0f}/s wall; target >= 50,000 per core)")  # fmt: skip
+    print(
+        f"  ... including long_to_frames ({n_long} videos)  {frames_long / dt_long:,.0f} keypoint frames/s"
+    )
+    print(f"  peak memory (max RSS)                          {rss_mb:,.0f} MB (target <= 1,024)")
+
+
+def eval_params(text: str) -> dict:
+    import json
+
+    return json.loads(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lifters", type=int, default=20)
+    ap.add_argument("--loads", default="60,70,80,85,90,95,100", help="comma-separated %%1RM")
+    ap.add_argument("--lift", default="squat", choices=("squat", "deadlift"))
+    ap.add_argument("--fps", type=float, default=60.0)
+    ap.add_argument(
+        "--noise-px", type=float, default=1.0, help="Gaussian keypoint noise SD, pixels"
+    )
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--params", default="{}", help="AnalysisParams overrides as JSON")
+    ap.add_argument("--throughput-videos", type=int, default=1000)
+    ap.add_argument("--frames", type=int, default=600)
+    ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_analysis_") as tmp:
+        work = Path(tmp)
+        if not args.skip_accuracy:
+            accuracy(args, work)
+        if not args.skip_throughput:
+            throughput(args, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""CLI of the rep-analysis stage: ``analyze-video`` and ``collect-tables``.
+
+Argument parsing only; the work happens in :mod:`hipdrive.analyze` and
+:mod:`hipdrive.tables`, imported inside each command so ``hipdrive --help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from hipdrive.errors import InputError
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the analysis stage's sub-commands."""
+    p = subparsers.add_parser(
+        "analyze-video",
+        help="keypoints of one video -> per-rep metrics and time-normalised curves",
+        description="Clean the keypoints (score gating, gap filling, Butterworth low-pass, "
+        "side choice), compute sagittal kinematics, segment repetitions and write the per-rep "
+        "table and the curves of one video. A video without reps writes empty tables.",
+    )
+    p.add_argument("keypoints", help="keypoint Parquet (results/keypoints/ID.parquet)")
+    p.add_argument("--sample-sheet", required=True, help="the manifest TSV (config/samples.tsv)")
+    p.add_argument("--video-id", required=True, help="manifest video_id of this video")
+    p.add_argument(
+        "--params",
+        default="{}",
+        help="analysis parameters as a JSON object overriding hipdrive.analyze.AnalysisParams, "
+        "e.g. '{\"cutoff_hz\": 6}'",
+    )
+    p.add_argument(
+        "--reps-out", required=True, help="output per-rep Parquet (results/reps/ID.parquet)"
+    )
+    p.add_argument(
+        "--curves-out", required=True, help="output curves Parquet (results/curves/ID.parquet)"
+    )
+    p.set_defaults(func=_analyze_video)
+
+    q = subparsers.add_parser(
+        "collect-tables",
+        help="all per-video rep and curve tables -> one reps and one curves table with %%1RM",
+        description="Join every per-video reps/curves file to the manifest, compute pct_1rm "
+        "(estimating a missing 1RM from the lifter's load-velocity profile) and write the two "
+        "aggregate tables atomically. Reads only the small per-video tables.",
+    )
+    q.add_argument("--sample-sheet", required=True, help="the manifest TSV")
+    q.add_argument("--reps-dir", required=True, help="folder of per-video rep tables")
+    q.add_argument("--curves-dir", required=True, help="folder of per-video curve tables")
+    q.add_argument("--reps-out", required=True, help="output table (results/tables/reps.parquet)")
+    q.add_argument(
+        "--curves-out", required=True, help="output table (results/tables/curves.parquet)"
+    )
+    q.set_defaults(func=_collect_tables)
+
+
+def _parse_params(text: str) -> dict:
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"--params is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}"
+        ) from exc
+    if not isinstance(params, dict):
+        raise InputError(f"--params must be a JSON object, got {type(params).__name__}: {text!r}")
+    return params
+
+
+def _analyze_video(args: argparse.Namespace) -> int:
+    from hipdrive.analyze import AnalysisParams, analyze_video, write_curves, write_reps
+    from hipdrive.keypoints import KeypointFileError, read_keypoints
+    from hipdrive.manifest import read_manifest, sample_row
+
+    params = AnalysisParams.from_mapping(_parse_params(args.params))
+    sheet = read_manifest(args.sample_sheet)
+    sample = sample_row(sheet, args.video_id)
+    try:
+        table, metadata = read_keypoints(args.keypoints)
+    except (KeypointFileError, FileNotFoundError) as exc:
+        raise InputError(f"keypoints {args.keypoints}: {exc}") from exc
+    if metadata.get("video_id") not in (None, args.video_id):
+        raise InputError(
+            f"keypoints {args.keypoints} belong to video {metadata.get('video_id')!r}, "
+            f"not {args.video_id!r}"
+        )
+    metadata = {**metadata, "video_id": args.video_id}
+    reps, curves = analyze_video(table, metadata, sample, params)
+    write_reps(reps, args.reps_out)
+    write_curves(curves, args.curves_out, reps.attrs.get("hipdrive"))
+    info = reps.attrs.get("hipdrive", {})
+    if reps.empty:
+        print(
+            f"analyze-video {args.video_id}: no repetitions found (bar-proxy travel never exceeded "
+            f"{params.min_rep_displacement_bh} body heights); wrote empty tables",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"analyze-video {args.video_id}: {len(reps)} reps ({int(reps['failed'].sum())} failed, "
+            f"{int((~reps['quality_ok']).sum())} flagged), facing {info.get('facing')}, side "
+            f"{info.get('side_used')}, cut-off {info.get('cutoff_hz', float('nan')):.1f} Hz "
+            f"-> {args.reps_out}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _collect_tables(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
+    from hipdrive.manifest import read_manifest
+    from hipdrive.tables import collect_tables
+
+    sheet = read_manifest(args.sample_sheet)
+    collect_tables(
+        sheet,
+        reps_dir=args.reps_dir,
+        curves_dir=args.curves_dir,
+        reps_out=args.reps_out,
+        curves_out=args.curves_out,
+    )
+    reps = pq.read_table(args.reps_out, columns=["one_rm_estimated", "pct_1rm"])
+    n_est = int(sum(reps.column("one_rm_estimated").to_pylist()))
+    n_nan = reps.column("pct_1rm").null_count + int(
+        sum(1 for v in reps.column("pct_1rm").to_pylist() if v != v)
+    )
+    print(
+        f"collect-tables: {len(sheet)} videos, {reps.num_rows} reps ({n_est} with an estimated 1RM, "
+        f"{n_nan} without %1RM) -> {args.reps_out}; "
+        f"{pq.read_metadata(args.curves_out).num_rows} curve rows -> {args.curves_out}",
+        file=sys.stderr,
+    )
+    return 0

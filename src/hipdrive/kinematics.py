@@ -1,0 +1,400 @@
+"""Sagittal-plane kinematics from cleaned 2-D keypoints: angles, heights, moment arms.
+
+Coordinates
+-----------
+Image ``y`` points down. Before any angle the points are put in a *body
+frame* (:func:`to_body_frame`): ``y`` flipped so up is positive, ``x`` mirrored
+when the lifter faces image-left so that ``+x`` is always the lifter's
+forward direction, and optionally rotated by the floor tilt seen at the feet.
+Angles are therefore identical for a lifter filmed facing left or right.
+
+Definitions (all degrees; DESIGN.md "Definitions")
+--------------------------------------------------
+trunk angle
+    angle of the hip -> shoulder segment from vertical, 0 = upright, positive
+    = shoulders forward of the hips (trunk inclination; Schoenfeld 2010,
+    Fry et al. 2003).
+hip angle
+    included angle shoulder-hip-knee, 180 = fully extended.
+knee angle
+    included angle hip-knee-ankle, 180 = fully extended.
+shin angle
+    angle of the ankle -> knee segment from vertical, positive = knee forward
+    of the ankle.
+heights
+    vertical position above the ankle level (median ankle height over the
+    clip), in pixels and body heights (``_bh``) and metres (``_m``) when the
+    lifter's stature is known.
+moment arms
+    horizontal distance from the bar line (the vertical through the bar proxy)
+    to the hip (positive = hip behind the bar) and to the knee (positive =
+    knee in front of the bar); the ratio of their magnitudes |hip|/|knee|
+    describes how the external moment is shared between the hip and the knee
+    extensors (NaN where the knee is within :data:`MIN_KNEE_ARM_BH` of the bar
+    line: the ratio is ill-conditioned there) (the seed's
+    "moment = weight x moment arm"; Fry et al. 2003; Swinton et al. 2011).
+
+References
+----------
+Winter DA (2009). Biomechanics and Motor Control of Human Movement, 4th ed.
+Wiley. doi:10.1002/9780470549148 (ch. 4, anthropometry after Drillis &
+Contini 1966).
+
+Fry AC, Smith JC, Schilling BK (2003). Effect of knee position on hip and knee
+torques during the barbell squat. J Strength Cond Res 17:629-633.
+
+Schoenfeld BJ (2010). Squatting kinematics and kinetics and their application
+to exercise performance. J Strength Cond Res 24:3497-3506.
+doi:10.1519/JSC.0b013e3181bac2d7
+
+Swinton PA, Lloyd R, Keogh JWL, Agouris I, Stewart AD (2011). A biomechanical
+comparison of the traditional squat, powerlifting squat, and box squat. J
+Strength Cond Res 26:1805-1816. doi:10.1519/JSC.0b013e3182577067
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from hipdrive.errors import InputError
+
+Side = Literal["left", "right", "mean"]
+
+#: Drillis & Contini (1966) segment lengths as fractions of stature H, from
+#: Winter (2009, Fig. 4.1): shank = knee height 0.285 H - ankle height 0.039 H;
+#: thigh = hip (greater trochanter) 0.530 H - knee 0.285 H; trunk = shoulder
+#: (acromion) 0.818 H - hip 0.530 H.
+SHANK_FRACTION = 0.285 - 0.039
+THIGH_FRACTION = 0.530 - 0.285
+TRUNK_FRACTION = 0.818 - 0.530
+#: Shank + thigh + trunk = 0.779 H: the ankle -> shoulder chain length.
+CHAIN_FRACTION = SHANK_FRACTION + THIGH_FRACTION + TRUNK_FRACTION
+
+#: Knee-arm magnitude (body heights) below which the hip/knee moment-arm ratio
+#: is undefined (NaN): near lockout the knee sits on the bar line.
+MIN_KNEE_ARM_BH = 0.005
+
+
+def _index(names: tuple[str, ...] | list[str]) -> dict[str, int]:
+    return {n: i for i, n in enumerate(names)}
+
+
+def part_position(xy: np.ndarray, names, part: str, side: Side) -> np.ndarray:
+    """(n_frames, 2) positions of ``part`` (e.g. ``"hip"``) on ``side``.
+
+    ``side="mean"`` averages left and right where both exist and takes the one
+    that exists otherwise.
+    """
+    idx = _index(names)
+    left, right = idx.get(f"left_{part}"), idx.get(f"right_{part}")
+    nan = np.full((xy.shape[0], 2), np.nan)
+    lp = xy[:, left] if left is not None else nan
+    rp = xy[:, right] if right is not None else nan
+    if side == "left":
+        return lp
+    if side == "right":
+        return rp
+    mean = 0.5 * (lp + rp)
+    lost = np.isnan(mean)
+    if lost.any():  # one side missing: take the other
+        mean[lost] = np.where(np.isnan(lp[lost]), rp[lost], lp[lost])
+    return mean
+
+
+def detect_facing(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> Literal["left", "right"]:
+    """Which way the lifter faces in the image (``right`` = towards +x).
+
+    Three cues, each the median over the clip of a horizontal offset in image
+    pixels, vote by sign: toes in front of heels, nose in front of the ears,
+    and knees in front of the ankles in the most flexed third of the frames
+    (in both lifts the knees travel forward of the ankles, never behind). The
+    foot cue counts twice when present (it does not depend on head posture).
+
+    Parameters
+    ----------
+    xy : ndarray, shape (n_frames, n_keypoints, 2)
+        Image-pixel positions (y down), NaN for missing points.
+    names : sequence of str
+
+    Raises
+    ------
+    InputError
+        When no cue is available (no feet, no head, no knees).
+    """
+    votes = []
+    with np.errstate(invalid="ignore"):
+        toe = (
+            part_position(xy, names, "big_toe", "mean")[:, 0]
+            - part_position(xy, names, "heel", "mean")[:, 0]
+        )
+        if np.isfinite(toe).any():
+            votes += [np.sign(np.nanmedian(toe))] * 2
+        idx = _index(names)
+        if "nose" in idx:
+            ear = part_position(xy, names, "ear", "mean")[:, 0]
+            face = xy[:, idx["nose"], 0] - ear
+            if np.isfinite(face).any():
+                votes.append(np.sign(np.nanmedian(face)))
+        knee = part_position(xy, names, "knee", "mean")
+        ankle = part_position(xy, names, "ankle", "mean")
+        hip = part_position(xy, names, "hip", "mean")
+        if np.isfinite(knee - ankle).any():
+            # Most flexed frames: hips lowest relative to the ankle span.
+            depth = hip[:, 1] - ankle[:, 1]  # image y down: larger = hips lower
+            depth = np.where(np.isfinite(depth), depth, -np.inf)
+            k = max(1, len(depth) // 3)
+            flexed = np.argpartition(depth, len(depth) - k)[-k:]
+            offset = (knee[flexed, 0] - ankle[flexed, 0])[np.isfinite(depth[flexed])]
+            if np.isfinite(offset).any():
+                votes.append(np.sign(np.nanmedian(offset)))
+    votes = [v for v in votes if v != 0 and np.isfinite(v)]
+    if not votes:
+        raise InputError("cannot tell which way the lifter faces: no feet, head or knee points")
+    return (
+        "right"
+        if np.sum(votes) > 0
+        else "left"
+        if np.sum(votes) < 0
+        else ("right" if votes[0] > 0 else "left")
+    )
+
+
+def choose_side(
+    score: np.ndarray,
+    names: tuple[str, ...] | list[str],
+    *,
+    camera_side: str | None = None,
+    both_confident_score: float = 0.8,
+) -> Side:
+    """The body side whose keypoints define the analysis, fixed for the video.
+
+    The side facing the camera is the one the detector sees: the manifest's
+    ``camera_side`` when given, else the side with the higher median score of
+    shoulder, hip, knee and ankle over the clip. When both sides have median
+    scores of at least ``both_confident_score`` their mean is used (DESIGN.md:
+    "use the side facing the camera, or the mean when both are confident").
+    One choice per video, never per frame: a per-frame choice would jump
+    between two slightly different projections.
+
+    Returns
+    -------
+    {'left', 'right', 'mean'}
+    """
+    idx = _index(names)
+    parts = ("shoulder", "hip", "knee", "ankle")
+    med = {}
+    for side in ("left", "right"):
+        cols = [idx[f"{side}_{p}"] for p in parts if f"{side}_{p}" in idx]
+        med[side] = float(np.median(score[:, cols])) if cols and len(score) else 0.0
+    if min(med.values()) >= both_confident_score:
+        return "mean"
+    if camera_side in ("left", "right"):
+        return camera_side  # type: ignore[return-value]
+    if camera_side not in (None, "", "auto"):
+        raise InputError(f"camera_side must be left, right or empty, got {camera_side!r}")
+    return "left" if med["left"] >= med["right"] else "right"
+
+
+def floor_tilt_deg(xy_up: np.ndarray, names: tuple[str, ...] | list[str]) -> float:
+    """Camera roll estimated from the feet: angle of the heel -> toe line.
+
+    With flat feet on a level floor the heel and big toe are at the same
+    height, so the median angle of heel -> toe (in a y-up, forward-+x frame)
+    over the clip is the camera's roll. Returns 0.0 when the backend has no
+    foot points.
+    """
+    heel = part_position(xy_up, names, "heel", "mean")
+    toe = part_position(xy_up, names, "big_toe", "mean")
+    d = toe - heel
+    ok = np.isfinite(d).all(axis=1) & (np.abs(d[:, 0]) > 0)
+    if not ok.any():
+        return 0.0
+    return float(np.degrees(np.median(np.arctan2(d[ok, 1], np.abs(d[ok, 0])) * np.sign(d[ok, 0]))))
+
+
+def to_body_frame(xy: np.ndarray, *, facing: str, tilt_deg: float = 0.0) -> np.ndarray:
+    """Image pixels -> body frame: y up, +x = the lifter's forward, tilt removed.
+
+    Parameters
+    ----------
+    xy : ndarray, shape (..., 2)
+        Image pixels, y down.
+    facing : {'left', 'right'}
+        From :func:`detect_facing`.
+    tilt_deg : float
+        Floor tilt in the y-up forward frame (from :func:`floor_tilt_deg`);
+        points are rotated by ``-tilt_deg``.
+    """
+    if facing not in ("left", "right"):
+        raise ValueError(f"facing must be 'left' or 'right', got {facing!r}")
+    out = np.array(xy, dtype=np.float64, copy=True)
+    out[..., 1] = -out[..., 1]
+    if facing == "left":
+        out[..., 0] = -out[..., 0]
+    if tilt_deg:
+        c, s = np.cos(np.radians(-tilt_deg)), np.sin(np.radians(-tilt_deg))
+        x, y = out[..., 0].copy(), out[..., 1].copy()
+        out[..., 0], out[..., 1] = c * x - s * y, s * x + c * y
+    return out
+
+
+def angle_from_vertical_deg(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Angle of ``lower -> upper`` from vertical (y-up frame), + = upper is forward (+x)."""
+    d = upper - lower
+    return np.degrees(np.arctan2(d[..., 0], d[..., 1]))
+
+
+def included_angle_deg(a: np.ndarray, vertex: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Included angle a-vertex-c in degrees (0..180; 180 = straight line)."""
+    u, v = a - vertex, c - vertex
+    cross = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+    dot = (u * v).sum(axis=-1)
+    return np.degrees(np.abs(np.arctan2(cross, dot)))
+
+
+def body_height_px(xy_up: np.ndarray, names: tuple[str, ...] | list[str], *, side: Side) -> float:
+    """Stature in pixels from the ankle -> knee -> hip -> shoulder chain.
+
+    The three segment lengths are posture-invariant in a sagittal view, so
+    every frame counts (not only standing ones, which a clip may lack, and
+    unlike the nose, which a deadlifter tucks). Their medians over the clip are
+    summed and divided by :data:`CHAIN_FRACTION` (0.779 of stature; Drillis &
+    Contini 1966 via Winter 2009, Fig. 4.1). Accuracy is that of the
+    anthropometric model: about +-3% for an individual lifter.
+
+    Raises
+    ------
+    InputError
+        When a segment is never visible.
+    """
+    pts = {p: part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
+    total = 0.0
+    for a, b in (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
+        length = np.linalg.norm(pts[b] - pts[a], axis=1)
+        if not np.isfinite(length).any():
+            raise InputError(f"cannot size the lifter: the {a}-{b} segment is never visible")
+        total += float(np.nanmedian(length))
+    return total / CHAIN_FRACTION
+
+
+#: Per-frame series every video gets (see the module docstring for definitions).
+SERIES = (
+    "trunk_angle_deg", "hip_angle_deg", "knee_angle_deg", "shin_angle_deg",
+    "bar_height_bh", "bar_velocity_bh_s", "hip_height_bh", "hip_velocity_bh_s",
+    "shoulder_height_bh", "shoulder_velocity_bh_s", "wrist_height_bh",
+    "knee_height_bh", "hip_x_bh", "knee_x_bh", "ankle_x_bh", "bar_x_bh",
+    "hip_moment_arm_bh", "knee_moment_arm_bh", "moment_arm_ratio",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Per-frame kinematics of one video.
+
+    Attributes
+    ----------
+    time_s : ndarray, shape (n_frames,)
+    series : dict of str -> ndarray
+        Every name in :data:`SERIES`, in the units its name states; add the
+        ``_px`` and ``_m`` variants with :meth:`in_units`.
+    body_height_px : float
+        Stature in pixels (:func:`body_height_px`).
+    height_m : float
+        Stature in metres, NaN when unknown.
+    """
+
+    time_s: np.ndarray
+    series: dict[str, np.ndarray]
+    body_height_px: float
+    height_m: float
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.series[name]
+
+    def in_units(self, name: str, unit: Literal["px", "m", "bh"]) -> np.ndarray:
+        """A ``_bh`` (or ``_bh_s``) series converted to pixels or metres."""
+        if "_bh" not in name:
+            raise ValueError(f"{name} is not in body heights")
+        scale = {"bh": 1.0, "px": self.body_height_px, "m": self.height_m}[unit]
+        return self.series[name] * scale
+
+
+def compute_kinematics(
+    xy_up: np.ndarray,
+    time_s: np.ndarray,
+    names: tuple[str, ...] | list[str],
+    *,
+    side: Side,
+    bar_proxy: Literal["shoulder", "wrist"],
+    height_m: float = float("nan"),
+    body_height_px_override: float | None = None,
+) -> Kinematics:
+    """All per-frame series of :data:`SERIES` from body-frame positions.
+
+    Parameters
+    ----------
+    xy_up : ndarray, shape (n_frames, n_keypoints, 2)
+        Filtered positions in the body frame (:func:`to_body_frame`), pixels.
+    time_s : ndarray, shape (n_frames,)
+        Timestamps; velocities are central differences in time
+        (:func:`numpy.gradient`, second-order accurate, uneven spacing allowed)
+        of the *filtered* positions.
+    names : sequence of str
+    side : {'left', 'right', 'mean'}
+        From :func:`choose_side`; used for every joint.
+    bar_proxy : {'shoulder', 'wrist'}
+        Point standing in for the bar: shoulders for a back squat, wrists for
+        a front squat and the deadlift (DESIGN.md).
+    height_m : float
+        Stature in metres (NaN when unknown).
+    body_height_px_override : float, optional
+        Stature in pixels when known otherwise (e.g. a calibration).
+    """
+    if bar_proxy not in ("shoulder", "wrist"):
+        raise ValueError(f"bar_proxy must be 'shoulder' or 'wrist', got {bar_proxy!r}")
+    t = np.asarray(time_s, dtype=np.float64)
+    if len(t) != xy_up.shape[0]:
+        raise ValueError(f"{len(t)} timestamps for {xy_up.shape[0]} frames")
+    h_px = (
+        body_height_px(xy_up, names, side=side)
+        if body_height_px_override is None
+        else float(body_height_px_override)
+    )
+    p = {
+        k: part_position(xy_up, names, k, side) / h_px
+        for k in ("shoulder", "hip", "knee", "ankle", "wrist")
+    }
+    floor = np.nanmedian(p["ankle"][:, 1]) if np.isfinite(p["ankle"][:, 1]).any() else 0.0
+    bar = p[bar_proxy]
+    s: dict[str, np.ndarray] = {}
+    s["trunk_angle_deg"] = angle_from_vertical_deg(p["hip"], p["shoulder"])
+    s["hip_angle_deg"] = included_angle_deg(p["shoulder"], p["hip"], p["knee"])
+    s["knee_angle_deg"] = included_angle_deg(p["hip"], p["knee"], p["ankle"])
+    s["shin_angle_deg"] = angle_from_vertical_deg(p["ankle"], p["knee"])
+    grad = _gradient if len(t) >= 3 else (lambda y, t: np.full_like(y, np.nan))
+    for name, key in (("bar", None), ("hip", "hip"), ("shoulder", "shoulder")):
+        height = (bar if key is None else p[key])[:, 1] - floor
+        s[f"{name}_height_bh"] = height
+        s[f"{name}_velocity_bh_s"] = grad(height, t)
+    s["wrist_height_bh"] = p["wrist"][:, 1] - floor
+    s["knee_height_bh"] = p["knee"][:, 1] - floor
+    for k in ("hip", "knee", "ankle"):
+        s[f"{k}_x_bh"] = p[k][:, 0]
+    s["bar_x_bh"] = bar[:, 0]
+    s["hip_moment_arm_bh"] = bar[:, 0] - p["hip"][:, 0]
+    s["knee_moment_arm_bh"] = p["knee"][:, 0] - bar[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s["moment_arm_ratio"] = np.where(
+            np.abs(s["knee_moment_arm_bh"]) >= MIN_KNEE_ARM_BH,
+            np.abs(s["hip_moment_arm_bh"]) / np.abs(s["knee_moment_arm_bh"]),
+            np.nan,
+        )
+    return Kinematics(time_s=t, series=s, body_height_px=h_px, height_m=float(height_m))
+
+
+def _gradient(y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """NaN-tolerant time derivative: ``np.gradient`` (NaN stay local)."""
+    return np.gradient(y, t)

@@ -1,0 +1,603 @@
+"""Per-rep metrics: sticking region, hip-lead indices, moment arms, knee travel.
+
+The per-rep table has exactly the columns of :data:`REP_COLUMNS` (the agreed
+contract shared with the simulator's truth tables), typed by :data:`REP_SCHEMA`.
+Columns that do not apply to a lift are NaN / False, never dropped.
+
+Definitions
+-----------
+Sticking region (van den Tillaar & Ettema 2009; van den Tillaar et al. 2014;
+Larsen et al. 2021)
+    In the ascent (bottom -> lockout) the upward bar velocity typically rises
+    to a first peak ``v_max1``, dips to a local minimum ``v_min`` and rises to
+    a second peak ``v_max2``; v_max1 -> v_min is the sticking region. It is
+    *present* when the dip is at least ``prominence_bh_s`` deep relative to
+    the lower of its neighbouring peaks (the topographic prominence computed
+    by :func:`scipy.signal.find_peaks`); absent is a valid result.
+Hip-lead indices (none is standard; all three are reported; (1) is primary)
+    (1) ``hip_lead_trunk_change_deg``: trunk angle at v_min (or at 30% of the
+    ascent time when there is no sticking region) minus the trunk angle at the
+    bottom; positive = the trunk became more horizontal = the hips rose
+    first ("hip drive"; Rippetoe 2011; cf. Kompf & Arandjelovic 2016).
+    (2) ``hip_lead_rise_ratio``: hip rise / shoulder rise over the first 30%
+    of the ascent time; > 1 = hips lead.
+    (3) ``hip_lead_peak_velocity_lag_s``: time of peak upward shoulder velocity
+    minus time of peak upward hip velocity in the ascent; > 0 = hips peak first.
+Chest rose early
+    ``hip_lead_trunk_change_deg <= -chest_rise_threshold_deg``: the trunk became
+    more upright early in the ascent (the "chest up" cue), which shifts the
+    moment from the hips to the knees (Swinton et al. 2011).
+Mean / peak concentric velocity
+    Bar-proxy displacement / time from bottom to lockout, and the highest
+    upward velocity in that phase (Gonzalez-Badillo & Sanchez-Medina 2010).
+
+References
+----------
+van den Tillaar R, Ettema G (2009). A comparison of successful and
+unsuccessful attempts in maximal bench pressing. Med Sci Sports Exerc
+41:2056-2063. doi:10.1249/MSS.0b013e3181a8c360
+
+van den Tillaar R, Andersen V, Saeterbakken AH (2014). The existence of a
+sticking region in free weight squats. J Hum Kinet 42:63-71.
+doi:10.2478/hukin-2014-0061
+
+Larsen S, Kristiansen E, van den Tillaar R (2021). New insights about the
+sticking region in back squats: an analysis of kinematics, kinetics, and
+myoelectric activity. Front Sports Act Living 3:691459.
+doi:10.3389/fspor.2021.691459
+
+Gonzalez-Badillo JJ, Sanchez-Medina L (2010). Movement velocity as a measure
+of loading intensity in resistance training. Int J Sports Med 31:347-352.
+doi:10.1055/s-0030-1248333
+
+Kompf J, Arandjelovic O (2016). Understanding and overcoming the sticking point
+in resistance exercise. Sports Med 46:751-762. doi:10.1007/s40279-015-0460-2
+
+Rippetoe M (2011). Starting Strength: Basic Barbell Training, 3rd ed. The
+Aasgaard Company.
+
+Swinton PA, Lloyd R, Keogh JWL, Agouris I, Stewart AD (2011). A biomechanical
+comparison of the traditional squat, powerlifting squat, and box squat. J
+Strength Cond Res 26:1805-1816. doi:10.1519/JSC.0b013e3182577067
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy import signal
+
+from hipdrive.kinematics import Kinematics
+
+#: Per-rep table: the agreed columns, in order, with their Arrow types.
+REP_SCHEMA = pa.schema(
+    [
+        ("video_id", pa.string()), ("rep", pa.int16()), ("lift", pa.string()),
+        ("start_frame", pa.int32()), ("bottom_frame", pa.int32()),
+        ("lockout_frame", pa.int32()), ("end_frame", pa.int32()),
+        ("start_s", pa.float64()), ("bottom_s", pa.float64()),
+        ("lockout_s", pa.float64()), ("end_s", pa.float64()),
+        ("descent_duration_s", pa.float64()), ("ascent_duration_s", pa.float64()),
+        ("complete", pa.bool_()), ("failed", pa.bool_()),
+        ("sticking_present", pa.bool_()),
+        ("v_max1_frame", pa.int32()), ("v_min_frame", pa.int32()), ("v_max2_frame", pa.int32()),
+        ("v_max1_s", pa.float64()), ("v_min_s", pa.float64()), ("v_max2_s", pa.float64()),
+        ("sticking_pct_ascent", pa.float64()),
+        ("hip_angle_vmin_deg", pa.float64()), ("knee_angle_vmin_deg", pa.float64()),
+        ("hip_lead_trunk_change_deg", pa.float64()), ("hip_lead_rise_ratio", pa.float64()),
+        ("hip_lead_peak_velocity_lag_s", pa.float64()),
+        ("trunk_angle_bottom_deg", pa.float64()), ("trunk_angle_vmax1_deg", pa.float64()),
+        ("trunk_angle_vmin_deg", pa.float64()), ("trunk_angle_lockout_deg", pa.float64()),
+        ("mean_concentric_velocity_bh_s", pa.float64()),
+        ("peak_concentric_velocity_bh_s", pa.float64()),
+        ("mean_concentric_velocity_m_s", pa.float64()),
+        ("peak_concentric_velocity_m_s", pa.float64()),
+        ("moment_arm_ratio_bottom", pa.float64()), ("moment_arm_ratio_vmin", pa.float64()),
+        ("chest_rose_early", pa.bool_()),
+        ("knee_forward_pct_descent", pa.float64()), ("knee_travel_after_max_bh", pa.float64()),
+        ("hip_shoot_index", pa.float64()), ("shin_angle_liftoff_deg", pa.float64()),
+        ("trunk_angle_liftoff_deg", pa.float64()), ("trunk_angle_at_knee_deg", pa.float64()),
+        ("facing", pa.string()), ("side_used", pa.string()),
+        ("flag_low_confidence", pa.bool_()), ("flag_gap", pa.bool_()),
+        ("flag_swap", pa.bool_()), ("flag_lifter_lost", pa.bool_()), ("quality_ok", pa.bool_()),
+    ]
+)  # fmt: skip
+REP_COLUMNS: tuple[str, ...] = tuple(REP_SCHEMA.names)
+
+_PANDAS_DTYPES = {
+    pa.string(): object, pa.int16(): "int16", pa.int32(): "int32",
+    pa.float64(): "float64", pa.bool_(): bool,
+}  # fmt: skip
+#: Event frames that are missing when there is no sticking region (nullable).
+NULLABLE_INT_COLUMNS = ("v_max1_frame", "v_min_frame", "v_max2_frame")
+
+#: Curves: variables time-normalised per phase (agreed contract).
+CURVE_VARIABLES = (
+    "trunk_angle_deg", "hip_angle_deg", "knee_angle_deg", "shin_angle_deg", "bar_height_bh",
+    "bar_velocity_bh_s", "hip_height_bh", "shoulder_height_bh", "moment_arm_ratio",
+)  # fmt: skip
+CURVE_SCHEMA = pa.schema(
+    [
+        ("video_id", pa.string()), ("rep", pa.int16()), ("phase", pa.string()),
+        ("pct", pa.int16()), ("variable", pa.string()), ("value", pa.float64()),
+    ]
+)  # fmt: skip
+#: Points per phase in the time-normalised curves (0, 1, ..., 100 % of the phase).
+CURVE_POINTS = 101
+
+
+def empty_reps() -> pd.DataFrame:
+    """A zero-row per-rep table with the right columns and dtypes."""
+    return _typed([])
+
+
+def _typed(rows: list[dict]) -> pd.DataFrame:
+    """Rows (dicts keyed by :data:`REP_COLUMNS`) -> a DataFrame with the contract's dtypes."""
+    out = {}
+    for f in REP_SCHEMA:
+        values = [r[f.name] for r in rows]
+        if f.name in NULLABLE_INT_COLUMNS:
+            missing = np.array([v is None or v is pd.NA for v in values], dtype=bool)
+            data = np.array([0 if m else v for v, m in zip(values, missing, strict=True)], np.int32)
+            out[f.name] = pd.arrays.IntegerArray(data, missing)
+        else:
+            out[f.name] = np.array(values, dtype=_PANDAS_DTYPES[f.type])
+    return pd.DataFrame(out, columns=list(REP_COLUMNS), copy=False)
+
+
+class _Event(NamedTuple):
+    start_frame: int
+    bottom_frame: int
+    lockout_frame: int
+    end_frame: int
+    complete: bool
+    failed: bool
+    hold_start_frame: int | None
+    hold_end_frame: int | None
+
+
+def _event_rows(events: pd.DataFrame) -> list[_Event]:
+    """Rows of a :func:`hipdrive.reps.segment_reps` table as plain Python values."""
+    if events.empty:
+        return []
+    n = len(events)
+    cols = [
+        events[c].to_numpy().tolist() if c in events.columns else [None] * n for c in _Event._fields
+    ]
+    return [_Event(*row) for row in zip(*cols, strict=True)]
+
+
+def find_sticking_region(
+    velocity_bh_s: np.ndarray,
+    *,
+    prominence_bh_s: float,
+    search_fraction: float = 0.8,
+    min_first_peak_fraction: float = 0.0,
+) -> tuple[bool, int | None, int | None, int | None]:
+    """v_max1, v_min and v_max2 in one ascent's upward velocity.
+
+    Parameters
+    ----------
+    velocity_bh_s : ndarray
+        Upward bar velocity from the bottom to lockout (inclusive), body
+        heights/s.
+    prominence_bh_s : float
+        Minimum depth of the dip below the lower of its neighbouring peaks.
+    search_fraction : float
+        ``v_min`` must lie in this first fraction of the ascent (default 0.8):
+        the bar's deceleration into lockout is the lifter stopping the bar,
+        not a sticking region, and a noise wiggle there must not count.
+    min_first_peak_fraction : float
+        ``v_max1`` must reach this fraction of the ascent's peak velocity: a
+        sticking region follows the initial acceleration out of the bottom
+        (van den Tillaar et al. 2014), so a wiggle while the bar is still
+        slow (lift-off, leaving a pause) is not one; later dips are tried.
+
+    Returns
+    -------
+    present : bool
+    i_max1, i_min, i_max2 : int or None
+        Positions in ``velocity_bh_s`` (None when absent): ``i_min`` is the
+        first local minimum with at least ``prominence_bh_s`` prominence,
+        ``i_max1`` the highest velocity before it, ``i_max2`` the highest
+        velocity after it up to the next such minimum.
+    """
+    v = np.asarray(velocity_bh_s, dtype=np.float64)
+    if len(v) < 5 or not np.isfinite(v).all():
+        return False, None, None, None
+    dips, _ = signal.find_peaks(-v, prominence=prominence_bh_s)
+    dips = dips[dips <= search_fraction * (len(v) - 1)]
+    if min_first_peak_fraction > 0 and len(dips):
+        running_max = np.maximum.accumulate(v)
+        dips = dips[running_max[dips] >= min_first_peak_fraction * v.max()]
+    if len(dips) == 0:
+        return False, None, None, None
+    i_min = int(dips[0])
+    stop = int(dips[1]) if len(dips) > 1 else len(v)
+    i_max1 = int(np.argmax(v[:i_min]))
+    i_max2 = i_min + int(np.argmax(v[i_min:stop]))
+    return True, i_max1, i_min, i_max2
+
+
+def _sticking_velocity(
+    kin: Kinematics,
+    *,
+    fs_hz: float | None,
+    cutoff_hz: float,
+    max_cutoff_hz: float,
+    position_noise_bh: float,
+    noise_k: float,
+    floor_bh_s: float,
+) -> tuple[np.ndarray, float]:
+    """Upward bar velocity for the sticking region, and the dip threshold for it.
+
+    The bar height is low-passed again at ``cutoff_hz`` (at most
+    ``max_cutoff_hz``, rounded to 0.1 Hz so filter designs and noise gains are
+    cached) when ``fs_hz`` is known; otherwise the 6 Hz velocity is used. The
+    threshold is the larger of ``floor_bh_s`` and ``noise_k`` x the velocity
+    noise that white position noise of SD ``position_noise_bh`` leaves after
+    that filter (see :func:`rep_metrics`).
+    """
+    from hipdrive.clean import butter_lowpass, velocity_noise_gain
+
+    fc = round(max(min(cutoff_hz, max_cutoff_hz), 0.5), 1) if fs_hz and cutoff_hz > 0 else 0.0
+    if fs_hz and 0 < fc < 0.45 * fs_hz and len(kin.time_s) >= 8:
+        h = butter_lowpass(kin["bar_height_bh"], fs_hz=fs_hz, cutoff_hz=fc)
+        v = np.gradient(h, kin.time_s)
+        noise = position_noise_bh * velocity_noise_gain(fs_hz=fs_hz, cutoff_hz=fc)
+        return v, max(floor_bh_s, noise_k * noise)
+    noise = (
+        position_noise_bh * velocity_noise_gain(fs_hz=fs_hz, cutoff_hz=max_cutoff_hz)
+        if fs_hz and np.isfinite(max_cutoff_hz)
+        else 0.0
+    )
+    return kin["bar_velocity_bh_s"], max(floor_bh_s, noise_k * noise)
+
+
+def _vertex_time(t: np.ndarray, y: np.ndarray, j: int | None, half_width: int = 1) -> float:
+    """Sub-frame time of the extremum found at frame ``j``.
+
+    Least-squares parabola through frames ``j - half_width .. j + half_width``
+    and its vertex (for ``half_width = 1`` the classic three-point peak
+    interpolation). A wider window averages the noise that otherwise moves a
+    broad, shallow minimum by several frames. Falls back to ``t[j]`` when the
+    fit is flat, curves the wrong way or puts the vertex outside the window.
+    """
+    if j is None:
+        return np.nan
+    lo, hi = max(0, j - half_width), min(len(y), j + half_width + 1)
+    if hi - lo < 3 or not np.isfinite(y[lo:hi]).all():
+        return float(t[j])
+    tt = t[lo:hi] - t[j]
+    # normal equations of y = c0 + c1 t + c2 t^2 (3 x 3; cheaper than np.polyfit)
+    powers = np.vander(tt, 3, increasing=True)
+    try:
+        _, c1, c2 = np.linalg.solve(powers.T @ powers, powers.T @ y[lo:hi])
+    except np.linalg.LinAlgError:
+        return float(t[j])
+    if c2 == 0:
+        return float(t[j])
+    vertex = -c1 / (2 * c2)
+    if not tt[0] <= vertex <= tt[-1]:
+        return float(t[j])
+    return float(t[j] + vertex)
+
+
+def _at(t_query: float, t: np.ndarray, y: np.ndarray) -> float:
+    """Linear interpolation of ``y(t)`` at one time (NaN where y is NaN nearby)."""
+    if not np.isfinite(t_query):
+        return np.nan
+    i = int(np.clip(np.searchsorted(t, t_query), 1, len(t) - 1))
+    w = (t_query - t[i - 1]) / (t[i] - t[i - 1]) if t[i] > t[i - 1] else 0.0
+    return float(y[i - 1] * (1 - w) + y[i] * w)
+
+
+def _ratio(num: float, den: float, *, min_den: float) -> float:
+    return float(num / den) if np.isfinite(den) and abs(den) >= min_den else np.nan
+
+
+def rep_metrics(
+    kin: Kinematics,
+    events: pd.DataFrame,
+    *,
+    video_id: str,
+    lift: str,
+    facing: str,
+    side_used: str,
+    frame_flags: Mapping[str, np.ndarray],
+    frame_index: np.ndarray | None = None,
+    sticking_prominence_bh_s: float = 0.005,
+    sticking_search_fraction: float = 0.8,
+    sticking_first_peak_fraction: float = 0.4,
+    sticking_cutoff_cycles: float = 0.0,
+    sticking_noise_k: float = 2.0,
+    position_noise_bh: float = 0.0,
+    fs_hz: float | None = None,
+    cutoff_hz: float = np.inf,
+    early_ascent_fraction: float = 0.3,
+    chest_rise_threshold_deg: float = 2.0,
+    min_rise_bh: float = 0.005,
+    vertex_window_fraction: float = 0.06,
+) -> pd.DataFrame:
+    """The per-rep table (:data:`REP_COLUMNS`) of one video.
+
+    Parameters
+    ----------
+    kin : Kinematics
+        Per-frame series of the video.
+    events : pandas.DataFrame
+        From :func:`hipdrive.reps.segment_reps` (array positions).
+    video_id, lift, facing, side_used : str
+        Identity and orientation written into every row.
+    frame_flags : mapping of str -> ndarray of bool, shape (n_frames,)
+        Per-frame quality: keys ``low_confidence``, ``gap``, ``swap``,
+        ``lifter_lost``; a rep gets a flag when any of its frames
+        (start..end) has it (``low_confidence``: more than 20% of them).
+    frame_index : ndarray of int, optional
+        Decoded-frame number of each array position (default: the position).
+    sticking_prominence_bh_s, sticking_search_fraction, sticking_first_peak_fraction : float
+        See :func:`find_sticking_region` (``prominence_bh_s`` is the floor of
+        the threshold, ``search_fraction``, ``min_first_peak_fraction``).
+    sticking_cutoff_cycles : float
+        When > 0 (and ``fs_hz`` is given), the bar height is low-passed again
+        at ``sticking_cutoff_cycles / median ascent duration`` Hz (one cut-off
+        per video, at most ``cutoff_hz``) before differentiating for the
+        sticking region: a dip of
+        the sticking region is a fixed fraction of the ascent wide (Gaussian SD
+        ~8 % of it in the simulator; van den Tillaar et al. 2014 report the
+        region over ~20-40 % of the ascent), so a slow ascent can be smoothed
+        much harder than the 6 Hz positions, cutting velocity noise by
+        ``(cutoff ratio)**1.5`` without flattening the dip.
+    sticking_noise_k, position_noise_bh : float
+        The dip must also exceed ``sticking_noise_k`` x the velocity noise SD
+        that white position noise of SD ``position_noise_bh`` (body heights)
+        leaves after that filter (:func:`hipdrive.clean.velocity_noise_gain`).
+    fs_hz, cutoff_hz : float
+        Frame rate and the cut-off the positions were filtered with.
+    early_ascent_fraction : float
+        Share of the ascent time that defines "early" (0.3 = 30%) for hip-lead
+        indices (1) without a sticking region and (2).
+    chest_rise_threshold_deg : float
+        Trunk-angle decrease early in the ascent that counts as the chest
+        rising early.
+    min_rise_bh : float
+        Smallest shoulder rise (body heights) for which a rise ratio is defined.
+    vertex_window_fraction : float
+        Half-width, as a fraction of the ascent's frames, of the least-squares
+        parabola that times v_max1, v_min and v_max2 between frames.
+    """
+    t = kin.time_s
+    n = len(t)
+    fidx = np.arange(n) if frame_index is None else np.asarray(frame_index)
+    s = kin.series
+    rows = []
+    rows_ev = _event_rows(events)
+    # Sticking region on a velocity smoothed for the set's ascent duration (one
+    # cut-off per video: the median ascent of its reps).
+    ascents = [t[ev.lockout_frame] - t[ev.bottom_frame] for ev in rows_ev]
+    median_ascent = float(np.median(ascents)) if ascents else 0.0
+    vb, threshold = _sticking_velocity(
+        kin, fs_hz=fs_hz,
+        cutoff_hz=sticking_cutoff_cycles / median_ascent if median_ascent > 0 else 0.0,
+        max_cutoff_hz=cutoff_hz, position_noise_bh=position_noise_bh,
+        noise_k=sticking_noise_k, floor_bh_s=sticking_prominence_bh_s,
+    )  # fmt: skip
+    for r, ev in enumerate(rows_ev, start=1):
+        a, b, lk, e = ev.start_frame, ev.bottom_frame, ev.lockout_frame, ev.end_frame
+        asc = slice(b, lk + 1)
+        t_b, t_l = t[b], t[lk]
+        ascent = t_l - t_b
+        hold0 = (
+            ev.hold_start_frame if ev.hold_start_frame is not None else b if lift == "squat" else lk
+        )
+        hold1 = ev.hold_end_frame if ev.hold_end_frame is not None else b if lift == "squat" else lk
+        # The pause at the bottom (squat) or the hold at lockout (deadlift) is
+        # part of neither the descent nor the ascent.
+        descent = t[hold0] - t[a] if lift == "squat" else t[e] - t[hold1]
+        v_bar = s["bar_velocity_bh_s"][asc]
+        present, i1, im, i2 = find_sticking_region(
+            vb[asc],
+            prominence_bh_s=threshold,
+            search_fraction=sticking_search_fraction,
+            min_first_peak_fraction=sticking_first_peak_fraction,
+        )
+        j1, jm, j2 = ((b + i) if i is not None else None for i in (i1, im, i2))
+        t_early = t_b + early_ascent_fraction * ascent
+        hw = max(1, round(vertex_window_fraction * (lk - b)))
+        tv1, tvm, tv2 = (_vertex_time(t, vb, j, hw) for j in (j1, jm, j2))
+        t_ref = tvm if present else t_early
+        trunk = s["trunk_angle_deg"]
+
+        hip_rise = _at(t_early, t, s["hip_height_bh"]) - s["hip_height_bh"][b]
+        sh_rise = _at(t_early, t, s["shoulder_height_bh"]) - s["shoulder_height_bh"][b]
+        hv, sv = s["hip_velocity_bh_s"][asc], s["shoulder_velocity_bh_s"][asc]
+        lag = (
+            _vertex_time(t, s["shoulder_velocity_bh_s"], b + int(np.nanargmax(sv)))
+            - _vertex_time(t, s["hip_velocity_bh_s"], b + int(np.nanargmax(hv)))
+            if np.isfinite(hv).any() and np.isfinite(sv).any() and lk > b
+            else np.nan
+        )
+        trunk_change = _at(t_ref, t, trunk) - trunk[b]
+        disp = s["bar_height_bh"][lk] - s["bar_height_bh"][b]
+        mean_v = disp / ascent if ascent > 0 else np.nan
+        peak_v = float(np.nanmax(v_bar)) if np.isfinite(v_bar).any() else np.nan
+        row = {
+            "video_id": video_id, "rep": r, "lift": lift,
+            "start_frame": fidx[a], "bottom_frame": fidx[b],
+            "lockout_frame": fidx[lk], "end_frame": fidx[e],
+            "start_s": t[a], "bottom_s": t_b, "lockout_s": t_l, "end_s": t[e],
+            "descent_duration_s": descent, "ascent_duration_s": ascent,
+            "complete": bool(ev.complete), "failed": bool(ev.failed),
+            "sticking_present": present,
+            "v_max1_frame": None if j1 is None else fidx[j1],
+            "v_min_frame": None if jm is None else fidx[jm],
+            "v_max2_frame": None if j2 is None else fidx[j2],
+            "v_max1_s": tv1, "v_min_s": tvm, "v_max2_s": tv2,
+            "sticking_pct_ascent": 100.0 * (tvm - t_b) / ascent if present and ascent > 0 else np.nan,
+            "hip_angle_vmin_deg": _at(tvm, t, s["hip_angle_deg"]),
+            "knee_angle_vmin_deg": _at(tvm, t, s["knee_angle_deg"]),
+            "hip_lead_trunk_change_deg": trunk_change,
+            "hip_lead_rise_ratio": _ratio(hip_rise, sh_rise, min_den=min_rise_bh),
+            "hip_lead_peak_velocity_lag_s": lag,
+            "trunk_angle_bottom_deg": trunk[b], "trunk_angle_vmax1_deg": _at(tv1, t, trunk),
+            "trunk_angle_vmin_deg": _at(tvm, t, trunk), "trunk_angle_lockout_deg": trunk[lk],
+            "mean_concentric_velocity_bh_s": mean_v, "peak_concentric_velocity_bh_s": peak_v,
+            "mean_concentric_velocity_m_s": mean_v * kin.height_m,
+            "peak_concentric_velocity_m_s": peak_v * kin.height_m,
+            "moment_arm_ratio_bottom": s["moment_arm_ratio"][b],
+            "moment_arm_ratio_vmin": _at(tvm, t, s["moment_arm_ratio"]),
+            "chest_rose_early": bool(trunk_change <= -chest_rise_threshold_deg),
+        }  # fmt: skip
+        row |= _squat_knee_travel(kin, a, hold0) if lift == "squat" else _squat_knee_travel_nan()
+        row |= _deadlift_metrics(kin, b, lk, min_rise_bh) if lift == "deadlift" else _deadlift_nan()
+        rep_frames = slice(a, e + 1)
+        flags = {
+            "flag_low_confidence": bool(np.mean(frame_flags["low_confidence"][rep_frames]) > 0.2),
+            "flag_gap": bool(np.any(frame_flags["gap"][rep_frames])),
+            "flag_swap": bool(np.any(frame_flags["swap"][rep_frames])),
+            "flag_lifter_lost": bool(np.any(frame_flags["lifter_lost"][rep_frames])),
+        }
+        row |= {"facing": facing, "side_used": side_used} | flags
+        row["quality_ok"] = bool(ev.complete) and not any(flags.values())
+        rows.append(row)
+    return _typed(rows)
+
+
+def _squat_knee_travel(kin: Kinematics, a: int, b: int) -> dict[str, float]:
+    """Knee travel in the descent (DESIGN.md "Knee travel").
+
+    ``knee_forward_pct_descent``: when the knee (horizontal position relative
+    to the ankle, body heights) reaches its forward-most point, in % of the
+    descent time; ``knee_travel_after_max_bh``: how far it moves back from
+    there to the bottom (>= 0).
+    """
+    fwd = kin["knee_x_bh"][a : b + 1] - kin["ankle_x_bh"][a : b + 1]
+    t = kin.time_s
+    if b <= a or not np.isfinite(fwd).any():
+        return _squat_knee_travel_nan()
+    i = int(np.nanargmax(fwd))
+    return {
+        "knee_forward_pct_descent": 100.0 * (t[a + i] - t[a]) / (t[b] - t[a]),
+        "knee_travel_after_max_bh": float(fwd[i] - fwd[-1]),
+    }
+
+
+def _squat_knee_travel_nan() -> dict[str, float]:
+    return {"knee_forward_pct_descent": np.nan, "knee_travel_after_max_bh": np.nan}
+
+
+def _deadlift_metrics(kin: Kinematics, b: int, lk: int, min_rise_bh: float) -> dict[str, float]:
+    """Deadlift set-up and "hips shoot up" (DESIGN.md "Deadlift").
+
+    The bar passes the knee at the first ascent frame where the wrists are at
+    or above knee height. ``hip_shoot_index`` = hip rise / shoulder rise from
+    lift-off to that frame (> 1 = hips rise faster than the chest; Hales 2010).
+
+    References
+    ----------
+    Hales M (2010). Improving the deadlift: understanding biomechanical
+    constraints and physiological adaptations to resistance exercise. Strength
+    Cond J 32(4):44-51. doi:10.1519/SSC.0b013e3181e5e300
+    """
+    s = kin.series
+    passed = s["wrist_height_bh"][b : lk + 1] >= s["knee_height_bh"][b : lk + 1]
+    k = b + int(np.argmax(passed)) if passed.any() else None
+    out = {
+        "shin_angle_liftoff_deg": float(s["shin_angle_deg"][b]),
+        "trunk_angle_liftoff_deg": float(s["trunk_angle_deg"][b]),
+        "trunk_angle_at_knee_deg": np.nan,
+        "hip_shoot_index": np.nan,
+    }
+    if k is not None:
+        out["trunk_angle_at_knee_deg"] = float(s["trunk_angle_deg"][k])
+        out["hip_shoot_index"] = _ratio(
+            s["hip_height_bh"][k] - s["hip_height_bh"][b],
+            s["shoulder_height_bh"][k] - s["shoulder_height_bh"][b],
+            min_den=min_rise_bh,
+        )
+    return out
+
+
+def _deadlift_nan() -> dict[str, float]:
+    return dict.fromkeys(
+        ("hip_shoot_index", "shin_angle_liftoff_deg", "trunk_angle_liftoff_deg",
+         "trunk_angle_at_knee_deg"),
+        np.nan,
+    )  # fmt: skip
+
+
+def time_normalise(
+    y: np.ndarray, t: np.ndarray, start: int, stop: int, *, n_points: int = CURVE_POINTS
+) -> np.ndarray:
+    """Resample columns of ``y`` between frames ``start`` and ``stop`` to ``n_points``.
+
+    Linear interpolation in time (0..100% of the phase), all columns at once;
+    NaN propagate to the neighbouring grid points.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_frames, n_vars)
+    t : ndarray, shape (n_frames,)
+    start, stop : int
+        First and last frame of the phase (inclusive).
+
+    Returns
+    -------
+    ndarray, shape (n_points, n_vars)
+    """
+    tt = t[start : stop + 1]
+    yy = y[start : stop + 1]
+    grid = np.linspace(tt[0], tt[-1], n_points)
+    i = np.clip(np.searchsorted(tt, grid, side="right"), 1, len(tt) - 1)
+    dt = tt[i] - tt[i - 1]
+    w = np.where(dt > 0, (grid - tt[i - 1]) / np.where(dt > 0, dt, 1.0), 0.0)[:, None]
+    return yy[i - 1] * (1 - w) + yy[i] * w
+
+
+def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: str) -> pd.DataFrame:
+    """Time-normalised curves (long format, :data:`CURVE_SCHEMA`) of every rep.
+
+    Phases: squat descent = start -> bottom, ascent = bottom -> lockout;
+    deadlift ascent = lift-off -> lockout, descent = lockout -> back on the
+    floor. A phase of zero length (e.g. a deadlift not put down in the clip)
+    is left out. Each phase is resampled to 101 points (0..100 %) with
+    :func:`time_normalise` for every variable of :data:`CURVE_VARIABLES`.
+    """
+    y = np.column_stack([kin[v] for v in CURVE_VARIABLES])
+    n_var = len(CURVE_VARIABLES)
+    blocks, reps, phases = [], [], []
+    for r, ev in enumerate(_event_rows(events), start=1):
+        if lift == "squat":
+            spans = {
+                "descent": (ev.start_frame, ev.bottom_frame),
+                "ascent": (ev.bottom_frame, ev.lockout_frame),
+            }
+        else:
+            spans = {
+                "ascent": (ev.bottom_frame, ev.lockout_frame),
+                "descent": (ev.lockout_frame, ev.end_frame),
+            }
+        for phase, (p0, p1) in spans.items():
+            if p1 <= p0:
+                continue
+            blocks.append(time_normalise(y, kin.time_s, p0, p1))
+            reps.append(r)
+            phases.append(phase)
+    if not blocks:
+        return pd.DataFrame({f.name: pd.Series(dtype=_PANDAS_DTYPES[f.type]) for f in CURVE_SCHEMA})
+    values = np.stack(blocks)  # (n_blocks, 101, n_var)
+    nb = len(blocks)
+    return pd.DataFrame(
+        {
+            "video_id": np.array([video_id], dtype=object).repeat(nb * CURVE_POINTS * n_var),
+            "rep": np.repeat(np.asarray(reps, dtype=np.int16), CURVE_POINTS * n_var),
+            "phase": np.repeat(np.asarray(phases, dtype=object), CURVE_POINTS * n_var),
+            "pct": np.tile(np.repeat(np.arange(CURVE_POINTS, dtype=np.int16), n_var), nb),
+            "variable": np.tile(np.asarray(CURVE_VARIABLES, dtype=object), nb * CURVE_POINTS),
+            "value": values.reshape(-1).astype(np.float64),
+        }
+    )

@@ -1,0 +1,282 @@
+"""Repetition and phase segmentation on the bar proxy's vertical position.
+
+A squat repetition is top -> bottom -> top of the bar proxy; a deadlift
+repetition is floor -> top -> floor. Both are the same problem on a signal
+``g`` that rests at a high level and makes excursions down: ``g`` is the bar
+height for the squat and minus the bar height for the deadlift. Pauses at the
+rest level between reps belong to no rep (DESIGN.md "Reps").
+
+Algorithm (:func:`segment_reps`)
+--------------------------------
+1. Candidate extremes are the local minima of ``g``
+   (:func:`scipy.signal.find_peaks` on ``-g``); one qualifies when ``g`` fell
+   at least ``min_rep_displacement_bh`` to it from the highest point before it
+   (scipy's left base: the threshold is a fraction of stature, so it does not
+   depend on the camera distance).
+2. Consecutive qualifying minima without a return to the rest level between
+   them (within ``lockout_tolerance`` of the rep's displacement) are one rep:
+   a wobble in a pause, or a failed ascent that sinks back.
+3. Events are refined with the vertical velocity (zero crossings of the
+   filtered signal's derivative, the definition of a turning point, or a
+   noise-sized speed given by ``still_velocity_bh_s`` /
+   ``pause_velocity_bh_s``): the rep starts at the last frame before the
+   descent where the bar was not yet moving away from rest; the extreme is
+   the lowest point of the first visit to the bottom level (:func:`_first_bottom`),
+   or the end of a pause there (squat: the ascent starts when the pause
+   ends) or the start of the hold (deadlift: lockout is the end of the
+   pull); the rep returns at the first frame near rest where the bar stops.
+4. Reps shorter than ``min_rep_duration_s`` are discarded as noise.
+
+A rep whose bar never gets back to the rest level is kept and flagged
+``failed`` (squat); a deadlift whose top is not an upright posture is
+``failed`` too (see :func:`segment_reps`). ``complete`` is False when an
+event lies on the clip's edge or the rep failed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import signal
+
+#: Columns of the frame-event table returned by :func:`segment_reps`.
+EVENT_COLUMNS = (
+    "start_frame", "bottom_frame", "lockout_frame", "end_frame", "complete", "failed", "paused",
+    "hold_start_frame", "hold_end_frame",
+)  # fmt: skip
+_INT_EVENTS = ("start_frame", "bottom_frame", "lockout_frame", "end_frame", "hold_start_frame",
+               "hold_end_frame")  # fmt: skip
+
+
+def _fill_for_segmentation(y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Linear fill of NaN so extrema can be found (reps touching gaps are flagged)."""
+    ok = np.isfinite(y)
+    if ok.all():
+        return y
+    return np.interp(t, t[ok], y[ok])
+
+
+def _first_true(mask: np.ndarray, default: int) -> int:
+    idx = np.flatnonzero(mask)
+    return int(idx[0]) if len(idx) else default
+
+
+def _last_true(mask: np.ndarray, default: int) -> int:
+    idx = np.flatnonzero(mask)
+    return int(idx[-1]) if len(idx) else default
+
+
+def _first_bottom(g: np.ndarray, minima: np.ndarray, band: float) -> int:
+    """The rep's extreme among its local minima: the lowest point of the first
+    visit to the bottom level.
+
+    Minima with no rise of more than ``band`` between them are one visit (noise
+    in a pause); the first visit that comes within ``band`` of the deepest
+    point is the bottom, so a failed ascent that sinks back and stays down is
+    timed from its first arrival, not from the last wobble.
+    """
+    if len(minima) == 1:
+        return int(minima[0])
+    between = np.array([g[a : b + 1].max() for a, b in zip(minima[:-1], minima[1:], strict=True)])
+    rise = between - np.maximum(g[minima[:-1]], g[minima[1:]])
+    visit = np.concatenate(([0], np.cumsum(rise > band)))
+    deepest = g[minima].min()
+    first_visit = visit[np.flatnonzero(g[minima] <= deepest + band)[0]]
+    members = minima[visit == first_visit]
+    return int(members[np.argmin(g[members])])
+
+
+def segment_reps(
+    bar_height_bh: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    lift: Literal["squat", "deadlift"],
+    min_rep_displacement_bh: float = 0.10,
+    min_rep_duration_s: float = 0.5,
+    lockout_tolerance: float = 0.15,
+    pause_band_bh: float = 0.01,
+    min_pause_s: float = 0.25,
+    upright: np.ndarray | None = None,
+    still_velocity_bh_s: float = 0.0,
+    pause_velocity_bh_s: float = 0.0,
+) -> pd.DataFrame:
+    """Find repetitions and their events in one video.
+
+    Parameters
+    ----------
+    bar_height_bh : ndarray, shape (n_frames,)
+        Bar-proxy height above the ankles in body heights (filtered; NaN in
+        long gaps).
+    time_s : ndarray, shape (n_frames,)
+        Timestamps, s.
+    lift : {'squat', 'deadlift'}
+    min_rep_displacement_bh : float
+        Minimum bar travel (rest level -> extreme), body heights. A parallel
+        back squat moves the shoulders ~0.3 stature and a deadlift moves the
+        wrists ~0.25, so the default 0.10 separates reps from set-up shuffles.
+    min_rep_duration_s : float
+        Minimum start -> return time, s.
+    lockout_tolerance : float
+        Fraction of the rep's displacement below the starting level that still
+        counts as back at the top (squat) / back on the floor (deadlift).
+    pause_band_bh : float
+        Height band (body heights) above the lowest point within which the bar
+        counts as paused.
+    min_pause_s : float
+        Minimum time in that band for a paused rep; then the squat bottom is
+        the end of the pause (start of the ascent).
+    still_velocity_bh_s : float
+        Speed (body heights/s) that counts as still when timing the start and
+        the return to rest: 0 takes the zero crossing of the velocity; with
+        noisy keypoints, about one SD of the velocity noise (estimated per
+        video by :func:`hipdrive.analyze.analyze_frames`) avoids timing the
+        slow approach to lockout by a noise wiggle.
+    pause_velocity_bh_s : float
+        The same for the edges of a pause at the extreme (squat bottom; start
+        of the deadlift's lowering), where the bar sits still for long enough
+        that correlated filter noise would otherwise end the pause early.
+    upright : ndarray of bool, shape (n_frames,), optional
+        Deadlift only: frames with hips and knees extended; a pull whose top
+        is not upright is ``failed`` (no lockout).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rep with :data:`EVENT_COLUMNS` (frames are positions in
+        the arrays). Squat: start = descent begins, bottom = lowest point (end
+        of a pause), lockout = end = back at the top. Deadlift: start = bottom
+        = lift-off, lockout = top of the pull, end = back on the floor.
+        ``hold_start_frame`` .. ``hold_end_frame`` is the pause at the extreme
+        (squat: at the bottom, the descent ends at its start; deadlift: the
+        hold at lockout, the lowering starts at its end); both equal the
+        extreme when there is no pause of at least ``min_pause_s``.
+    """
+    if lift not in ("squat", "deadlift"):
+        raise ValueError(f"lift must be 'squat' or 'deadlift', got {lift!r}")
+    if min_rep_displacement_bh <= 0 or min_rep_duration_s < 0:
+        raise ValueError("min_rep_displacement_bh must be > 0 and min_rep_duration_s >= 0")
+    t = np.asarray(time_s, dtype=np.float64)
+    h = np.asarray(bar_height_bh, dtype=np.float64)
+    n = len(h)
+    if n < 5 or np.isfinite(h).sum() < 5:
+        return _events_frame([])
+    sign = 1.0 if lift == "squat" else -1.0
+    g = sign * _fill_for_segmentation(h, t)
+    v = np.gradient(g, t)
+    minima, props = signal.find_peaks(-g, prominence=(None, None))
+    left_top = g[props["left_bases"]] if len(minima) else np.array([])
+    deep = minima[(left_top - g[minima]) >= min_rep_displacement_bh] if len(minima) else minima
+    # The standing (squat) / floor (deadlift) level typical of this clip: the
+    # median of the heights each descent started from. A rep's own reference
+    # is the highest point before it, but never above this: a lifter who stood
+    # taller once (set-up, a detector glitch) must not make every later rep
+    # look unfinished.
+    if len(deep):
+        tops = [g[: deep[0] + 1].max()]
+        for a, b in zip(deep[:-1], deep[1:], strict=True):
+            top = g[a : b + 1].max()
+            if top - max(g[a], g[b]) >= 0.5 * min_rep_displacement_bh:  # a real top
+                tops.append(top)
+        typical_rest = float(np.median(tops))
+    else:
+        typical_rest = np.inf
+    rows = []
+    rest_from = 0  # first frame after the previous rep
+    k = 0
+    while k < len(deep):
+        first = deep[k]
+        if first < rest_from:
+            k += 1
+            continue
+        top_level = min(g[rest_from : first + 1].max(), typical_rest)
+        # Merge following deep minima until the bar gets back to the top.
+        group = [first]
+        k += 1
+        while k < len(deep):
+            depth = top_level - g[group].min()
+            back = g[group[-1] : deep[k] + 1].max() >= top_level - lockout_tolerance * depth
+            if back:
+                break
+            group.append(deep[k])
+            k += 1
+        nxt = deep[k] if k < len(deep) else n
+        depth = top_level - g[group].min()
+        if depth < min_rep_displacement_bh:
+            continue  # a dip from an unusually high start, not below the usual rest
+        window_end = nxt
+        rest_level = top_level - lockout_tolerance * depth
+        # Extreme: the lowest point; the bar is "at the extreme" from the first
+        # frame where it stops going down (enter) to the last frame before it
+        # goes up for good (leave) -- one frame apart without a pause.
+        lowest = _first_bottom(g, np.asarray(group), pause_band_bh)
+        after = g[lowest:window_end]
+        returned = after >= rest_level
+        ret_idx = lowest + _first_true(returned, default=window_end - lowest)
+        band = g[lowest] + pause_band_bh
+        rising = lowest + _first_true(g[lowest:ret_idx] > band, default=ret_idx - 1 - lowest)
+        leave = lowest + _last_true(v[lowest : rising + 1] <= pause_velocity_bh_s, default=0)
+        falling = rest_from + _last_true(g[rest_from : lowest + 1] > band, default=0)
+        # deadlift lockout = the bar stops rising (same rule as the squat's return)
+        enter_v = still_velocity_bh_s if lift == "deadlift" else pause_velocity_bh_s
+        enter = falling + _first_true(v[falling : lowest + 1] >= -enter_v, default=lowest - falling)
+        paused = t[leave] - t[enter] >= min_pause_s
+        if not paused and lift == "squat":
+            # A squat bottom without a pause is the lowest point. A deadlift
+            # always holds the lockout a moment: lockout = the bar stops rising.
+            enter = leave = lowest
+        extreme = leave if lift == "squat" else enter
+        # Squat that never gets back to the top: failed; its "lockout" is the
+        # highest point of the attempt. A deadlift not put down before the clip
+        # ends simply ends at the last frame (failure is judged by posture).
+        failed = lift == "squat" and not returned.any()
+        if failed:
+            lock = extreme + int(np.argmax(g[extreme:window_end]))
+        elif not returned.any():
+            lock = window_end - 1
+        else:
+            # Back near the rest level, then forward until the bar stops rising.
+            stopped = v[ret_idx:window_end] <= still_velocity_bh_s
+            lock = ret_idx + _first_true(stopped, default=window_end - 1 - ret_idx)
+        # Start: last frame at the rest level before the extreme, then back to
+        # where the bar was not yet going down.
+        above = g[rest_from : enter + 1] >= rest_level
+        left_rest = rest_from + _last_true(above, default=0)
+        still = v[rest_from : left_rest + 1] >= -still_velocity_bh_s
+        # no still frame: the clip begins mid-descent, the start is unseen
+        # (after an earlier rep, its lockout was a stop at the top: touch-and-go)
+        start_seen = (bool(still.any()) or rest_from > 0) and g[
+            rest_from : enter + 1
+        ].max() >= rest_level
+        start = rest_from + _last_true(still, default=0)
+        # ... or the clip starts within a few frames of it (filter edge): unseen
+        start_seen = start_seen and t[start] - t[0] >= 0.1
+        rows.append((start, extreme, lock, failed, paused, enter, leave, start_seen))
+        rest_from = max(lock, extreme) + 1
+    out = []
+    for start, extreme, lock, failed, paused, enter, leave, start_seen in rows:
+        if lift == "squat":
+            start_f, bottom_f, lockout_f, end_f = start, extreme, lock, lock
+        else:
+            start_f = bottom_f = start
+            lockout_f, end_f = extreme, lock
+            if upright is not None and not failed:
+                failed = not bool(np.asarray(upright)[extreme])
+        if t[end_f] - t[start_f] < min_rep_duration_s:
+            continue
+        complete = start_seen and (start_f > 0) and (end_f < n - 1) and not failed
+        out.append((start_f, bottom_f, lockout_f, end_f, complete, failed, paused, enter, leave))
+    return _events_frame(out)
+
+
+def _events_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The event table (:data:`EVENT_COLUMNS`) from row tuples, typed even when empty."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
+    return pd.DataFrame(
+        {
+            c: np.asarray(v, dtype=np.int64 if c in _INT_EVENTS else bool)
+            for c, v in zip(EVENT_COLUMNS, cols, strict=True)
+        },
+        copy=False,
+    )

@@ -1,0 +1,403 @@
+"""The per-video analysis against the simulator's ground truth, the CLI and the parameters.
+
+Truth keypoints get a little Gaussian noise (0.5 px, the synthetic backend's
+``degrade_keypoints``); the cases the issue names are built on top: facing
+left, 30 fps, a paused rep, a failed rep, a long gap and a limb swap.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video, read_provenance
+from hipdrive.errors import InputError
+from hipdrive.keypoints import (
+    KEYPOINT_NAMES,
+    frames_to_long,
+    long_to_frames,
+    read_keypoints,
+    write_keypoints,
+)
+from hipdrive.metrics import REP_COLUMNS, REP_SCHEMA
+from hipdrive.pose.synthetic import degrade_keypoints
+from hipdrive.simulate import simulate_video
+from hipdrive.simulate.study import Population
+
+SEED = 2026
+
+
+def sample(video_id, *, lift="squat", load=85.0, side="left", height=1.78):
+    return {
+        "video_id": video_id, "path": f"{video_id}.mp4", "lifter_id": video_id.split("_")[0], "lift": lift,
+        "variant": "high_bar" if lift == "squat" else "conventional", "load_kg": load, "one_rm_kg": 100.0,
+        "height_m": height, "camera_side": side,
+    }  # fmt: skip
+
+
+CASES = {
+    "A_left60": (sample("A_left60", side="left"), {"fps": 60.0}),
+    "B_right30": (sample("B_right30", side="right", load=95.0, height=1.65), {"fps": 30.0}),
+    "C_paused": (
+        sample("C_paused", side="right"),
+        {"fps": 60.0, "population": Population(pause_s=1.0)},
+    ),
+    "D_dead": (sample("D_dead", lift="deadlift", load=90.0, side="left"), {"fps": 60.0}),
+    "E_yaw": (sample("E_yaw", side="right", load=70.0), {"fps": 60.0, "yaw_deg": 30.0}),
+}
+
+
+@pytest.fixture(scope="module")
+def truth_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("truth")
+    for row, opts in CASES.values():
+        simulate_video(row, seed=SEED, effect_slope_deg_per_10pct=1.5, n_reps=3, video_path=None, truth_dir=out,
+                       **opts)  # fmt: skip
+    return out
+
+
+def load(truth_dir, vid, *, noise_px=0.5):
+    kp, meta = read_keypoints(truth_dir / f"{vid}.keypoints.parquet")
+    truth = pd.read_parquet(truth_dir / f"{vid}.reps.parquet")
+    return degrade_keypoints(kp, noise_px=noise_px, seed=1), meta, truth
+
+
+def analyze(table, meta, vid, params=None):
+    return analyze_frames(
+        *long_to_frames(table, KEYPOINT_NAMES), meta, CASES[vid][0], params or AnalysisParams()
+    )
+
+
+#: Absolute tolerances against the truth at 0.5 px noise (``None`` = compare with
+#: rtol 8 %). Rounded up from the spread seen on simulated studies; frames are
+#: converted with the clip's fps.
+TOLERANCE = {
+    "bottom_s": 0.15, "lockout_s": 0.15, "end_s": 0.2, "descent_duration_s": 0.2,
+    "ascent_duration_s": 0.2, "v_max1_s": "3f", "v_min_s": "2f", "v_max2_s": "3f",
+    "sticking_pct_ascent": 5.0, "hip_angle_vmin_deg": 2.5, "knee_angle_vmin_deg": 2.5,
+    "hip_lead_trunk_change_deg": 2.0, "hip_lead_rise_ratio": 0.15, "hip_lead_peak_velocity_lag_s": 0.2,
+    "trunk_angle_bottom_deg": 1.5, "trunk_angle_vmax1_deg": 1.5, "trunk_angle_vmin_deg": 1.5,
+    "trunk_angle_lockout_deg": 1.5, "mean_concentric_velocity_m_s": None,
+    "peak_concentric_velocity_m_s": None, "mean_concentric_velocity_bh_s": None,
+    "peak_concentric_velocity_bh_s": None, "knee_forward_pct_descent": 10.0,
+    "knee_travel_after_max_bh": 0.01, "hip_shoot_index": 0.1, "shin_angle_liftoff_deg": 1.5,
+    "trunk_angle_liftoff_deg": 1.5, "trunk_angle_at_knee_deg": 2.0,
+}  # fmt: skip
+#: Compared for equality. Not compared: ``chest_rose_early`` (the truth marks an
+#: injected fault, the analysis a trunk-angle rule) and the moment-arm ratios
+#: (ill-conditioned: at the bottom the knee sits within ~1 cm of the bar line).
+EQUAL = ("complete", "failed", "sticking_present", "facing", "flag_low_confidence", "flag_gap",
+         "flag_swap", "flag_lifter_lost", "quality_ok")  # fmt: skip
+
+
+def assert_matches_truth(est, truth, fps, *, overrides=None):
+    assert len(est) == len(truth)
+    m = truth.merge(est, on="rep", suffixes=("_t", "_e"))
+    assert (m["side_used_e"] == "mean").all()
+    for col in EQUAL:
+        np.testing.assert_array_equal(m[f"{col}_e"], m[f"{col}_t"], err_msg=col)
+    for col, tol in {**TOLERANCE, **(overrides or {})}.items():
+        e, t = m[f"{col}_e"].astype(float), m[f"{col}_t"].astype(float)
+        np.testing.assert_array_equal(np.isnan(e), np.isnan(t), err_msg=f"{col} NaN pattern")
+        if tol is None:
+            np.testing.assert_allclose(e, t, rtol=0.08, err_msg=col)
+        else:
+            atol = float(tol[:-1]) / fps if isinstance(tol, str) else tol
+            np.testing.assert_allclose(e, t, atol=atol, err_msg=col)
+    return m
+
+
+@pytest.mark.parametrize(("vid", "fps"), [("A_left60", 60.0), ("B_right30", 30.0), ("E_yaw", 60.0)])
+def test_squat_metrics_match_truth(truth_dir, vid, fps):
+    table, meta, truth = load(truth_dir, vid)
+    res = analyze(table, meta, vid)
+    assert_matches_truth(res.reps, truth, fps)
+    # per-frame trunk angle against the exact keypoints
+    from hipdrive.simulate import body_angles
+
+    _, t_true, xy_true, _ = long_to_frames(
+        read_keypoints(truth_dir / f"{vid}.keypoints.parquet")[0]
+    )
+    trunk_true = np.interp(
+        res.kinematics.time_s, t_true, body_angles(xy_true, meta["camera"]["facing"])["trunk"]
+    )
+    assert np.sqrt(np.mean((res.kinematics["trunk_angle_deg"] - trunk_true) ** 2)) < 1.0
+
+
+def test_facing_left_gives_the_same_numbers_as_the_mirror_image(truth_dir):
+    table, meta, _ = load(truth_dir, "A_left60")
+    mirrored = table.copy()
+    mirrored["x"] = (meta["width"] - 1) - mirrored["x"]
+    a = analyze(table, meta, "A_left60").reps
+    b = analyze(mirrored, meta, "A_left60").reps
+    assert set(a["facing"]) == {"left"} and set(b["facing"]) == {"right"}
+    num = [c for c in REP_COLUMNS if a[c].dtype.kind == "f"]
+    pd.testing.assert_frame_equal(a[num], b[num], atol=1e-6)
+
+
+def test_deadlift_metrics_match_truth(truth_dir):
+    table, meta, truth = load(truth_dir, "D_dead")
+    est = analyze(table, meta, "D_dead").reps
+    # a heavy pull creeps into lockout: with noise the lockout is timed a few
+    # frames early, while the hips are still finishing (hence 2 deg there)
+    m = assert_matches_truth(
+        est, truth, 60.0, overrides={"trunk_angle_lockout_deg": 2.0, "v_min_s": "3f"}
+    )
+    assert (m["start_frame_e"] == m["bottom_frame_e"]).all()
+    assert m["knee_forward_pct_descent_e"].isna().all()
+
+
+def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):
+    table, meta, truth = load(truth_dir, "C_paused")
+    est = analyze(table, meta, "C_paused").reps
+    m = assert_matches_truth(est, truth, 60.0)
+    np.testing.assert_allclose(m["bottom_s_e"], m["bottom_s_t"], atol=3 / 60)
+    # the pause belongs to neither phase
+    np.testing.assert_allclose(m["descent_duration_s_e"], m["descent_duration_s_t"], atol=0.15)
+
+
+def test_failed_rep_is_flagged_not_dropped(truth_dir):
+    table, meta, truth = load(truth_dir, "A_left60", noise_px=0.0)
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    last = truth.iloc[-1]
+    b = int(round(last["bottom_s"] * 60))
+    up = int(round((last["bottom_s"] + 0.35 * last["ascent_duration_s"]) * 60))
+    # the lifter rises 35 % of the ascent time, sinks back the same way, and stays down
+    back = xy[b:up][::-1]
+    xy_failed = xy.copy()
+    xy_failed[up : up + len(back)] = back
+    xy_failed[up + len(back) :] = xy[b]
+    failed_table = degrade_keypoints(frames_to_long(xy_failed, score, t), noise_px=0.5, seed=3)
+    est = analyze(failed_table, meta, "A_left60").reps
+    assert len(est) == len(truth)
+    assert est["failed"].tolist() == [False] * (len(truth) - 1) + [True]
+    assert not est.iloc[-1]["complete"] and not est.iloc[-1]["quality_ok"]
+    assert est.iloc[-1]["bottom_s"] == pytest.approx(last["bottom_s"], abs=0.1)
+    assert est.iloc[-1]["lockout_s"] == pytest.approx(
+        t[up], abs=0.1
+    )  # highest point of the attempt
+
+
+def test_long_gap_is_flagged_short_gap_is_bridged(truth_dir):
+    table, meta, truth = load(truth_dir, "A_left60")
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    b2 = int(round(truth.iloc[1]["bottom_s"] * 60))
+    xy[b2 - 30 : b2 - 6] = np.nan  # 0.4 s without the lifter in rep 2's descent
+    score[b2 - 30 : b2 - 6] = 0.0
+    knee = [KEYPOINT_NAMES.index(k) for k in ("left_knee", "right_knee")]
+    b1 = int(round(truth.iloc[0]["bottom_s"] * 60))
+    xy[b1 - 8 : b1 - 4, knee] = np.nan  # 4 frames of knee dropout in rep 1: bridged
+    score[b1 - 8 : b1 - 4, knee] = 0.0
+    est = analyze(frames_to_long(xy, score, t), meta, "A_left60").reps
+    assert len(est) == len(truth)
+    assert est["flag_gap"].tolist() == [False, True, False]
+    assert est["flag_lifter_lost"].tolist() == [False, True, False]
+    assert est["quality_ok"].tolist() == [True, False, True]
+    assert est.iloc[0]["trunk_angle_bottom_deg"] == pytest.approx(
+        truth.iloc[0]["trunk_angle_bottom_deg"], abs=1.5
+    )
+
+
+def test_limb_swap_is_repaired_and_flagged(truth_dir):
+    table, meta, truth = load(truth_dir, "E_yaw")
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    ref = analyze(table, meta, "E_yaw", AnalysisParams(side="left"))
+    legs = ("hip", "knee", "ankle", "heel", "big_toe")
+    lcols = [KEYPOINT_NAMES.index(f"left_{p}") for p in legs]
+    rcols = [KEYPOINT_NAMES.index(f"right_{p}") for p in legs]
+    b = int(round(truth.iloc[0]["bottom_s"] * 60))
+    rows = np.arange(b + 5, b + 25)
+    xy[np.ix_(rows, lcols + rcols)] = xy[np.ix_(rows, rcols + lcols)]
+    res = analyze(frames_to_long(xy, score, t), meta, "E_yaw", AnalysisParams(side="left"))
+    assert res.reps["flag_swap"].tolist() == [True, False, False]
+    assert res.cleaned.swapped.sum() == len(rows)
+    np.testing.assert_allclose(
+        res.kinematics["hip_angle_deg"], ref.kinematics["hip_angle_deg"], atol=1.0
+    )
+    assert (res.reps["side_used"] == "left").all()
+
+
+def test_standing_still_gives_an_empty_table_with_the_schema(truth_dir):
+    table, meta, truth = load(truth_dir, "A_left60")
+    quiet = table[table["frame"] < int(truth.iloc[0]["start_s"] * 60) - 2]
+    reps, curves = analyze_video(quiet, meta, CASES["A_left60"][0], AnalysisParams())
+    assert reps.empty and list(reps.columns) == list(REP_COLUMNS) and curves.empty
+    assert reps.dtypes["rep"] == np.int16 and reps.dtypes["start_frame"] == np.int32
+
+
+def write_sheet(path, rows):
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+
+
+def test_cli_round_trip_and_empty_video(truth_dir, tmp_path, capsys):
+    from hipdrive.cli import main
+
+    table, meta, _ = load(truth_dir, "A_left60")
+    kp_path = tmp_path / "A_left60.parquet"
+    write_keypoints(table, kp_path, {**meta, "backend": "synthetic"})
+    quiet_path = tmp_path / "quiet.parquet"
+    write_keypoints(
+        table[table["frame"] < 30],
+        quiet_path,
+        {**meta, "video_id": "quiet", "backend": "synthetic"},
+    )
+    sheet = tmp_path / "samples.tsv"
+    write_sheet(sheet, [CASES["A_left60"][0], {**CASES["A_left60"][0], "video_id": "quiet"}])
+    rc = main(["analyze-video", str(kp_path), "--sample-sheet", str(sheet), "--video-id", "A_left60",
+               "--params", '{"cutoff_hz": 6}', "--reps-out", str(tmp_path / "r.parquet"),
+               "--curves-out", str(tmp_path / "c.parquet")])  # fmt: skip
+    assert rc == 0
+    back = pq.read_table(tmp_path / "r.parquet")
+    assert back.schema.remove_metadata().equals(REP_SCHEMA)
+    expected, _ = analyze_video(
+        table, {**meta, "backend": "synthetic"}, CASES["A_left60"][0], AnalysisParams()
+    )
+    expected = expected.astype(
+        {c: "float64" for c in ("v_max1_frame", "v_min_frame", "v_max2_frame")}
+    )
+    pd.testing.assert_frame_equal(
+        back.to_pandas(), expected, check_dtype=False, check_exact=False, atol=1e-9
+    )
+    assert read_provenance(tmp_path / "r.parquet")["backend"] == "synthetic"
+    assert len(pd.read_parquet(tmp_path / "c.parquet")) == 3 * 2 * 101 * 9
+    rc = main(["analyze-video", str(quiet_path), "--sample-sheet", str(sheet), "--video-id", "quiet",
+               "--reps-out", str(tmp_path / "q.parquet"), "--curves-out", str(tmp_path / "qc.parquet")])  # fmt: skip
+    assert rc == 0
+    assert "no repetitions found" in capsys.readouterr().err
+    assert pq.read_table(tmp_path / "q.parquet").num_rows == 0
+    rc = main(["analyze-video", str(kp_path), "--sample-sheet", str(sheet), "--video-id", "quiet",
+               "--reps-out", str(tmp_path / "x.parquet"), "--curves-out", str(tmp_path / "y.parquet")])  # fmt: skip
+    assert rc == 2 and "belong to video 'A_left60'" in capsys.readouterr().err
+
+
+def test_params_from_mapping_rejects_unknown_and_bad_values():
+    assert AnalysisParams.from_mapping({"cutoff_hz": 8}).cutoff_hz == 8
+    assert AnalysisParams.from_mapping(None) == AnalysisParams()
+    with pytest.raises(InputError, match="unknown analysis parameter.*cutof_hz"):
+        AnalysisParams.from_mapping({"cutof_hz": 6})
+    with pytest.raises(InputError, match="cutoff_method must be 'fixed' or 'residual'"):
+        AnalysisParams(cutoff_method="auto")
+    with pytest.raises(InputError, match="score_threshold must be in 0..1"):
+        AnalysisParams(score_threshold=3.0)
+    with pytest.raises(InputError, match="min_rep_duration_s must be a number"):
+        AnalysisParams.from_mapping({"min_rep_duration_s": "long"})
+
+
+def test_residual_cutoff_option_runs_per_video(truth_dir):
+    table, meta, truth = load(truth_dir, "A_left60", noise_px=1.0)
+    res = analyze(table, meta, "A_left60", AnalysisParams(cutoff_method="residual"))
+    assert 2.0 <= res.provenance["cutoff_hz"] <= 20.0
+    assert len(res.reps) == len(truth)
+
+
+def test_unknown_lift_and_too_few_frames_are_user_errors(truth_dir):
+    table, meta, _ = load(truth_dir, "A_left60")
+    with pytest.raises(InputError, match="video A_left60: lift must be squat or deadlift"):
+        analyze_video(table, meta, {**CASES["A_left60"][0], "lift": "bench"}, AnalysisParams())
+    with pytest.raises(InputError, match="only 5 frames"):
+        analyze_video(table[table["frame"] < 5], meta, CASES["A_left60"][0], AnalysisParams())
+
+
+def test_analysis_imports_no_pose_or_image_library(pose_blocker, tmp_path):
+    (pose_blocker / "cv2").mkdir()
+    (pose_blocker / "cv2" / "__init__.py").write_text("raise ImportError('cv2 is blocked')\n")
+    code = (
+        "import sys, numpy as np\n"
+        "import hipdrive.analyze, hipdrive.tables, hipdrive.commands.analyze\n"
+        "from hipdrive.analyze import AnalysisParams, analyze_video\n"
+        "from hipdrive.keypoints import frames_to_long\n"
+        "t = np.arange(120) / 30; xy = np.random.default_rng(0).normal(300, 50, (120, 21, 2))\n"
+        "try:\n    analyze_video(frames_to_long(xy, np.ones((120, 21)), t), {'video_id': 'x'},"
+        " {'lift': 'squat'}, AnalysisParams())\nexcept Exception:\n    pass\n"
+        "bad = {'torch', 'mmpose', 'mediapipe', 'cv2'} & set(sys.modules)\n"
+        "print(sorted(bad)); sys.exit(bool(bad))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(pose_blocker), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("clip", ["good001", "good002", "good003"])
+def test_real_deadlift_keypoints_give_the_hand_labelled_rep(real_dir, clip, tmp_path):
+    """Real footage: the source project's own YOLO COCO-17 keypoints of a deadlift
+    clip (oblique view, hand-held camera), against the hand-checked labels."""
+    from hipdrive.pose.importers import import_keypoints
+
+    labels = pd.read_csv(real_dir / "labels-dev.tsv", sep="\t")
+    label = labels[labels["file"] == f"videos/deadlift_bichraix_{clip}.mp4"]
+    out = tmp_path / "k.parquet"
+    import_keypoints(
+        real_dir / "keypoints" / f"deadlift_bichraix_{clip}_joints_yolopose_coco17.csv", out,
+        fmt="coco17-csv", video_id=clip, video=real_dir / "videos" / f"deadlift_bichraix_{clip}.mp4",
+    )  # fmt: skip
+    table, meta = read_keypoints(out)
+    reps, _ = analyze_video(table, meta, {"lift": "deadlift", "video_id": clip}, AnalysisParams())
+    assert len(reps) == int(label["n_reps"].iloc[0]) == 1
+    # labels are +-3 frames; the lockout is a plateau and the camera orbits, so allow 6
+    assert abs(reps["lockout_frame"].iloc[0] - label["bottom_or_lockout_frame"].iloc[0]) <= 6
+    assert abs(reps["end_frame"].iloc[0] - label["end_frame"].iloc[0]) <= 6
+    assert reps["facing"].iloc[0] == label["facing"].iloc[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("clip", "n_complete"), [("squat_risevbt_sample2", 5), ("squat_formfit_squat1", 4)]
+)
+def test_real_squats_through_mediapipe_match_the_hand_labels(real_dir, clip, n_complete, tmp_path):
+    """Real footage end to end (MediaPipe on CPU, ~20 s a clip): complete reps and
+    bottoms against the hand-checked labels (``formfit_squat1`` starts mid-rep:
+    that rep must be reported incomplete, not counted)."""
+    from hipdrive.pose import estimate_poses
+
+    labels = pd.read_csv(real_dir / "labels-dev.tsv", sep="\t")
+    label = labels[labels["file"] == f"videos/{clip}.mp4"]
+    out = tmp_path / "k.parquet"
+    estimate_poses(real_dir / "videos" / f"{clip}.mp4", out, video_id=clip, backend="mediapipe")
+    table, meta = read_keypoints(out)
+    reps, _ = analyze_video(table, meta, {"lift": "squat", "variant": "high_bar", "video_id": clip},
+                            AnalysisParams())  # fmt: skip
+    complete = reps[reps["complete"]]
+    assert len(complete) == n_complete == int(label["n_reps"].iloc[0])
+    assert (reps["facing"] == label["facing"].iloc[0]).all()
+    # the labels' bottom is the lowest hip; ours the lowest bar proxy (+-3 frames each)
+    np.testing.assert_allclose(complete["bottom_frame"], label["bottom_or_lockout_frame"], atol=6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "clip", ["deadlift_mattiolato_Good_000001", "deadlift_mattiolato_Good_000002"]
+)
+def test_real_deadlifts_through_mediapipe_match_the_hand_labels(real_dir, clip, tmp_path):
+    """Real deadlifts end to end (MediaPipe on CPU): one complete rep, lift-off and
+    touch-down within 6 frames of the labels. The labels' lockout is the first
+    frame within 2 % of the range of motion of the top, ours the frame the bar
+    stops rising, so ours may be up to 15 frames (0.5 s) later, never earlier."""
+    from hipdrive.pose import estimate_poses
+
+    labels = pd.read_csv(real_dir / "labels-dev.tsv", sep="\t")
+    label = labels[labels["file"] == f"videos/{clip}.mp4"].iloc[0]
+    out = tmp_path / "k.parquet"
+    estimate_poses(real_dir / "videos" / f"{clip}.mp4", out, video_id=clip, backend="mediapipe")
+    table, meta = read_keypoints(out)
+    reps, _ = analyze_video(table, meta, {"lift": "deadlift", "video_id": clip}, AnalysisParams())
+    assert len(reps) == 1 and reps["complete"].all() and not reps["failed"].any()
+    rep = reps.iloc[0]
+    assert abs(rep["start_frame"] - label["start_frame"]) <= 6
+    assert abs(rep["end_frame"] - label["end_frame"]) <= 6
+    if clip.endswith("000002"):
+        # Known limitation: MediaPipe's wrists wobble by ~0.05 body heights at the
+        # top of this clip, so "the bar stops rising" is found 25 frames late.
+        pytest.xfail("lockout timed by a wobbling wrist track (known limitation)")
+    assert -3 <= rep["lockout_frame"] - label["bottom_or_lockout_frame"] <= 15

@@ -1,0 +1,144 @@
+"""Rep segmentation on analytic bar-proxy trajectories with known events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hipdrive.reps import EVENT_COLUMNS, segment_reps
+
+FPS = 60.0
+TOP, ROM = 0.80, 0.30  # bar height at rest and range of motion, body heights
+
+
+def squat_trace(reps, *, rest_s=1.0, end_rest_s=1.0, fps=FPS):
+    """Cosine descents/ascents: reps = [(descent_s, pause_s, ascent_s, depth_fraction)].
+
+    Returns (t, h, events) with events = [(start, bottom, lockout)] in seconds,
+    bottom being the end of a pause.
+    """
+    total = rest_s + sum(d + p + a + rest_s for d, p, a, _ in reps) + end_rest_s
+    t = np.arange(0, total, 1 / fps)
+    h = np.full(t.size, TOP)
+    t0, events = rest_s, []
+    for d, p, a, frac in reps:
+        m = (t >= t0) & (t < t0 + d)
+        h[m] = TOP - frac * ROM * 0.5 * (1 - np.cos(np.pi * (t[m] - t0) / d))
+        h[(t >= t0 + d) & (t < t0 + d + p)] = TOP - frac * ROM
+        tb = t0 + d + p
+        m = (t >= tb) & (t < tb + a)
+        h[m] = TOP - frac * ROM * 0.5 * (1 + np.cos(np.pi * (t[m] - tb) / a))
+        events.append((t0, tb, tb + a))
+        t0 = tb + a + rest_s
+    return t, h, events
+
+
+def frame(ts):
+    return int(round(ts * FPS))
+
+
+def test_three_reps_with_rests_between():
+    t, h, events = squat_trace([(1.2, 0.0, 1.0, 1.0)] * 3)
+    out = segment_reps(h, t, lift="squat")
+    assert list(out.columns) == list(EVENT_COLUMNS)
+    assert len(out) == 3
+    for (ts, tb, tl), row in zip(events, out.itertuples(), strict=True):
+        assert abs(row.start_frame - frame(ts)) <= 2  # central differences smear onsets by a frame
+        assert abs(row.bottom_frame - frame(tb)) <= 1
+        assert abs(row.lockout_frame - frame(tl)) <= 1
+        assert row.end_frame == row.lockout_frame
+        assert row.complete and not row.failed and not row.paused
+    # the rests between reps belong to no rep
+    assert (
+        out["start_frame"].to_numpy()[1:] > out["lockout_frame"].to_numpy()[:-1] + 0.9 * FPS
+    ).all()
+
+
+def test_paused_rep_bottom_is_the_end_of_the_pause():
+    t, h, events = squat_trace([(1.2, 0.0, 1.0, 1.0), (1.2, 1.0, 1.0, 1.0)])
+    out = segment_reps(h, t, lift="squat")
+    assert len(out) == 2
+    paused = out.iloc[1]
+    assert paused["paused"] and not out.iloc[0]["paused"]
+    ts, tb, tl = events[1]
+    assert abs(paused["bottom_frame"] - frame(tb)) <= 1  # ascent starts when the pause ends
+    assert (
+        abs(paused["hold_start_frame"] - frame(tb - 1.0)) <= 1
+    )  # the descent ended a second earlier
+    assert abs(paused["lockout_frame"] - frame(tl)) <= 1
+
+
+def test_failed_squat_is_kept_and_flagged():
+    t, h, events = squat_trace([(1.2, 0.0, 1.0, 1.0)])
+    # second rep: down, 40 % back up, then sinks to the bottom and stays (no lockout)
+    t2 = np.arange(0, 4.0, 1 / FPS)
+    down = TOP - ROM * 0.5 * (1 - np.cos(np.pi * np.clip(t2 / 1.2, 0, 1)))
+    up = np.where((t2 > 1.2) & (t2 < 2.2), 0.4 * ROM * np.sin(np.pi * (t2 - 1.2) / 1.0), 0.0)
+    h2 = down + up
+    t_all = np.r_[t, t[-1] + 1 / FPS + t2]
+    out = segment_reps(np.r_[h, h2], t_all, lift="squat")
+    assert len(out) == 2
+    assert not out.iloc[0]["failed"]
+    failed = out.iloc[1]
+    assert failed["failed"] and not failed["complete"]
+    bottom_t = t_all[failed["bottom_frame"]]
+    assert bottom_t == pytest.approx(t[-1] + 1 / FPS + 1.2, abs=0.05)
+    # its "lockout" is the highest point of the attempt
+    assert t_all[failed["lockout_frame"]] == pytest.approx(t[-1] + 1 / FPS + 1.7, abs=0.1)
+
+
+def test_deadlift_floor_top_floor():
+    t, h, events = squat_trace([(0.9, 0.5, 1.4, 1.0)] * 2)
+    floor = TOP - ROM
+    g = floor + (TOP - h)  # starts on the floor, pulls up, holds, lowers
+    upright = g > floor + 0.9 * ROM
+    out = segment_reps(g, t, lift="deadlift", upright=upright)
+    assert len(out) == 2
+    for (ts, tb, tl), row in zip(events, out.itertuples(), strict=True):
+        assert row.start_frame == row.bottom_frame
+        assert abs(row.start_frame - frame(ts)) <= 1  # lift-off
+        assert abs(row.lockout_frame - frame(ts + 0.9)) <= 1  # top reached, hold begins
+        assert abs(row.hold_end_frame - frame(tb)) <= 1  # lowering begins
+        assert abs(row.end_frame - frame(tl)) <= 1  # back on the floor
+        assert row.complete and not row.failed
+    slumped = segment_reps(g, t, lift="deadlift", upright=np.zeros(t.size, bool))
+    assert slumped["failed"].all() and not slumped["complete"].any()
+
+
+def test_small_or_short_movements_are_not_reps():
+    t, h, _ = squat_trace([(1.2, 0.0, 1.0, 1.0), (1.2, 0.0, 1.0, 0.25), (0.15, 0.0, 0.15, 1.0)])
+    out = segment_reps(h, t, lift="squat", min_rep_displacement_bh=0.10, min_rep_duration_s=0.5)
+    assert len(out) == 1  # 0.075 bh dip too small, 0.3 s bob too short
+    assert len(segment_reps(np.full(300, TOP), np.arange(300) / FPS, lift="squat")) == 0
+
+
+def test_rep_cut_by_the_clip_start_is_incomplete():
+    t, h, events = squat_trace([(1.2, 0.0, 1.0, 1.0)] * 2, rest_s=0.0)
+    out = segment_reps(h, t, lift="squat")
+    assert len(out) == 2
+    assert out.iloc[0]["start_frame"] == 0 and not out.iloc[0]["complete"]
+    assert out.iloc[1]["complete"]
+
+
+def test_noise_and_gaps_do_not_add_reps():
+    t, h, _ = squat_trace([(1.5, 0.0, 1.3, 1.0)] * 4, rest_s=1.2)
+    rng = np.random.default_rng(4)
+    noisy = h + rng.normal(0, 0.001, h.size)
+    from hipdrive.clean import butter_lowpass
+
+    noisy = butter_lowpass(noisy, fs_hz=FPS, cutoff_hz=6.0)
+    noisy[400:430] = np.nan  # a long gap inside rep 2's descent
+    out = segment_reps(noisy, t, lift="squat")
+    assert len(out) == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lift": "bench"}, "lift must be 'squat' or 'deadlift'"),
+        ({"lift": "squat", "min_rep_displacement_bh": 0.0}, "min_rep_displacement_bh must be > 0"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        segment_reps(np.zeros(100), np.arange(100) / FPS, **kwargs)
