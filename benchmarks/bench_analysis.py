@@ -127,7 +127,7 @@ def throughput(args: argparse.Namespace, work: Path) -> None:
                 kp[kp["frame"] < args.frames], noise_px=args.noise_px, seed=100 * k + j
             )
             pool.append((noisy, long_to_frames(noisy, KEYPOINT_NAMES), meta, row))
-    params = AnalysisParams()
+    params = AnalysisParams(side="auto_mean")  # exact keypoints: the truth's midline (see choose_side)
     n_frames = 0
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(args.throughput_videos):

@@ -69,9 +69,15 @@ def load(truth_dir, vid, *, noise_px=0.5):
     return degrade_keypoints(kp, noise_px=noise_px, seed=1), meta, truth
 
 
+#: The truth defines the trunk by the mid-hip -> mid-shoulder midline; with exact
+#: keypoints both sides are trustworthy, so the truth comparisons use the midline.
+#: (The default, the camera-facing side, is what suits MediaPipe: see choose_side.)
+TRUTH_PARAMS = AnalysisParams(side="auto_mean")
+
+
 def analyze(table, meta, vid, params=None):
     return analyze_frames(
-        *long_to_frames(table, KEYPOINT_NAMES), meta, CASES[vid][0], params or AnalysisParams()
+        *long_to_frames(table, KEYPOINT_NAMES), meta, CASES[vid][0], params or TRUTH_PARAMS
     )
 
 

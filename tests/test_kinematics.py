@@ -138,7 +138,9 @@ def test_choose_side_prefers_the_confident_side_or_the_manifest():
     score[:, [i for i, k in enumerate(KEYPOINT_NAMES) if k.startswith("right_")]] = 0.9
     assert kin.choose_side(score, KEYPOINT_NAMES) == "right"
     assert kin.choose_side(score, KEYPOINT_NAMES, camera_side="left") == "left"
-    assert kin.choose_side(np.full_like(score, 0.95), KEYPOINT_NAMES) == "mean"
+    both = np.full_like(score, 0.95)
+    assert kin.choose_side(both, KEYPOINT_NAMES) in ("left", "right")  # near side by default
+    assert kin.choose_side(both, KEYPOINT_NAMES, both_confident_score=0.8) == "mean"
     with pytest.raises(InputError, match="camera_side must be left, right or empty"):
         kin.choose_side(score, KEYPOINT_NAMES, camera_side="front")
 

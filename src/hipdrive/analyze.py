@@ -63,11 +63,13 @@ class AnalysisParams:
         Outlier robust z threshold (default 6; Leys et al. 2013 suggest 2.5-3
         for "very conservative" screening of one sample; 6 because every
         frame of every keypoint is tested; :func:`hipdrive.clean.reject_outliers`).
-    side : {'auto', 'left', 'right', 'mean'}
-        Body side used for every joint; ``auto`` = the camera-facing side, or
-        the mean of both when both are confident (:func:`hipdrive.kinematics.choose_side`).
+    side : {'auto', 'auto_mean', 'left', 'right', 'mean'}
+        Body side used for every joint; ``auto`` = the camera-facing side;
+        ``auto_mean`` = the same, or the mean of both sides when both are
+        confident (DESIGN.md's rule; :func:`hipdrive.kinematics.choose_side`
+        says why it is not the default).
     both_sides_score : float
-        Median score both sides need for ``auto`` to use their mean (0.8).
+        Median score both sides need for ``auto_mean`` to use their mean (0.8).
     tilt_correction : bool
         Rotate by the floor tilt seen between heels and toes
         (:func:`hipdrive.kinematics.floor_tilt_deg`; default off).
@@ -191,8 +193,10 @@ class AnalysisParams:
             problems.append(
                 f"cutoff_method must be 'fixed' or 'residual', got {self.cutoff_method!r}"
             )
-        if self.side not in ("auto", "left", "right", "mean"):
-            problems.append(f"side must be auto, left, right or mean, got {self.side!r}")
+        if self.side not in ("auto", "auto_mean", "left", "right", "mean"):
+            problems.append(
+                f"side must be auto, auto_mean, left, right or mean, got {self.side!r}"
+            )
         if not isinstance(self.tilt_correction, bool):
             problems.append(f"tilt_correction must be true or false, got {self.tilt_correction!r}")
         for name in (
@@ -388,9 +392,9 @@ def analyze_frames(
             kinematics.choose_side(
                 cleaned.score, names,
                 camera_side=_opt_str(sample.get("camera_side")),
-                both_confident_score=params.both_sides_score,
+                both_confident_score=params.both_sides_score if params.side == "auto_mean" else None,
             )
-            if params.side == "auto"
+            if params.side in ("auto", "auto_mean")
             else params.side
         )  # fmt: skip
         up = kinematics.to_body_frame(cleaned.xy, facing=facing)

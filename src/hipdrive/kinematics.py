@@ -167,15 +167,18 @@ def choose_side(
     names: tuple[str, ...] | list[str],
     *,
     camera_side: str | None = None,
-    both_confident_score: float = 0.8,
+    both_confident_score: float | None = None,
 ) -> Side:
     """The body side whose keypoints define the analysis, fixed for the video.
 
     The side facing the camera is the one the detector sees: the manifest's
     ``camera_side`` when given, else the side with the higher median score of
-    shoulder, hip, knee and ankle over the clip. When both sides have median
-    scores of at least ``both_confident_score`` their mean is used (DESIGN.md:
-    "use the side facing the camera, or the mean when both are confident").
+    shoulder, hip, knee and ankle over the clip. Only when ``both_confident_score``
+    is given and both sides reach that median score is their mean used (DESIGN.md:
+    "use the side facing the camera, or the mean when both are confident"). It is
+    off by default: on rendered lifters with exact truth, MediaPipe's far-side
+    points pulled the two-side trunk angle upright at the squat bottom (median
+    error 10.4 deg vs 1.5 deg for the near side; ``benchmarks/bench_detection.py``).
     One choice per video, never per frame: a per-frame choice would jump
     between two slightly different projections.
 
@@ -189,7 +192,7 @@ def choose_side(
     for side in ("left", "right"):
         cols = [idx[f"{side}_{p}"] for p in parts if f"{side}_{p}" in idx]
         med[side] = float(np.median(score[:, cols])) if cols and len(score) else 0.0
-    if min(med.values()) >= both_confident_score:
+    if both_confident_score is not None and min(med.values()) >= both_confident_score:
         return "mean"
     if camera_side in ("left", "right"):
         return camera_side  # type: ignore[return-value]

@@ -29,8 +29,14 @@ def report_progress(
     _print(label, n, total, unit, time.monotonic() - start, done=True)
 
 
-def _print(label: str, n: int, total: int | None, unit: str, elapsed: float, done: bool = False) -> None:
+def _print(
+    label: str, n: int, total: int | None, unit: str, elapsed: float, done: bool = False
+) -> None:
     rate = n / elapsed if elapsed > 0 else float("nan")
     of = f"/{total}" if total else ""
     state = "done" if done else "..."
-    print(f"{label}: {n}{of} {unit} ({rate:.1f} {unit}/s, {elapsed:.1f} s) {state}", file=sys.stderr, flush=True)
+    print(
+        f"{label}: {n}{of} {unit} ({rate:.1f} {unit}/s, {elapsed:.1f} s) {state}",
+        file=sys.stderr,
+        flush=True,
+    )
