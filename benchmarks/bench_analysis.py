@@ -170,7 +170,7 @@ def main() -> None:
         "--noise-px", type=float, default=1.0, help="Gaussian keypoint noise SD, pixels"
     )
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--params", default="{}", help="AnalysisParams overrides as JSON")
+    ap.add_argument("--params", default='{"side": "auto_mean"}', help="AnalysisParams overrides as JSON")
     ap.add_argument("--throughput-videos", type=int, default=1000)
     ap.add_argument("--frames", type=int, default=600)
     ap.add_argument("--skip-accuracy", action="store_true")
