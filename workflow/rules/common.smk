@@ -82,5 +82,9 @@ def get_pose_options(wildcards):
     return json.dumps(options, sort_keys=True)
 
 
+def get_stats_params(wildcards, threads):
+    return json.dumps({**config["stats"], "workers": threads}, sort_keys=True)
+
+
 def as_json(value):
     return json.dumps(value, sort_keys=True)

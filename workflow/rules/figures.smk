@@ -20,6 +20,9 @@ rule plot_figures:
             for name in FIGURES
         },
         pdfs=expand("results/figures/{name}.pdf", name=FIGURES),
+        captions=expand("results/figures/{name}.counts.rst", name=FIGURES),  # included by the captions
+        counts="results/figures/figure_counts.json",
+    threads: 2
     log:
         "results/logs/plot_figures/plot_figures.log",
     benchmark:
@@ -28,4 +31,4 @@ rule plot_figures:
         "../../envs/analysis.yaml"
     shell:
         "hipdrive plot-figures --reps {input.reps:q} --curves {input.curves:q} --stats-dir results/stats"
-        " --out-dir results/figures > {log:q} 2>&1"
+        " --out-dir results/figures --workers {threads} > {log:q} 2>&1"

@@ -11,8 +11,12 @@ rule fit_models:
         lifter_slopes="results/stats/lifter_slopes.csv",
         always="results/stats/always.csv",
         spm="results/stats/spm.csv",
+        spm_clusters="results/stats/spm_clusters.csv",
+        qc_summary="results/stats/qc_summary.csv",
+        provenance="results/stats/provenance.json",
     params:
-        stats=as_json(config["stats"]),
+        stats=get_stats_params,
+    threads: 2
     log:
         "results/logs/fit_models/fit_models.log",
     benchmark:

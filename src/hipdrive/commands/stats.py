@@ -1,0 +1,171 @@
+"""Sub-commands of the statistics stage: ``fit-models``, ``plot-figures``, ``power``.
+
+Argument parsing only; the work is in :mod:`hipdrive.stats`,
+:mod:`hipdrive.figures` and :mod:`hipdrive.power`, imported inside each command
+so that ``hipdrive --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hipdrive.errors import InputError
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``fit-models``, ``plot-figures`` and ``power``."""
+    p = subparsers.add_parser(
+        "fit-models",
+        help="mixed models, bootstrap shares and SPM from the collected tables",
+        description="Fit the load-effect models (per metric, per lift), per-lifter slopes, "
+        "the 'always' shares with cluster-bootstrap CIs and the SPM of trunk-angle slope "
+        "curves. Writes models.csv, models.tex, lifter_slopes.csv, always.csv, spm.csv, "
+        "spm_clusters.csv, qc_summary.csv and provenance.json into --out-dir.",
+    )
+    p.add_argument("--reps", required=True, type=Path, help="results/tables/reps.parquet")
+    p.add_argument("--curves", type=Path, help="results/tables/curves.parquet (for SPM)")
+    p.add_argument(
+        "--params",
+        default="{}",
+        help='JSON object, e.g. \'{"heavy_pct_1rm": 85, "n_bootstrap": 2000, "seed": 1, '
+        '"alpha": 0.05}\' (also min_lifters, min_lifters_spm, workers)',
+    )
+    p.add_argument("--out-dir", required=True, type=Path)
+    p.set_defaults(func=_fit_models)
+
+    p = subparsers.add_parser(
+        "plot-figures",
+        help="the eight report figures (PNG + PDF) and their captions",
+        description="Draw the report figures from the collected tables and the fit-models "
+        "output; writes {name}.png, {name}.pdf and {name}.counts.rst (lifters/reps the "
+        "figure rests on, included by the report captions) per figure, and "
+        "figure_counts.json.",
+    )
+    p.add_argument("--reps", required=True, type=Path)
+    p.add_argument("--curves", type=Path)
+    p.add_argument("--stats-dir", required=True, type=Path, help="output folder of fit-models")
+    p.add_argument("--out-dir", required=True, type=Path)
+    p.add_argument("--heavy-pct-1rm", type=float, default=85.0)
+    p.add_argument("--workers", type=int, default=2, help="processes drawing figures")
+    p.set_defaults(func=_plot_figures)
+
+    p = subparsers.add_parser(
+        "power",
+        help="false-positive rate, CI coverage and power by simulation",
+        description="Run many simulated studies (fast: rep tables from the generative "
+        "model; keypoints: simulator keypoints -> analysis) and fit the primary mixed "
+        "model to each; writes a per-cell summary CSV (and {stem}_studies.csv).",
+    )
+    p.add_argument("--studies", type=int, default=500, help="studies per design cell")
+    p.add_argument("--lifters", default="10,20", help="comma-separated numbers of lifters")
+    p.add_argument("--reps", default="3", help="comma-separated reps per load")
+    p.add_argument(
+        "--effect-slope", default="0,1.5", help="true slopes, deg per 10 %%1RM, comma-separated"
+    )
+    p.add_argument("--loads", default="60,70,80,90", help="%%1RM loads, comma-separated")
+    p.add_argument("--mode", choices=("fast", "keypoints"), default="fast")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_power)
+
+
+def _parse_params(text: str) -> dict:
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--params is not valid JSON ({exc}): {text!r}") from exc
+    if not isinstance(params, dict):
+        raise InputError(f"--params must be a JSON object, got {text!r}")
+    allowed = {
+        "heavy_pct_1rm",
+        "n_bootstrap",
+        "seed",
+        "alpha",
+        "min_lifters",
+        "min_lifters_spm",
+        "workers",
+    }
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InputError(
+            f"--params: unknown key(s) {', '.join(unknown)}; allowed: {sorted(allowed)}"
+        )
+    return params
+
+
+def _numbers(text: str, name: str, kind: type) -> list:
+    try:
+        values = [kind(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise InputError(f"{name}: expected comma-separated numbers, got {text!r}") from exc
+    if not values:
+        raise InputError(f"{name}: no values given")
+    return values
+
+
+def _fit_models(args: argparse.Namespace) -> int:
+    from hipdrive import stats
+
+    params = _parse_params(args.params)
+    reps = stats.read_reps(args.reps)
+    curves = None
+    if args.curves is not None:
+        curves = stats.read_curves(args.curves, variables=["trunk_angle_deg"], phase="ascent")
+    result = stats.run_stats(reps, curves, **params)
+    result.provenance["inputs"] = stats.provenance(
+        {}, {"reps": args.reps, **({"curves": args.curves} if args.curves else {})}
+    )["inputs"]
+    stats.write_stats(result, args.out_dir)
+    return 0
+
+
+def _plot_figures(args: argparse.Namespace) -> int:
+    from hipdrive import figures, stats
+
+    reps = stats.read_reps(args.reps)
+    curves = None
+    if args.curves is not None:
+        curves = stats.read_curves(
+            args.curves, variables=list(figures.CURVE_VARIABLES_USED), phase="ascent"
+        )
+    figures.plot_all(
+        reps,
+        curves,
+        stats_dir=args.stats_dir,
+        out_dir=args.out_dir,
+        heavy_pct_1rm=args.heavy_pct_1rm,
+        workers=args.workers,
+    )
+    return 0
+
+
+def _power(args: argparse.Namespace) -> int:
+    from hipdrive import power
+
+    lifters = _numbers(args.lifters, "--lifters", int)
+    reps = _numbers(args.reps, "--reps", int)
+    slopes = _numbers(args.effect_slope, "--effect-slope", float)
+    loads = tuple(_numbers(args.loads, "--loads", float))
+    base = power.StudyDesign(loads_pct_1rm=loads)
+    studies = power.run_power(
+        base,
+        n_studies=args.studies,
+        lifters=lifters,
+        reps_per_load=reps,
+        effect_slopes=slopes,
+        mode=args.mode,
+        alpha=args.alpha,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    summary = power.summarise_power(studies, alpha=args.alpha)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(args.out, index=False)
+    studies.to_csv(args.out.with_name(f"{args.out.stem}_studies.csv"), index=False)
+    cols = ["n_lifters", "reps_per_load", "effect_slope", "quantity", "rejection_rate", "coverage"]
+    print(summary[cols].to_string(index=False))
+    return 0
