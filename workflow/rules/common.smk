@@ -54,6 +54,7 @@ def get_final_output():
         "results/tables/reps.parquet",
         "results/stats/models.csv",
         *expand("results/figures/{name}.png", name=FIGURES),
+        *qc_media_targets(),  # workflow/rules/qc.smk: contact sheets + plots, small runs only
     ]
 
 
@@ -76,7 +77,7 @@ def get_pose_inputs(wildcards):
 
 
 def get_pose_options(wildcards):
-    options = dict(config["pose"].get("options", {}))
+    options = dict(config["pose"].get(config["pose"]["backend"], {}))
     if config["pose"]["backend"] == "synthetic":
         options.setdefault("truth_dir", f"{SIMULATED_ROOT}/truth")
     return json.dumps(options, sort_keys=True)

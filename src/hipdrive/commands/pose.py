@@ -1,0 +1,107 @@
+"""CLI of the pose stage: ``estimate-poses`` and ``import-keypoints``.
+
+Argument parsing only; the work happens in :mod:`hipdrive.pose`, imported
+inside each command so ``hipdrive --help`` never loads a pose library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from hipdrive.errors import InputError
+
+BACKEND_CHOICES = ("mediapipe", "mmpose", "synthetic")
+IMPORT_FORMATS = ("openpose", "mmpose-json", "coco17-csv")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the pose stage's sub-commands."""
+    p = subparsers.add_parser(
+        "estimate-poses",
+        help="run a pose backend over a video and write its keypoint Parquet",
+        description="Decode VIDEO (PyAV: container timestamps, rotation applied), run the pose "
+        "backend on every frame, keep the lifter as track 0 and write the keypoint file "
+        "atomically. Progress lines go to stderr.",
+    )
+    p.add_argument("video", help="the video file")
+    p.add_argument(
+        "--video-id", required=True, help="id recorded in the metadata (manifest video_id)"
+    )
+    p.add_argument(
+        "--out", required=True, help="output Parquet path (results/keypoints/ID.parquet)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="mediapipe",
+        help="pose backend (default mediapipe)",
+    )
+    p.add_argument(
+        "--options",
+        default="{}",
+        help="backend options as a JSON object, e.g. '{\"model_complexity\": 1}'; synthetic: "
+        '\'{"truth_dir": ..., "noise_px": 2, "seed": 1}\'; mmpose: \'{"config": ..., '
+        '"checkpoint": ..., "device": "cuda"}\'; all: prefetch, keep_others',
+    )
+    p.set_defaults(func=_estimate_poses)
+
+    q = subparsers.add_parser(
+        "import-keypoints",
+        help="convert keypoints made by another tool into the hipdrive keypoint Parquet",
+        description="Re-analyse without re-running pose: OpenPose JSON folders (BODY_25), "
+        "MMPose prediction JSON, or a COCO-17 CSV (frame_id, <name>_x, <name>_y).",
+    )
+    q.add_argument("src", help="the file or folder to import")
+    q.add_argument(
+        "--format", required=True, choices=IMPORT_FORMATS, dest="fmt", help="source format"
+    )
+    q.add_argument("--video-id", required=True, help="id recorded in the metadata")
+    q.add_argument("--out", required=True, help="output Parquet path")
+    q.add_argument("--video", help="the source video, to take timestamps, size and sha256 from")
+    q.add_argument("--fps", type=float, help="frame rate for timestamps when no --video is given")
+    q.set_defaults(func=_import_keypoints)
+
+
+def _parse_options(text: str) -> dict:
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"--options is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}"
+        ) from exc
+    if not isinstance(options, dict):
+        raise InputError(f"--options must be a JSON object, got {type(options).__name__}: {text!r}")
+    return options
+
+
+def _estimate_poses(args: argparse.Namespace) -> int:
+    from hipdrive.pose import estimate_poses
+
+    meta = estimate_poses(
+        args.video,
+        args.out,
+        video_id=args.video_id,
+        backend=args.backend,
+        options=_parse_options(args.options),
+    )
+    print(
+        f"estimate-poses {args.video_id}: {meta['n_frames']} frames, {meta.get('n_frames_lost', 0)} without "
+        f"the lifter, backend {meta['backend']} -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _import_keypoints(args: argparse.Namespace) -> int:
+    from hipdrive.pose.importers import import_keypoints
+
+    meta = import_keypoints(
+        args.src, args.out, fmt=args.fmt, video_id=args.video_id, video=args.video, fps=args.fps
+    )
+    print(
+        f"import-keypoints {args.video_id}: {meta['n_frames']} frames from {args.fmt} -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,19 @@
+"""Pose estimation: video frames -> per-frame keypoints in the Parquet contract.
+
+One small interface (:class:`~hipdrive.pose.base.PoseBackend`: a batch of
+frames in, keypoints and scores out) with one module per backend:
+
+* :mod:`~hipdrive.pose.mediapipe_backend` -- CPU default, model bundled in the wheel;
+* :mod:`~hipdrive.pose.mmpose_backend` -- RTMPose / RTMO on a GPU from a config
+  and checkpoint;
+* :mod:`~hipdrive.pose.synthetic` -- the simulator's ground truth (+ noise);
+* :mod:`~hipdrive.pose.importers` -- keypoints made elsewhere (OpenPose JSON,
+  MMPose JSON, COCO-17 CSV).
+
+:func:`estimate_poses` is what the workflow calls. Importing this package
+imports no pose library; each backend imports its own when constructed.
+"""
+
+from hipdrive.pose.base import BACKENDS, People, PoseBackend, estimate_poses, make_backend
+
+__all__ = ["BACKENDS", "People", "PoseBackend", "estimate_poses", "make_backend"]

@@ -1,0 +1,264 @@
+"""The pose-backend interface and the :func:`estimate_poses` driver.
+
+A backend is a small object with one job: a batch of upright RGB frames in,
+every detected person's keypoints and scores out (:meth:`PoseBackend.predict`).
+Everything around it is shared and lives here: decoding (with
+:mod:`hipdrive.video`, overlapped with inference), batching, progress lines,
+choosing the lifter among several people (:mod:`hipdrive.pose.lifter`),
+provenance, and the atomic write through :mod:`hipdrive.keypoints`.
+
+Backends are chosen by name in one place (:func:`make_backend`); no registry.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from hipdrive.errors import InputError
+from hipdrive.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
+
+__all__ = [
+    "BACKENDS",
+    "People",
+    "PoseBackend",
+    "batched",
+    "estimate_poses",
+    "make_backend",
+    "no_people",
+]
+
+#: One frame's detections: ``xy`` (n_people, n_keypoints, 2) pixels in the
+#: upright image (y down) and ``score`` (n_people, n_keypoints) in 0..1.
+People = tuple[np.ndarray, np.ndarray]
+
+#: Backend names accepted by :func:`estimate_poses` (``--backend``).
+BACKENDS = ("mediapipe", "mmpose", "synthetic")
+
+#: Options the driver itself takes; every other key goes to the backend.
+DRIVER_OPTIONS = {
+    "prefetch": "frames decoded ahead in a background thread (default 16)",
+    "keep_others": "also write people other than the lifter as tracks 1, 2, ... (default false)",
+}
+
+
+def no_people(n_keypoints: int) -> People:
+    """The detections of a frame in which nobody was found."""
+    return np.empty((0, n_keypoints, 2), np.float32), np.empty((0, n_keypoints), np.float32)
+
+
+class PoseBackend(abc.ABC):
+    """Frames in (batched), keypoints and scores out.
+
+    Subclasses set :attr:`name`, :attr:`keypoint_names` and :attr:`batch_size`,
+    take their options as keyword-only constructor arguments, and implement
+    :meth:`predict`. Use as a context manager so model resources are freed.
+    """
+
+    #: Backend name written to the ``backend`` metadata field.
+    name: ClassVar[str]
+    #: Names of the keypoints :meth:`predict` returns, in column order; a
+    #: subset of :data:`hipdrive.keypoints.KEYPOINT_NAMES`.
+    keypoint_names: tuple[str, ...] = KEYPOINT_NAMES
+    #: Frames per :meth:`predict` call.
+    batch_size: int = 1
+
+    @abc.abstractmethod
+    def predict(self, frames: Sequence[np.ndarray]) -> list[People]:
+        """Detect people in a batch of upright RGB frames.
+
+        Parameters
+        ----------
+        frames : sequence of (H, W, 3) uint8 arrays
+            Consecutive frames of one video, in presentation order (backends
+            that track between frames rely on that).
+
+        Returns
+        -------
+        list of People
+            One ``(xy, score)`` pair per frame; a frame without detections
+            has zero rows (see :func:`no_people`).
+        """
+
+    def provenance(self) -> dict[str, Any]:
+        """Metadata describing the model: at least ``model`` and ``checkpoint_sha256``."""
+        return {"model": None, "checkpoint_sha256": None}
+
+    def close(self) -> None:  # noqa: B027  (optional hook, default does nothing)
+        """Free model resources."""
+
+    def __enter__(self) -> PoseBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_backend(name: str, options: Mapping[str, Any] | None = None) -> PoseBackend:
+    """Construct a frame-based backend by name, validating its options.
+
+    Parameters
+    ----------
+    name : {"mediapipe", "mmpose"}
+        The backend (``synthetic`` reads ground truth and takes no frames; it
+        is handled by :func:`estimate_poses` directly).
+    options : mapping, optional
+        Keyword arguments of the backend's constructor.
+
+    Raises
+    ------
+    hipdrive.errors.InputError
+        For an unknown backend name or option, listing the accepted ones.
+    hipdrive.errors.BackendUnavailableError
+        When the backend's packages or model files are not installed.
+    """
+    if name == "mediapipe":
+        from hipdrive.pose.mediapipe_backend import MediaPipeBackend as cls
+    elif name == "mmpose":
+        from hipdrive.pose.mmpose_backend import MMPoseBackend as cls
+    else:
+        frame_based = [b for b in BACKENDS if b != "synthetic"]
+        raise InputError(f"unknown frame-based pose backend {name!r}; choose one of {frame_based}")
+    options = dict(options or {})
+    check_options(cls, options, where=f"backend {name!r}")
+    return cls(**options)
+
+
+def check_options(
+    target: Any, options: Mapping[str, Any], *, where: str, exclude: Iterable[str] = ()
+) -> None:
+    """Raise :class:`InputError` naming every option ``target`` does not accept.
+
+    The accepted options are ``target``'s keyword-only parameters, less ``exclude``.
+    """
+    params = inspect.signature(target).parameters
+    accepted = {p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY}
+    accepted -= set(exclude)
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise InputError(f"{where}: unknown option(s) {unknown}; accepted: {sorted(accepted)}")
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last one may be shorter)."""
+    if size < 1:
+        raise ValueError(f"batch size must be >= 1, got {size}")
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def estimate_poses(
+    video_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    video_id: str,
+    backend: str = "mediapipe",
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run a pose backend over every frame of a video and write the keypoint file.
+
+    Parameters
+    ----------
+    video_path : str or path-like
+        The video. For ``backend="synthetic"`` it is used for provenance only
+        and may be absent (then the ground truth's metadata is used).
+    out_path : str or path-like
+        Destination Parquet file (the :mod:`hipdrive.keypoints` contract),
+        written atomically.
+    video_id : str
+        Identifier recorded in the metadata (the manifest's ``video_id``).
+    backend : {"mediapipe", "mmpose", "synthetic"}, default "mediapipe"
+        ``mediapipe``: CPU, bundled model (:mod:`hipdrive.pose.mediapipe_backend`);
+        ``mmpose``: RTMPose / RTMO from a config and checkpoint, GPU
+        (:mod:`hipdrive.pose.mmpose_backend`); ``synthetic``: the simulator's
+        ground truth with optional noise (:mod:`hipdrive.pose.synthetic`).
+    options : mapping, optional
+        Backend options (its keyword-only constructor arguments), plus
+        ``prefetch`` (frames decoded ahead in a thread, default 16) and
+        ``keep_others`` (also write other people as tracks 1, 2, ...).
+
+    Returns
+    -------
+    dict
+        The metadata written with the file: provenance (backend, model,
+        checkpoint and video sha256, package version), the video geometry
+        (width and height after rotation, rotation, fps, decoded frame count),
+        ``n_frames_lost`` (frames without the lifter, written as NaN rows with
+        score 0) and the backend's options.
+
+    Raises
+    ------
+    hipdrive.errors.VideoError
+        When the video cannot be decoded.
+    hipdrive.errors.InputError
+        For an unknown backend or option.
+    hipdrive.errors.BackendUnavailableError
+        When the backend is not installed here.
+    """
+    from hipdrive.progress import report_progress
+    from hipdrive.video import iter_frames, probe_video
+
+    options = dict(options or {})
+    if backend == "synthetic":
+        from hipdrive.pose.synthetic import synthetic_poses
+
+        check_options(synthetic_poses, options, where="backend 'synthetic'", exclude=["video_id"])
+        if "truth_dir" not in options:
+            raise InputError(
+                "backend 'synthetic' needs options.truth_dir (the simulator's truth folder)"
+            )
+        table, metadata = synthetic_poses(video_path, video_id=video_id, **options)
+        write_keypoints(table, out_path, metadata)
+        return metadata
+    if backend not in BACKENDS:
+        raise InputError(f"unknown pose backend {backend!r}; choose one of {list(BACKENDS)}")
+
+    prefetch = int(options.pop("prefetch", 16))
+    keep_others = bool(options.pop("keep_others", False))
+    info = probe_video(video_path)
+    with make_backend(backend, options) as model:
+        names = model.keypoint_names
+        frames = iter_frames(info.path, prefetch=prefetch)
+        frames = report_progress(
+            frames, total=info.n_frames, label=f"estimate-poses {video_id} [{backend}]"
+        )
+        times: list[float] = []
+        people: list[People] = []
+        for batch in batched(frames, model.batch_size):
+            times.extend(t for _, t, _ in batch)
+            people.extend(model.predict([rgb for _, _, rgb in batch]))
+        provenance = model.provenance()
+
+    from hipdrive.pose.lifter import select_lifter
+
+    tracks, selection = select_lifter(
+        people, width=info.width, height=info.height, keep_others=keep_others
+    )
+    time_s = np.asarray(times, dtype=np.float64)
+    table = pd.concat(
+        [frames_to_long(xy, score, time_s, names, track=k) for k, (xy, score) in enumerate(tracks)],
+        ignore_index=True,
+    )
+    metadata = {
+        "video_id": video_id,
+        **info.metadata(),
+        "n_frames": len(times),
+        "n_frames_header": info.n_frames,
+        "duration_s": float(time_s[-1]) if len(time_s) else 0.0,
+        "backend": backend,
+        **provenance,
+        **selection,
+        "video_path": str(Path(video_path)),
+        "options": {**options, "prefetch": prefetch, "keep_others": keep_others},
+    }
+    write_keypoints(table, out_path, metadata)
+    return metadata

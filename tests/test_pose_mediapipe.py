@@ -1,0 +1,155 @@
+"""The MediaPipe backend end to end: video -> keypoint Parquet in the contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "mediapipe", reason="the mediapipe backend needs mediapipe 0.10.21 (envs/pose-cpu.yaml)"
+)
+
+from hipdrive.errors import BackendUnavailableError, InputError
+from hipdrive.keypoints import (
+    COCO17,
+    KEYPOINT_NAMES,
+    REQUIRED_METADATA,
+    long_to_frames,
+    read_keypoints,
+)
+from hipdrive.pose import estimate_poses
+from hipdrive.pose.mediapipe_backend import MEDIAPIPE_INDEX, landmarks_to_keypoints
+from hipdrive.video import iter_frames, write_video
+
+
+def test_landmark_mapping_by_hand():
+    lm = np.zeros((1, 33, 3), np.float32)
+    lm[0, :, 0] = np.arange(33) / 100  # x encodes the landmark index
+    lm[0, :, 1] = 0.5
+    lm[0, :, 2] = np.linspace(0, 1, 33)
+    xy, score = landmarks_to_keypoints(lm, width=200, height=100)
+    want = np.array([MEDIAPIPE_INDEX[n] for n in KEYPOINT_NAMES])
+    np.testing.assert_allclose(xy[0, :, 0], 2 * want, rtol=1e-6)
+    np.testing.assert_allclose(xy[0, :, 1], 50.0)
+    np.testing.assert_allclose(score[0], want / 32, rtol=1e-6)
+    assert [
+        MEDIAPIPE_INDEX[n] for n in ("left_hip", "right_hip", "left_heel", "right_big_toe")
+    ] == [23, 24, 29, 32]
+    assert set(COCO17) < set(MEDIAPIPE_INDEX)
+
+
+def test_blank_video_gives_nan_rows_with_score_zero(tmp_path):
+    video = write_video([np.full((96, 128, 3), 90, np.uint8)] * 6, tmp_path / "empty.mp4", fps=10)
+    out = tmp_path / "kp.parquet"
+    meta = estimate_poses(video, out, video_id="empty")
+    table, _ = read_keypoints(out)
+    assert len(table) == 6 * len(KEYPOINT_NAMES)
+    assert table["x"].isna().all() and (table["score"] == 0).all()
+    assert meta["n_frames"] == 6 and meta["n_frames_lost"] == 6
+    np.testing.assert_allclose(np.unique(table["time_s"]), np.arange(6) / 10, atol=1e-3)
+
+
+def test_real_deadlift_clip(real_dir, tmp_path):
+    video = real_dir / "videos" / "deadlift_bichraix_bad003.mp4"
+    out = tmp_path / "bad003.parquet"
+    meta = estimate_poses(
+        video, out, video_id="bad003", backend="mediapipe", options={"model_complexity": 1}
+    )
+    table, read_meta = read_keypoints(out)
+    assert set(REQUIRED_METADATA) <= set(read_meta)
+    assert read_meta["backend"] == "mediapipe" and len(read_meta["checkpoint_sha256"]) == 64
+    assert (meta["width"], meta["height"], meta["rotation"], meta["n_frames"]) == (1280, 720, 0, 28)
+    assert meta["n_frames_lost"] == 0  # the source's MANIFEST: detected in 28/28 frames
+    frame, time_s, xy, score = long_to_frames(table)
+    np.testing.assert_allclose(time_s, [t for _, t, _ in iter_frames(video)])
+    hips = xy[:, [KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip")]]
+    shoulders = xy[
+        :, [KEYPOINT_NAMES.index("left_shoulder"), KEYPOINT_NAMES.index("right_shoulder")]
+    ]
+    assert np.all((xy[..., 0] > -50) & (xy[..., 0] < 1330))
+    assert np.all(
+        shoulders[..., 1].mean(axis=1) < hips[..., 1].mean(axis=1)
+    )  # y down: shoulders above hips
+    assert np.median(score[:, : len(COCO17)]) > 0.5
+
+
+def test_rotated_storage_gives_upright_keypoints(real_dir, tmp_path):
+    """A clip stored sideways with a display matrix gives the same keypoints as upright."""
+    src = real_dir / "videos" / "deadlift_bichraix_bad003.mp4"
+    frames = [rgb[::2, ::2] for i, _, rgb in iter_frames(src) if i < 10]  # 640 x 360
+    upright = write_video(frames, tmp_path / "upright.mp4", fps=30)
+    # stored turned 90 deg clockwise, with a display matrix saying "turn 90 counter-clockwise"
+    sideways = write_video(
+        [np.rot90(f, -1) for f in frames], tmp_path / "sideways.mp4", fps=30, rotation=90
+    )
+    a = estimate_poses(upright, tmp_path / "a.parquet", video_id="a")
+    b = estimate_poses(sideways, tmp_path / "b.parquet", video_id="b")
+    assert (a["width"], a["height"]) == (b["width"], b["height"]) == (640, 360)
+    assert (a["rotation"], b["rotation"]) == (0, 90)
+    xy_a = long_to_frames(read_keypoints(tmp_path / "a.parquet")[0])[2][:, : len(COCO17)]
+    xy_b = long_to_frames(read_keypoints(tmp_path / "b.parquet")[0])[2][:, : len(COCO17)]
+    # same pixels up to re-encoding: within a few px (a missed rotation would be hundreds off)
+    assert np.nanmedian(np.abs(xy_a - xy_b)) < 3.0
+
+
+def test_model_without_bundled_weights_is_refused(tmp_path):
+    video = write_video([np.zeros((16, 16, 3), np.uint8)], tmp_path / "v.mp4")
+    with pytest.raises(
+        BackendUnavailableError, match="model_complexity=2 needs pose_landmark_heavy.tflite"
+    ):
+        estimate_poses(
+            video, tmp_path / "kp.parquet", video_id="v", options={"model_complexity": 2}
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        (
+            {"complexity": 1},
+            InputError,
+            r"backend 'mediapipe': unknown option\(s\) \['complexity'\]",
+        ),
+        ({"min_detection_confidence": 2}, InputError, "min_detection_confidence must be in 0..1"),
+        ({"model_complexity": 3}, InputError, "model_complexity must be 0, 1 or 2"),
+    ],
+)
+def test_bad_options(tmp_path, options, error, match):
+    video = write_video([np.zeros((16, 16, 3), np.uint8)], tmp_path / "v.mp4")
+    with pytest.raises(error, match=match):
+        estimate_poses(video, tmp_path / "kp.parquet", video_id="v", options=options)
+
+
+def test_unknown_backend(tmp_path):
+    with pytest.raises(InputError, match="unknown pose backend 'openpose'"):
+        estimate_poses(
+            tmp_path / "v.mp4", tmp_path / "kp.parquet", video_id="v", backend="openpose"
+        )
+
+
+@pytest.mark.slow
+def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
+    """On the simulator's rendered lifter: same frames and timestamps as the truth, legs close."""
+    simulate = pytest.importorskip(
+        "hipdrive.simulate.study", reason="the simulator is not installed"
+    )
+    sample = {"video_id": "S1", "lifter_id": "L01", "lift": "squat", "variant": "high_bar", "load_kg": 120,
+              "one_rm_kg": 140, "height_m": 1.8, "camera_side": "right"}  # fmt: skip
+    video = tmp_path / "S1.mp4"
+    simulate.simulate_video(sample, seed=1, effect_slope_deg_per_10pct=1.5, fps=30, n_reps=1,
+                            video_path=video, truth_dir=tmp_path / "truth", width=270, height=480)  # fmt: skip
+    meta = estimate_poses(video, tmp_path / "S1.parquet", video_id="S1")
+    _, t_truth, xy_truth, _ = long_to_frames(
+        read_keypoints(tmp_path / "truth" / "S1.keypoints.parquet")[0]
+    )
+    _, t_mp, xy_mp, _ = long_to_frames(read_keypoints(tmp_path / "S1.parquet")[0])
+    assert (meta["width"], meta["height"], meta["n_frames"]) == (270, 480, len(t_truth))
+    np.testing.assert_allclose(t_mp, t_truth, atol=1e-3)
+    assert meta["n_frames_lost"] <= 0.05 * meta["n_frames"]
+    legs = [
+        KEYPOINT_NAMES.index(f"{s}_{j}")
+        for s in ("left", "right")
+        for j in ("hip", "knee", "ankle")
+    ]
+    err = np.linalg.norm(xy_mp[:, legs] - xy_truth[:, legs], axis=-1)
+    assert np.nanmedian(err) < 0.05 * 480  # within 5 % of the image height
