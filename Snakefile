@@ -17,6 +17,7 @@ include: "workflow/rules/pose.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/qc.smk"
 
 
 rule all:

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from hipdrive import __version__
-from hipdrive.commands import analyze, pose, simulate, stats
+from hipdrive.commands import analyze, pose, qc, simulate, stats
 from hipdrive.errors import HipdriveError
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hipdrive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for stage in (simulate, pose, analyze, stats):  # in data-flow order
+    for stage in (simulate, pose, analyze, stats, qc):  # in data-flow order
         stage.add_commands(sub)
     return parser
 

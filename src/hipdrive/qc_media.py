@@ -1,0 +1,365 @@
+"""Quality-control media: per-rep contact sheets and a per-video time-series plot.
+
+These are for a person to look at: did the detector find the lifter, is the
+skeleton on the body, did the segmentation put the events where a coach would?
+They are made only by the workflow's QC rule (``hipdrive qc-media``); no
+numeric module imports this one. It imports matplotlib (Agg) and OpenCV.
+
+Contact sheet
+    One row per repetition, five columns: the key frames of the rep. Squat:
+    start of descent, bottom, ``v_max1``, ``v_min``, lockout. Deadlift:
+    lift-off, ``v_max1``, ``v_min``, lockout, back on the floor. Each frame
+    shows the cleaned skeleton (the side used for the kinematics drawn thick),
+    the trunk line (mid-hip -> mid-shoulder of that side), a vertical
+    reference through the hip and the trunk angle from vertical, as defined in
+    :mod:`hipdrive.kinematics` (0 deg = upright). Frames are cropped to the
+    lifter's bounding box over the whole clip. A video without reps gets one
+    row of five evenly spaced frames, so a missed detection is still visible.
+Time-series plot
+    Bar-proxy height, its vertical velocity and the trunk angle against time,
+    reps shaded (start -> end), bottoms/lockouts as lines and the sticking
+    events (``v_max1``, ``v_min``, ``v_max2``; van den Tillaar et al. 2014) as
+    markers on the velocity.
+Face blurring (privacy)
+    Optional: the head (nose, eyes, ears) is covered by a strong Gaussian blur
+    inside a circle around their mean of radius 1.6 x the largest distance
+    between two of them (at least 8 % of the crop height), so sheets can be shared.
+
+References
+----------
+van den Tillaar R, Andersen V, Saeterbakken AH (2014). The existence of a
+sticking region in free weight squats. J Hum Kinet 42:63-71.
+doi:10.2478/hukin-2014-0061
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hipdrive.analyze import AnalysisParams, VideoAnalysis, analyze_frames
+from hipdrive.errors import InputError
+from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+
+#: Skeleton segments drawn on the frames (pairs of keypoint-name suffixes).
+SEGMENTS = (
+    ("shoulder", "elbow"), ("elbow", "wrist"), ("shoulder", "hip"), ("hip", "knee"),
+    ("knee", "ankle"), ("ankle", "heel"), ("heel", "big_toe"), ("ankle", "big_toe"),
+)  # fmt: skip
+HEAD_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+#: Key-frame columns of the per-rep table, per lift, and their panel titles.
+KEY_FRAMES = {
+    "squat": (
+        ("start_frame", "start"), ("bottom_frame", "bottom"), ("v_max1_frame", "v_max1"),
+        ("v_min_frame", "v_min"), ("lockout_frame", "lockout"),
+    ),
+    "deadlift": (
+        ("start_frame", "lift-off"), ("v_max1_frame", "v_max1"), ("v_min_frame", "v_min"),
+        ("lockout_frame", "lockout"), ("end_frame", "floor"),
+    ),
+}  # fmt: skip
+#: QC media switch: ``auto`` makes them for runs below this many videos.
+AUTO_MAX_VIDEOS = 50
+
+
+def qc_media_enabled(
+    mode: str | bool, n_videos: int, *, auto_max_videos: int = AUTO_MAX_VIDEOS
+) -> bool:
+    """Whether a run makes QC media: ``on``, ``off``, or ``auto`` (< ``auto_max_videos`` videos).
+
+    YAML 1.1 reads an unquoted ``on``/``off`` as a boolean, so ``True`` and
+    ``False`` mean ``on`` and ``off``.
+
+    Raises
+    ------
+    InputError
+        For any other mode.
+    """
+    if isinstance(mode, bool):
+        return mode
+    if mode not in ("auto", "on", "off"):
+        raise InputError(f"qc media mode must be auto, on or off, got {mode!r}")
+    return mode == "on" or (mode == "auto" and n_videos < auto_max_videos)
+
+
+def load_analysis(
+    keypoints_path: str | os.PathLike, sample: Mapping[str, Any], params: AnalysisParams
+) -> tuple[VideoAnalysis, dict[str, Any]]:
+    """Re-run the per-video analysis on a keypoint file, keeping every intermediate.
+
+    Returns
+    -------
+    analysis : hipdrive.analyze.VideoAnalysis
+    metadata : dict
+        The keypoint file's metadata (width, height, fps...).
+    """
+    table, metadata = read_keypoints(keypoints_path)
+    frames, time_s, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    return analyze_frames(frames, time_s, xy, score, metadata, sample, params), metadata
+
+
+def read_frames(video: str | os.PathLike, indices: np.ndarray) -> dict[int, np.ndarray]:
+    """Decode the upright RGB frames with the given 0-based decoded-frame indices.
+
+    Decodes sequentially and stops after the last wanted frame (clips are
+    short; seeking is not frame-exact in every container).
+    """
+    from hipdrive.video import iter_frames
+
+    wanted = {int(i) for i in np.asarray(indices).ravel() if i >= 0}
+    out: dict[int, np.ndarray] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    for index, _t, rgb in iter_frames(video):
+        if index in wanted:
+            out[index] = rgb
+        if index >= last:
+            break
+    missing = sorted(wanted - set(out))
+    if missing:
+        raise InputError(f"{video}: frames {missing[:5]} not decoded (the clip has fewer frames)")
+    return out
+
+
+def blur_faces(rgb: np.ndarray, head_xy: np.ndarray, *, min_radius_px: float) -> np.ndarray:
+    """A copy of ``rgb`` with the head region blurred (privacy).
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3), uint8
+    head_xy : ndarray, shape (n_points, 2)
+        Image pixels of nose, eyes and ears (NaN where unseen). Nothing is
+        blurred when none is seen.
+    min_radius_px : float
+        Smallest blur radius, pixels.
+    """
+    import cv2
+
+    pts = head_xy[np.isfinite(head_xy).all(axis=1)]
+    if len(pts) == 0:
+        return rgb
+    centre = pts.mean(axis=0)
+    spread = float(np.max(np.linalg.norm(pts[:, None] - pts[None], axis=-1)))
+    radius = max(1.6 * spread, min_radius_px)
+    h, w = rgb.shape[:2]
+    k = int(radius) | 1
+    blurred = cv2.GaussianBlur(rgb, (2 * k + 1, 2 * k + 1), sigmaX=radius / 2)
+    yy, xx = np.ogrid[:h, :w]
+    mask = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 <= radius**2
+    out = rgb.copy()
+    out[mask] = blurred[mask]
+    return out
+
+
+def lifter_box(xy: np.ndarray, *, shape: tuple[int, int], pad_frac: float = 0.15) -> tuple:
+    """Crop box ``(x0, y0, x1, y1)`` around every keypoint of the clip, padded, clipped."""
+    h, w = shape
+    finite = xy[np.isfinite(xy).all(axis=-1)]
+    if len(finite) == 0:
+        return 0, 0, w, h
+    (x0, y0), (x1, y1) = np.percentile(finite, [0.5, 99.5], axis=0)
+    pad = pad_frac * max(x1 - x0, y1 - y0)
+    return (
+        int(max(0, x0 - pad)), int(max(0, y0 - pad)),
+        int(min(w, x1 + pad)), int(min(h, y1 + pad)),
+    )  # fmt: skip
+
+
+def _point(xy_frame: np.ndarray, name: str) -> np.ndarray:
+    return xy_frame[KEYPOINT_NAMES.index(name)]
+
+
+def _draw_frame(ax, rgb, xy_frame, *, side: str, trunk_deg: float, box, title: str) -> None:
+    x0, y0, x1, y1 = box
+    ax.imshow(rgb[y0:y1, x0:x1], extent=(x0, x1, y1, y0))
+    sides = ("left", "right")
+    used = sides if side == "mean" else (side,)
+    for sd in sides:
+        thick = sd in used
+        for a, b in SEGMENTS:
+            p, q = _point(xy_frame, f"{sd}_{a}"), _point(xy_frame, f"{sd}_{b}")
+            if np.isfinite(p).all() and np.isfinite(q).all():
+                ax.plot(
+                    [p[0], q[0]], [p[1], q[1]], "-", color="#00e5ff" if thick else "#ffb000",
+                    lw=2.2 if thick else 1.0, alpha=1.0 if thick else 0.7,
+                )  # fmt: skip
+    hip = np.nanmean([_point(xy_frame, f"{sd}_hip") for sd in used], axis=0)
+    sho = np.nanmean([_point(xy_frame, f"{sd}_shoulder") for sd in used], axis=0)
+    if np.isfinite(hip).all() and np.isfinite(sho).all():
+        length = np.linalg.norm(sho - hip)
+        ax.plot([hip[0], sho[0]], [hip[1], sho[1]], "-", color="#ff2d55", lw=3)
+        ax.plot([hip[0], hip[0]], [hip[1], hip[1] - length], "--", color="white", lw=1.2)
+        ax.plot(*hip, "o", color="#ff2d55", ms=4)
+        ax.text(
+            hip[0], hip[1] + 0.08 * (y1 - y0), f"trunk {trunk_deg:.0f}\u00b0",
+            color="white", fontsize=8, ha="center", va="top",
+            bbox={"facecolor": "black", "alpha": 0.6, "pad": 1.5, "lw": 0},
+        )  # fmt: skip
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y1, y0)
+    ax.set_title(title, fontsize=7, linespacing=1.1)
+    ax.set_axis_off()
+
+
+def _frame_rows(reps_table: pd.DataFrame, lift: str, frames: np.ndarray) -> list[list]:
+    """(decoded frame or None, title) per panel, one list per rep (or one list without reps)."""
+    if len(reps_table) == 0:
+        picks = np.linspace(0, len(frames) - 1, 5).round().astype(int)
+        return [[(int(frames[p]), f"no rep\nframe {int(frames[p])}") for p in picks]]
+    rows = []
+    for _, rep in reps_table.iterrows():
+        row = []
+        for col, label in KEY_FRAMES[lift]:
+            value = rep[col]
+            if pd.isna(value):
+                row.append((None, f"rep {int(rep['rep'])}\nno {label}"))
+            else:
+                row.append((int(value), f"rep {int(rep['rep'])}: {label}\nframe {int(value)}"))
+        rows.append(row)
+    return rows
+
+
+def contact_sheet(
+    video: str | os.PathLike,
+    analysis: VideoAnalysis,
+    reps_table: pd.DataFrame,
+    out: str | os.PathLike,
+    *,
+    blur: bool = True,
+    panel_in: float = 2.2,
+) -> Path:
+    """Write the contact sheet of one video (one row of key frames per rep).
+
+    Parameters
+    ----------
+    video : path
+        The video the keypoints came from.
+    analysis : hipdrive.analyze.VideoAnalysis
+        From :func:`load_analysis` (cleaned keypoints, kinematics, frames).
+    reps_table : pandas.DataFrame
+        The video's per-rep table (decoded-frame event columns).
+    out : path
+        Image file to write (PNG or JPEG, by suffix).
+    blur : bool
+        Blur faces (:func:`blur_faces`).
+    panel_in : float
+        Height of one panel, inches.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lift = analysis.provenance["lift"]
+    side = analysis.provenance["side_used"]
+    frames = analysis.frames
+    xy = analysis.cleaned.xy
+    trunk = analysis.kinematics["trunk_angle_deg"]
+    rows = _frame_rows(reps_table, lift, frames)
+    wanted = np.array([f for row in rows for f, _ in row if f is not None], dtype=int)
+    images = read_frames(video, wanted)
+    shape = next(iter(images.values())).shape[:2] if images else (1, 1)
+    box = lifter_box(xy, shape=shape)
+    aspect = (box[2] - box[0]) / max(box[3] - box[1], 1)
+    fig, axes = plt.subplots(
+        len(rows), 5, figsize=(5 * panel_in * aspect + 0.2, len(rows) * (panel_in + 0.3)),
+        squeeze=False,
+    )  # fmt: skip
+    head = [KEYPOINT_NAMES.index(n) for n in HEAD_POINTS]
+    for r, row in enumerate(rows):
+        for c, (frame, title) in enumerate(row):
+            ax = axes[r, c]
+            if frame is None:
+                ax.text(0.5, 0.5, title, ha="center", va="center", fontsize=8)
+                ax.set_axis_off()
+                continue
+            pos = int(np.clip(np.searchsorted(frames, frame), 0, len(frames) - 1))
+            rgb = images[frame]
+            if blur:
+                rgb = blur_faces(rgb, xy[pos, head], min_radius_px=0.08 * (box[3] - box[1]))
+            _draw_frame(ax, rgb, xy[pos], side=side, trunk_deg=trunk[pos], box=box, title=title)
+    fig.suptitle(
+        f"{analysis.provenance['video_id']} ({lift}; facing {analysis.provenance['facing']}, "
+        f"side {side}; {len(reps_table)} rep(s))",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def timeseries_plot(
+    analysis: VideoAnalysis, reps_table: pd.DataFrame, out: str | os.PathLike
+) -> Path:
+    """Write the per-video plot: bar-proxy height, velocity and trunk angle vs time.
+
+    Reps are shaded from start to end; bottom (squat) / lockout lines; the
+    sticking events ``v_max1`` (triangle up), ``v_min`` (triangle down) and
+    ``v_max2`` (square) marked on the velocity.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kin = analysis.kinematics
+    t = kin.time_s
+    frames = analysis.frames
+    prov = analysis.provenance
+    fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True)
+    series = (
+        ("bar_height_bh", f"{prov['bar_proxy']} height (bh)"),
+        ("bar_velocity_bh_s", "velocity (bh/s)"),
+        ("trunk_angle_deg", "trunk angle (deg)"),
+    )
+    for ax, (name, label) in zip(axes, series, strict=True):
+        ax.plot(t, kin[name], color="black", lw=1.2)
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[1].axhline(0, color="grey", lw=0.8)
+
+    def time_of(frame) -> float:
+        pos = int(np.clip(np.searchsorted(frames, int(frame)), 0, len(frames) - 1))
+        return float(t[pos])
+
+    markers = (("v_max1_frame", "^", "v_max1"), ("v_min_frame", "v", "v_min"),
+               ("v_max2_frame", "s", "v_max2"))  # fmt: skip
+    labelled = set()
+    for _, rep in reps_table.iterrows():
+        t0, t1 = time_of(rep["start_frame"]), time_of(rep["end_frame"])
+        for ax in axes:
+            ax.axvspan(t0, t1, color="tab:blue", alpha=0.12)
+            ax.axvline(time_of(rep["bottom_frame"]), color="tab:green", lw=0.9, ls="--")
+            ax.axvline(time_of(rep["lockout_frame"]), color="tab:purple", lw=0.9, ls=":")
+        axes[0].text(t0, 1.0, f" rep {int(rep['rep'])}", transform=axes[0].get_xaxis_transform(),
+                     va="top", fontsize=7)  # fmt: skip
+        for col, marker, label in markers:
+            if not pd.isna(rep[col]):
+                tm = time_of(rep[col])
+                pos = int(np.clip(np.searchsorted(t, tm), 0, len(t) - 1))
+                axes[1].plot(tm, kin["bar_velocity_bh_s"][pos], marker, color="tab:red",
+                             label=None if label in labelled else label)  # fmt: skip
+                labelled.add(label)
+    if labelled:
+        axes[1].legend(fontsize=7, loc="lower left", ncol=3, framealpha=0.8)
+    axes[-1].set_xlabel("time (s)")
+    fig.suptitle(
+        f"{prov['video_id']}: {len(reps_table)} rep(s); shaded = rep, dashed = "
+        f"{'bottom' if prov['lift'] == 'squat' else 'lift-off'}, dotted = lockout",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

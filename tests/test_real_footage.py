@@ -1,0 +1,309 @@
+"""The whole workflow on real lifting clips (``../shared/real``), with accuracy checks.
+
+(The first tests are fast unit tests of :mod:`hipdrive.qc_media`; every test
+that needs the real clips is marked slow.)
+
+One run of ``config/real-test.yaml`` (63 clips, MediaPipe on CPU on every
+frame, no subsampling; about 10-12 minutes on 2 cores) shared by the tests
+below. The figures are computed by ``benchmarks/bench_real.py`` (which prints
+them); each test asserts one against a threshold: the issue's target where it
+is met, otherwise the level measured on 2026-11-21 minus a margin so that a
+regression fails (the README's "Real footage: what to expect" says which
+targets are not met and why).
+
+Set ``HIPDRIVE_REAL_WORKDIR`` to the working directory of a finished run to
+check its outputs without re-running the workflow (developer shortcut; the
+default runs it). Skips only when ``../shared/real`` is absent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from .conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_real", REPO / "benchmarks" / "bench_real.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _bench()
+
+
+def test_qc_media_switch():
+    from hipdrive.errors import InputError
+    from hipdrive.qc_media import qc_media_enabled
+
+    assert qc_media_enabled("auto", 49) and not qc_media_enabled("auto", 50)
+    assert qc_media_enabled("on", 10_000) and not qc_media_enabled("off", 1)
+    assert qc_media_enabled(True, 10_000) and not qc_media_enabled(False, 1)  # YAML 1.1 on/off
+    with pytest.raises(InputError, match="auto, on or off, got 'yes'"):
+        qc_media_enabled("yes", 1)
+
+
+def test_blur_faces_blurs_the_head_only():
+    from hipdrive.qc_media import blur_faces
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(200, 300, 3), dtype=np.uint8)
+    head = np.array([[100.0, 50.0], [110.0, 45.0], [np.nan, np.nan], [90.0, 48.0], [115.0, 52.0]])
+    out = blur_faces(rgb, head, min_radius_px=10)
+    changed = np.any(out != rgb, axis=-1)
+    ys, xs = np.nonzero(changed)
+    # radius 1.6 x the largest distance between two head points (25.5 px): ~41 px
+    assert np.hypot(xs - 103.75, ys - 48.75).max() <= 1.6 * np.hypot(25, 4) + 1
+    assert changed[49, 104] and not changed[150, 250]
+    assert out[30:70, 85:125].std() < 0.5 * rgb[30:70, 85:125].std()  # noise blurred away
+    unseen = np.full((5, 2), np.nan)
+    assert blur_faces(rgb, unseen, min_radius_px=10) is rgb
+
+
+def test_lifter_box_pads_and_clips():
+    from hipdrive.qc_media import lifter_box
+
+    xy = np.array([[[100.0, 200.0], [300.0, 600.0]], [[np.nan, np.nan], [150.0, 250.0]]])
+    x0, y0, x1, y1 = lifter_box(xy, shape=(620, 1000), pad_frac=0.1)
+    assert x0 < 100 and y0 < 200 and x1 > 300 and y1 == 620  # padded; clipped at the bottom
+    assert lifter_box(np.full((2, 3, 2), np.nan), shape=(10, 20)) == (0, 0, 20, 10)
+
+
+def test_qc_media_command_parses():
+    import argparse
+
+    from hipdrive.commands import qc
+
+    parser = argparse.ArgumentParser()
+    qc.add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["qc-media", "k.parquet", "--video", "v.mp4", "--reps", "r.parquet", "--sample-sheet",
+         "s.tsv", "--video-id", "v", "--sheet-out", "a.png", "--plot-out", "b.png",
+         "--no-blur-faces"]
+    )  # fmt: skip
+    assert args.func is not None and args.blur_faces is False and args.params == "{}"
+
+
+#: One workflow run and its figures per test session (the fixtures below are
+#: function-scoped because ``real_dir`` is; the run itself happens once).
+_CACHE: dict[str, object] = {}
+
+
+@pytest.fixture
+def real_run(real_dir, tmp_path_factory) -> Path:
+    """Working directory of a finished workflow run on every real clip."""
+    if "error" in _CACHE:  # a failed run fails every test without running it again
+        pytest.fail(str(_CACHE["error"]))
+    if "run" not in _CACHE:
+        reuse = os.environ.get("HIPDRIVE_REAL_WORKDIR")
+        try:
+            _CACHE["run"] = Path(reuse) if reuse else _run_workflow(real_dir, tmp_path_factory)
+        except RuntimeError as exc:
+            _CACHE["error"] = exc
+            raise
+    return _CACHE["run"]
+
+
+def _run_workflow(real: Path, tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("real")
+    config = yaml.safe_load((REPO / "config" / "real-test.yaml").read_text())
+    config["samples"] = str(REPO / config["samples"])
+    config["data_root"] = str(real)  # the config's ../shared/real, made absolute
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    cmd = [
+        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+        "--configfile", str(work / "config.yaml"), "--cores", "2", "--keep-going", "all", "qc_media",
+    ]  # fmt: skip
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        logs = "\n".join(
+            f"--- {p}\n{p.read_text()[-1500:]}"
+            for p in sorted((work / "results" / "logs").rglob("*.log"))
+            if "rror" in p.read_text()
+        )
+        raise RuntimeError(
+            f"the workflow failed on the real clips:\n{proc.stderr[-4000:]}\n{logs[-8000:]}"
+        )
+    return work
+
+
+@pytest.fixture
+def figures(real_run, real_dir) -> dict:
+    if "figures" not in _CACHE:
+        _CACHE["figures"] = bench.summary(real_run, real_dir)
+    return _CACHE["figures"]
+
+
+@pytest.mark.slow
+def test_every_clip_is_analysed_and_tabled(real_run):
+    sheet = pd.read_csv(REPO / "config" / "real-samples.tsv", sep="\t")
+    reps = pd.read_parquet(real_run / "results" / "tables" / "reps.parquet")
+    missing = [
+        v for v in sheet["video_id"] if not (real_run / f"results/reps/{v}.parquet").is_file()
+    ]
+    assert missing == []
+    assert set(reps["video_id"]) <= set(sheet["video_id"])
+    assert reps["pct_1rm"].isna().all()  # no loads on real clips: kinematics only
+
+
+@pytest.mark.slow
+def test_qc_media_for_every_clip(real_run):
+    from PIL import Image
+
+    sheet = pd.read_csv(REPO / "config" / "real-samples.tsv", sep="\t")
+    reps = pd.read_parquet(real_run / "results" / "tables" / "reps.parquet")
+    per_video = reps.groupby("video_id").size()
+    for vid in sheet["video_id"]:
+        sheet_png = real_run / "results" / "qc" / f"{vid}.sheet.png"
+        plot_png = real_run / "results" / "qc" / f"{vid}.plot.png"
+        with Image.open(sheet_png) as im:
+            w, h = im.size
+            pixels = np.asarray(im.convert("L"))
+        assert w > 500 and pixels.std() > 10  # frames drawn, not a blank canvas
+        # one row of five key frames per rep (one row when there is none)
+        rows = max(int(per_video.get(vid, 0)), 1)
+        assert 150 * rows < h < 400 * rows + 100
+        with Image.open(plot_png) as im:
+            assert im.size == (800, 600)
+
+
+@pytest.mark.slow
+def test_lifter_detected_in_nearly_every_frame(figures):
+    det = figures["detection"]
+    assert det["detection_rate"].notna().all()
+    # measured: median 99.4 %; worst clean side-view clip 70 % (mattiolato
+    # Bad_000007: the lifter's upper body leaves the frame at lockout)
+    assert det["detection_rate"].median() >= 0.97
+    clean = det[det["video_id"].isin(bench.CLEAN_SIDE)]
+    assert clean["detection_rate"].min() >= 0.65, clean.to_string()
+
+
+@pytest.mark.slow
+def test_rep_count_on_clean_side_view_clips(figures):
+    counts = figures["counts"]
+    clean = counts[counts["clean_side"]]
+    assert len(clean) == 22
+    # target met: 21/22 (mattiolato Good_000009's bar lands on the clip's last
+    # frame, so the analysis calls the rep incomplete)
+    assert clean["exact"].mean() >= 0.95, clean[~clean["exact"]].to_string()
+
+
+@pytest.mark.slow
+def test_single_rep_deadlifts_have_one_rep(figures):
+    counts = figures["counts"]
+    dl = counts[counts["video_id"].str.startswith("deadlift_mattiolato")]
+    assert len(dl) == 20
+    assert (dl["found"] == 1).mean() >= 0.95, dl[dl["found"] != 1].to_string()
+
+
+@pytest.mark.slow
+def test_completed_deadlifts_marked_failed(figures):
+    failed = figures["failed_deadlifts"]
+    assert len(failed) == 20
+    # Target 0 (every one of these lifts was locked out) NOT met: measured 12/20;
+    # the lockout-posture check fires at a mistimed lockout or with the lifter
+    # out of frame (see the README). Guard against getting worse.
+    assert failed.sum() <= 12, failed[failed].index.tolist()
+
+
+def _mattiolato(events):
+    return events[events["video_id"].str.startswith("deadlift_mattiolato")]
+
+
+@pytest.mark.slow
+def test_deadlift_liftoff_against_labels(figures):
+    dl = _mattiolato(figures["events"])
+    good = dl[dl["video_id"].str.contains("Good")]
+    # target met on the outdoor clips (5/5 within 3 frames) ...
+    assert (good["start_err"].abs() <= 3).all(), good.to_string()
+    # ... not on the indoor "Bad" ones: the wrists (the deadlift's bar proxy)
+    # start rising 5-27 frames before the plates leave the floor. Measured 5/9.
+    err = dl["start_err"].dropna().abs()
+    assert len(err) == 9
+    assert (err <= 3).mean() >= 0.5, dl.to_string()
+
+
+@pytest.mark.slow
+def test_deadlift_lockout_against_labels(figures):
+    dl = _mattiolato(figures["events"])
+    err = dl["key_err"].dropna().abs()
+    assert len(err) == 10
+    # Target (within 3 frames) NOT met: measured median 10 frames. The wrist
+    # proxy keeps rising after the bar stops (hands hidden behind the plate);
+    # the labels' own 2 %-ROM rule on the same wrist track is as late
+    # (bench_real.lockout_diagnosis), so the proxy, not the rule, is the cause.
+    assert err.median() <= 13, dl.to_string()
+    assert (err <= 3).sum() >= 2, dl.to_string()
+    bichraix = figures["events"]
+    bichraix = bichraix[
+        bichraix["video_id"].isin(["deadlift_bichraix_good001", "deadlift_bichraix_good002"])
+    ]
+    assert (bichraix["key_err"].abs() <= 3).all(), bichraix.to_string()
+
+
+@pytest.mark.slow
+def test_squat_events_against_labels(figures):
+    ev = figures["events"]
+    sq = ev[ev["lift"] == "squat"]
+    assert len(sq) == 10
+    # measured: bottom within 3 frames on 9/10 reps, start 6/10, end 7/10
+    assert (sq["key_err"].abs() <= 3).mean() >= 0.8, sq.to_string()
+    assert sq["start_err"].abs().median() <= 3 and sq["end_err"].abs().median() <= 3, sq.to_string()
+
+
+@pytest.mark.slow
+def test_facing_matches_labels(figures):
+    f = figures["facing"]
+    assert len(f) == 16 and f["detected"].notna().all()
+    # every clip, against labels-dev.tsv with its 7 mirrored entries corrected
+    assert f["agree"].all(), f.to_string()
+
+
+@pytest.mark.slow
+def test_bar_proxy_path_against_hand_marked_bar(figures):
+    bp = figures["bar_path"]
+    assert bp["n_frames"] == 263
+    # Target (<= 10 px) NOT met by the body proxy: in this clip the plate hides
+    # the shoulders (MediaPipe guesses them), measured mean 124 px, 102 px after
+    # removing the constant shoulder -> bar-end offset.
+    assert bp["mean_px"] <= 140, bp
+    assert bp["shape_mean_px"] <= 115, bp
+
+
+@pytest.mark.slow
+def test_mediapipe_agrees_with_shipped_coco17_keypoints(figures):
+    co = figures["coco"]
+    assert len(co) == 35
+    # measured: median over clips 4.7 deg; 34/35 clips <= 9 deg (bad016: 82 deg,
+    # the two tools follow different people / a front view)
+    assert co["median_abs_diff_deg"].median() <= 6.0, co.to_string()
+    assert (co["median_abs_diff_deg"] <= 10).sum() >= 33, co.to_string()
+
+
+@pytest.mark.slow
+def test_load_velocity_sanity(figures):
+    lv = figures["load_velocity"]
+    # the simulator's population profile reproduces the table's means (measured 0.025 m/s)
+    assert lv["sim_max_abs_dev_from_table_mean_m_s"] <= 0.05
+    assert lv["sim_mv_20pct_m_s"] == pytest.approx(lv["table_mv_20pct_m_s"], abs=0.05)
+    assert lv["sim_mv_100pct_m_s"] == pytest.approx(lv["table_mv_100pct_m_s"], abs=0.05)
+    # the real squats move at a possible squat velocity (measured 0.57-0.58 m/s
+    # with a 1.74 m stature assumed: ~72 %1RM on the population profile)
+    for vid in ("squat_stynes_small-squat_stabilised", "squat_stynes_squat-left-good"):
+        assert lv["table_mv_min_m_s"] <= lv[f"{vid}_mv_m_s"] <= lv["table_mv_max_m_s"]
+        assert 20 <= lv[f"{vid}_implied_pct_1rm"] <= 100
