@@ -37,7 +37,8 @@ def plan(work: Path) -> tuple[int, float, float]:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    total = next(int(l.split()[1]) for l in proc.stdout.splitlines() if l.startswith("total"))
+    log = proc.stdout + proc.stderr
+    total = next(int(line.split()[1]) for line in log.splitlines() if line.startswith("total"))
     return total, seconds, peak_mb
 
 

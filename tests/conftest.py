@@ -11,6 +11,19 @@ REAL = REPO.parent / "shared" / "real"
 POSE_PACKAGES = ("torch", "torchvision", "mmpose", "mmcv", "mmdet", "mmengine", "mediapipe")
 
 
+def parse_job_table(text: str) -> dict[str, int]:
+    """Rule -> job count from a ``snakemake --dry-run --quiet rules`` log ({} if nothing to do)."""
+    if "Nothing to be done" in text:
+        return {}
+    counts = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    assert counts, f"could not read the dry run's job table:\n{text[-3000:]}"
+    return counts
+
+
 @pytest.fixture
 def real_dir() -> Path:
     """``../shared/real``; skips with a message when a user's clone lacks it."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, parse_job_table
 
 pytestmark = pytest.mark.slow
 
@@ -90,9 +90,10 @@ def test_slurm_run_cancel_and_resume(slurm_env, tmp_path):
     missing = (set(VIDEOS) - done).pop()
     before = {p: p.stat().st_mtime_ns for p in (work / "results").rglob("*.parquet")}
 
-    dry = subprocess.run(snakemake_cmd(work, "--dry-run", "--quiet", "rules"), cwd=work, env=slurm_env,
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
-    planned = {l.split()[0]: int(l.split()[1]) for l in dry.splitlines() if len(l.split()) == 2 and l.split()[1].isdigit()}
+    dry_run = subprocess.run(snakemake_cmd(work, "--dry-run", "--quiet", "rules"), cwd=work, env=slurm_env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+    dry = dry_run.stdout + dry_run.stderr  # snakemake logs to stderr
+    planned = parse_job_table(dry)
     assert planned.get("estimate_poses") == 1 and planned.get("analyze_video") == 1, dry
     assert "simulate_video" not in planned, dry
 

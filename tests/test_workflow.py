@@ -20,7 +20,7 @@ import pytest
 
 from hipdrive.keypoints import read_keypoints
 
-from .conftest import REPO
+from .conftest import REPO, parse_job_table
 
 pytestmark = pytest.mark.slow
 
@@ -47,13 +47,8 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None, check: bool = 
 
 def planned_jobs(workdir: Path) -> dict[str, int]:
     """Rule -> job count of a dry run (empty when nothing is to be done)."""
-    out = snakemake(workdir, "--dry-run", "--quiet", "rules").stdout
-    counts = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
-            counts[parts[0]] = int(parts[1])
-    return counts
+    proc = snakemake(workdir, "--dry-run", "--quiet", "rules")
+    return parse_job_table(proc.stdout + proc.stderr)  # snakemake logs to stderr
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +83,7 @@ def test_keypoints_follow_the_contract_and_find_the_lifter(demo):
 
 def test_rep_table_has_every_video_and_the_true_rep_count(demo):
     reps = pd.read_parquet(demo / "results/tables/reps.parquet")
-    assert set(reps["video_id"]) == {f"{l}_squat_{p:03d}" for l in LIFTERS for p in LOADS_PCT}
+    assert set(reps["video_id"]) == {f"{lifter}_squat_{p:03d}" for lifter in LIFTERS for p in LOADS_PCT}
     counts = reps[reps["complete"]].groupby("video_id").size()
     assert (counts == N_REPS).all(), counts.to_dict()
     expected_pct = reps["load_kg"] / reps["one_rm_kg"] * 100
@@ -115,16 +110,23 @@ def test_rerun_after_success_does_nothing(demo):
     assert planned_jobs(demo) == {}
 
 
-def test_touching_one_video_reruns_only_its_chain_and_the_aggregates(demo):
+def test_changing_one_video_reruns_only_its_chain_and_the_aggregates(demo, tmp_path):
+    """A replaced video re-runs its own chain; a touch alone does not (same checksum)."""
     video = demo / "results/demo/videos/A1_squat_075.mp4"
-    os.utime(video)
+    backup = tmp_path / video.name
+    shutil.copy2(video, backup)
     try:
+        os.utime(video)
+        assert planned_jobs(demo) == {}, "a touch without new content re-runs nothing"
+        with open(video, "ab") as fh:  # a new version of the file (trailing bytes, still decodable)
+            fh.write(b"\0" * 16)
         jobs = planned_jobs(demo)
     finally:
-        snakemake(demo, "--touch")  # restore a clean state for the other tests
-    assert jobs.get("estimate_poses") == 1 and jobs.get("analyze_video") == 1
-    assert {"collect_tables", "fit_models", "plot_figures"} <= set(jobs)
+        shutil.copy2(backup, video)
+    assert jobs.get("estimate_poses") == 1 and jobs.get("analyze_video") == 1, jobs
+    assert {"collect_tables", "fit_models", "plot_figures"} <= set(jobs), jobs
     assert "simulate_video" not in jobs
+    assert planned_jobs(demo) == {}, "restoring the original leaves nothing to do"
 
 
 def test_figures_regenerate_from_cached_tables_without_pose_packages(demo, pose_blocker, tmp_path):
@@ -138,7 +140,9 @@ def test_figures_regenerate_from_cached_tables_without_pose_packages(demo, pose_
     env = {"PYTHONPATH": os.pathsep.join([str(pose_blocker), os.environ.get("PYTHONPATH", "")])}
     check = subprocess.run([sys.executable, "-c", "import mediapipe"], env={**os.environ, **env}, capture_output=True)
     assert check.returncode != 0, "the blocker must make mediapipe unimportable"
-    proc = snakemake(cached, "--allowed-rules", "analyze_video", "collect_tables", "fit_models", "plot_figures", env=env)
+    targets = ["results/stats/models.csv", *(f"results/figures/{n}.png" for n in ("hip_lead_vs_load", "slope_forest"))]
+    proc = snakemake(cached, *targets, "--allowed-rules", "analyze_video", "collect_tables", "fit_models",
+                     "plot_figures", env=env)  # fmt: skip
     assert proc.returncode == 0
     assert (cached / "results/figures/hip_lead_vs_load.png").stat().st_size > 10_000
     regenerated = pd.read_parquet(cached / "results/tables/reps.parquet")
@@ -153,7 +157,6 @@ def test_kill_minus_9_mid_pose_then_rerun_gives_identical_tables(demo, tmp_path)
     for name in ("config.yaml", "samples.tsv"):
         shutil.copy(demo / name, work / name)
     shutil.copytree(demo / "results/demo", work / "results/demo")  # same rendered videos
-    snakemake(work, "--touch", "--allowed-rules", "simulate_video")  # they are up to date
     cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
            "--configfile", str(work / "config.yaml"), "--cores", "2"]  # fmt: skip
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
