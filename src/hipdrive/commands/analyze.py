@@ -8,9 +8,9 @@ stays instant.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from hipdrive.commands import parse_json_object
 from hipdrive.errors import InputError
 
 
@@ -57,24 +57,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q.set_defaults(func=_collect_tables)
 
 
-def _parse_params(text: str) -> dict:
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--params is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}"
-        ) from exc
-    if not isinstance(params, dict):
-        raise InputError(f"--params must be a JSON object, got {type(params).__name__}: {text!r}")
-    return params
-
-
 def _analyze_video(args: argparse.Namespace) -> int:
     from hipdrive.analyze import AnalysisParams, analyze_video, write_curves, write_reps
     from hipdrive.keypoints import KeypointFileError, read_keypoints
     from hipdrive.manifest import read_manifest, sample_row
 
-    params = AnalysisParams.from_mapping(_parse_params(args.params))
+    params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
     sheet = read_manifest(args.sample_sheet)
     sample = sample_row(sheet, args.video_id)
     try:

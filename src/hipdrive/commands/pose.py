@@ -7,10 +7,9 @@ inside each command so ``hipdrive --help`` never loads a pose library.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from hipdrive.errors import InputError
+from hipdrive.commands import parse_json_object
 
 BACKEND_CHOICES = ("mediapipe", "mmpose", "synthetic")
 IMPORT_FORMATS = ("openpose", "mmpose-json", "coco17-csv")
@@ -64,18 +63,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q.set_defaults(func=_import_keypoints)
 
 
-def _parse_options(text: str) -> dict:
-    try:
-        options = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--options is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}"
-        ) from exc
-    if not isinstance(options, dict):
-        raise InputError(f"--options must be a JSON object, got {type(options).__name__}: {text!r}")
-    return options
-
-
 def _estimate_poses(args: argparse.Namespace) -> int:
     from hipdrive.pose import estimate_poses
 
@@ -84,7 +71,7 @@ def _estimate_poses(args: argparse.Namespace) -> int:
         args.out,
         video_id=args.video_id,
         backend=args.backend,
-        options=_parse_options(args.options),
+        options=parse_json_object(args.options, flag="--options"),
     )
     print(
         f"estimate-poses {args.video_id}: {meta['n_frames']} frames, {meta.get('n_frames_lost', 0)} without "

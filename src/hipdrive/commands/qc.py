@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hipdrive.commands.analyze import _parse_params
+from hipdrive.commands import parse_json_object
 from hipdrive.errors import InputError
 
 
@@ -53,7 +53,7 @@ def _qc_media(args: argparse.Namespace) -> int:
     from hipdrive.manifest import read_manifest, sample_row
     from hipdrive.qc_media import contact_sheet, load_analysis, timeseries_plot
 
-    params = AnalysisParams.from_mapping(_parse_params(args.params))
+    params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
     sample = sample_row(read_manifest(args.sample_sheet), args.video_id)
     try:
         analysis, _ = load_analysis(args.keypoints, {**sample, "video_id": args.video_id}, params)

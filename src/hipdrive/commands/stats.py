@@ -8,9 +8,9 @@ so that ``hipdrive --help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from hipdrive.commands import parse_json_object
 from hipdrive.errors import InputError
 
 
@@ -74,12 +74,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _parse_params(text: str) -> dict:
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--params is not valid JSON ({exc}): {text!r}") from exc
-    if not isinstance(params, dict):
-        raise InputError(f"--params must be a JSON object, got {text!r}")
+    params = parse_json_object(text, flag="--params")
     allowed = {
         "heavy_pct_1rm",
         "n_bootstrap",
