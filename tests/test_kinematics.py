@@ -161,3 +161,11 @@ def test_bad_arguments():
     missing[:, [KEYPOINT_NAMES.index("left_knee"), KEYPOINT_NAMES.index("right_knee")]] = np.nan
     with pytest.raises(InputError, match="knee-hip segment is never visible|ankle-knee segment"):
         kin.body_height_px(missing, KEYPOINT_NAMES, side="mean")
+
+
+def test_downward_trunk_is_a_glitch_not_an_angle():
+    hip = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    shoulder = np.array([[0.0, 1.0], [1.0, 1.0], [0.1, -1.0]])  # upright, 45 deg, pointing down
+    angle = kin.angle_from_vertical_deg(hip, shoulder)
+    np.testing.assert_allclose(angle[:2], [0.0, 45.0])
+    assert np.isnan(angle[2])

@@ -244,10 +244,22 @@ def to_body_frame(xy: np.ndarray, *, facing: str, tilt_deg: float = 0.0) -> np.n
     return out
 
 
+#: Beyond this, a trunk or shin would point downwards: no squat or deadlift posture
+#: does that, so such a frame is a keypoint glitch (e.g. shoulder and hip confused).
+MAX_SEGMENT_ANGLE_DEG = 120.0
+
+
 def angle_from_vertical_deg(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Angle of ``lower -> upper`` from vertical (y-up frame), + = upper is forward (+x)."""
+    """Angle of ``lower -> upper`` from vertical (y-up frame), + = upper is forward (+x).
+
+    Trunk (hip -> shoulder) and shin (ankle -> knee) always point upwards in a
+    lift; angles beyond +-:data:`MAX_SEGMENT_ANGLE_DEG` are returned as NaN rather
+    than wrapped, so a glitch frame becomes a gap (flagged downstream) instead
+    of a 300-degree "hip lead".
+    """
     d = upper - lower
-    return np.degrees(np.arctan2(d[..., 0], d[..., 1]))
+    angle = np.degrees(np.arctan2(d[..., 0], d[..., 1]))
+    return np.where(np.abs(angle) > MAX_SEGMENT_ANGLE_DEG, np.nan, angle)
 
 
 def included_angle_deg(a: np.ndarray, vertex: np.ndarray, c: np.ndarray) -> np.ndarray:
