@@ -402,8 +402,8 @@ def test_real_deadlifts_through_mediapipe_match_the_hand_labels(real_dir, clip, 
     rep = reps.iloc[0]
     assert abs(rep["start_frame"] - label["start_frame"]) <= 6
     assert abs(rep["end_frame"] - label["end_frame"]) <= 6
-    if clip.endswith("000002"):
-        # Known limitation: MediaPipe's wrists wobble by ~0.05 body heights at the
-        # top of this clip, so "the bar stops rising" is found 25 frames late.
-        pytest.xfail("lockout timed by a wobbling wrist track (known limitation)")
-    assert -3 <= rep["lockout_frame"] - label["bottom_or_lockout_frame"] <= 15
+    # Known limitation (issue 9): MediaPipe's wrists wobble by ~0.05 body heights at
+    # the top of Good_000002, so "the bar stops rising" is found 25 frames late; the
+    # bound holds that measured level so a regression still fails.
+    max_late = 30 if clip.endswith("000002") else 15
+    assert -3 <= rep["lockout_frame"] - label["bottom_or_lockout_frame"] <= max_late
