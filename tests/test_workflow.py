@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from base64 import urlsafe_b64encode
 from pathlib import Path
 
 import pandas as pd
@@ -168,8 +169,14 @@ def test_kill_minus_9_mid_pose_then_rerun_gives_identical_tables(demo, tmp_path)
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = {p: p.stat().st_mtime_ns for p in keypoints.glob("*.parquet")}
-    assert 2 <= len(finished) < len(LIFTERS) * len(LOADS_PCT), "the kill must land mid-pose"
+    # Jobs Snakemake had recorded as complete; one killed between its rename and that
+    # record is still marked incomplete and is rightly redone (--rerun-incomplete).
+    marked = work / ".snakemake/incomplete"
+    finished = {
+        p: p.stat().st_mtime_ns for p in keypoints.glob("*.parquet")
+        if not (marked / urlsafe_b64encode(str(p.relative_to(work)).encode()).decode()).exists()
+    }  # fmt: skip
+    assert 1 <= len(finished) < len(LIFTERS) * len(LOADS_PCT), "the kill must land mid-pose"
 
     snakemake(work, "--unlock")  # a killed snakemake leaves its lock behind; the user unlocks
     snakemake(work, "--rerun-incomplete")
