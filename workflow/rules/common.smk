@@ -20,7 +20,7 @@ _problems = check_manifest(samples, manifest=config["samples"], data_root=DATA_R
 _problems += [  # simulated videos are made by the workflow; others must exist (or their cached keypoints)
     f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
     for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
-    if not str(p).startswith(SIMULATED_ROOT + "/")
+    if not str(p).startswith(os.path.join(SIMULATED_ROOT, ""))
     and not os.path.isfile(os.path.join(DATA_ROOT, p))
     and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
 ]
@@ -56,6 +56,16 @@ def get_final_output():
         *expand("results/figures/{name}.png", name=FIGURES),
         *qc_media_targets(),  # workflow/rules/qc.smk: contact sheets + plots, small runs only
     ]
+
+
+def qc_media_targets():
+    """QC files of every video when QC media are on for this run (else none)."""
+    from hipdrive.qc_media import qc_media_enabled
+
+    qc = config.get("qc", {})
+    if not qc_media_enabled(qc.get("media", "auto"), len(VIDEO_IDS)):
+        return []
+    return expand("results/qc/{video_id}.{kind}.png", video_id=VIDEO_IDS, kind=("sheet", "plot"))
 
 
 def get_video(wildcards):

@@ -3,16 +3,6 @@
 # media auto|on|off (auto = on for runs under 50 videos), blur_faces true|false.
 
 
-def qc_media_targets():
-    """QC files of every video when QC media are on for this run (else none)."""
-    from hipdrive.qc_media import qc_media_enabled
-
-    qc = config.get("qc", {})
-    if not qc_media_enabled(qc.get("media", "auto"), len(VIDEO_IDS)):
-        return []
-    return expand("results/qc/{video_id}.{kind}.png", video_id=VIDEO_IDS, kind=("sheet", "plot"))
-
-
 rule plot_qc_media:
     input:
         keypoints="results/keypoints/{video_id}.parquet",

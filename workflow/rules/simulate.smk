@@ -8,7 +8,7 @@ rule simulate_video:
         reps=f"{SIMULATED_ROOT}/truth/{{video_id}}.reps.parquet",
     params:
         sheet=config["samples"],
-        truth_dir=f"{SIMULATED_ROOT}/truth",
+        truth_dir=lambda wildcards, output: os.path.dirname(output.keypoints),
         sample=get_sample_json,
         seed=config["simulate"]["seed"],
         slope=config["simulate"]["effect_slope_deg_per_10pct"],
