@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -916,6 +917,18 @@ def cluster_bootstrap_ratio(
     return float(est), float(lo), float(hi)
 
 
+def _share_row(quantity, num, den, *, lift, n_bootstrap, alpha, rng, n_lifters, n_reps, definition):
+    """One row of the "always" table: a lifter-bootstrapped share num/den."""
+    est, lo, hi = cluster_bootstrap_ratio(
+        np.asarray(num, float), np.asarray(den, float),
+        n_bootstrap=n_bootstrap, alpha=alpha, rng=rng,
+    )  # fmt: skip
+    return {
+        "quantity": quantity, "lift": lift, "estimate": est, "ci_low": lo, "ci_high": hi,
+        "n_lifters": n_lifters, "n_reps": n_reps, "definition": definition,
+    }  # fmt: skip
+
+
 def always_shares(
     reps: pd.DataFrame,
     slopes: pd.DataFrame | None = None,
@@ -978,22 +991,16 @@ def always_shares(
         # units are lifter x lift; the bootstrap clusters are lifters (for "all" a
         # lifter's squat and deadlift units are resampled together)
         pos = s.assign(pos=(s["slope_per_10pct"] > 0).astype(float)).groupby("lifter_id")
-        num, den = pos["pos"].sum().to_numpy(), pos["pos"].size().to_numpy(float)
-        est, lo, hi = cluster_bootstrap_ratio(
-            num, den, n_bootstrap=n_bootstrap, alpha=alpha, rng=rng
-        )
+        share = partial(_share_row, lift=lift, n_bootstrap=n_bootstrap, alpha=alpha, rng=rng)
         rows.append(
-            {
-                "quantity": "share_lifters_positive_slope",
-                "lift": lift,
-                "estimate": est,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n_lifters": len(num),
-                "n_reps": int(s["n_reps"].sum()) if len(s) else 0,
-                "definition": f"share of lifters (x lift) whose OLS slope of {metric} on "
-                "%1RM is > 0",
-            }
+            share(
+                "share_lifters_positive_slope",
+                pos["pos"].sum().to_numpy(),
+                pos["pos"].size().to_numpy(),
+                n_lifters=pos.ngroups,
+                n_reps=int(s["n_reps"].sum()) if len(s) else 0,
+                definition=f"share of lifters (x lift) whose OLS slope of {metric} on %1RM is > 0",
+            )
         )
         heavy = d[d["pct_1rm"] >= heavy_pct_1rm]
         per = (
@@ -1003,45 +1010,27 @@ def always_shares(
             .reset_index()
         )
         by_lifter = per.groupby("lifter_id")[["sum", "size"]].sum()
-        est, lo, hi = cluster_bootstrap_ratio(
-            by_lifter["sum"].to_numpy(float),
-            by_lifter["size"].to_numpy(float),
-            n_bootstrap=n_bootstrap,
-            alpha=alpha,
-            rng=rng,
-        )
         rows.append(
-            {
-                "quantity": "share_heavy_reps_hip_lead",
-                "lift": lift,
-                "estimate": est,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n_lifters": len(by_lifter),
-                "n_reps": len(heavy),
-                "definition": f"share of reps at >= {heavy_pct_1rm:g} %1RM with {metric} > 0",
-            }
+            share(
+                "share_heavy_reps_hip_lead",
+                by_lifter["sum"],
+                by_lifter["size"],
+                n_lifters=len(by_lifter),
+                n_reps=len(heavy),
+                definition=f"share of reps at >= {heavy_pct_1rm:g} %1RM with {metric} > 0",
+            )
         )
         always = per.assign(always=(per["sum"] == per["size"]).astype(float)).groupby("lifter_id")
-        est, lo, hi = cluster_bootstrap_ratio(
-            always["always"].sum().to_numpy(),
-            always["always"].size().to_numpy(float),
-            n_bootstrap=n_bootstrap,
-            alpha=alpha,
-            rng=rng,
-        )
         rows.append(
-            {
-                "quantity": "share_lifters_always_hip_lead",
-                "lift": lift,
-                "estimate": est,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n_lifters": len(by_lifter),
-                "n_reps": len(heavy),
-                "definition": f"share of lifters (x lift) in whom every rep at >= "
+            share(
+                "share_lifters_always_hip_lead",
+                always["always"].sum(),
+                always["always"].size(),
+                n_lifters=len(by_lifter),
+                n_reps=len(heavy),
+                definition=f"share of lifters (x lift) in whom every rep at >= "
                 f"{heavy_pct_1rm:g} %1RM had {metric} > 0",
-            }
+            )
         )
     out = pd.DataFrame(
         rows,
