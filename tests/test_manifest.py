@@ -3,7 +3,11 @@
 import pytest
 
 from hipdrive.errors import InputError
-from hipdrive.manifest import check_manifest, read_manifest, sample_row
+from hipdrive.manifest import check_manifest, manifest_problems, read_manifest, sample_row
+
+from .conftest import REPO
+
+SCHEMA = REPO / "config/schemas/samples.schema.yaml"
 
 HEADER = "video_id\tpath\tlifter_id\tlift\tvariant\tload_kg\tone_rm_kg\theight_m\tcamera_side\n"
 
@@ -53,11 +57,18 @@ def test_check_lists_every_problem_with_its_row(tmp_path):
         "typo\tv/ok.mp4\tL1\tsquat\thigh_bar\t150\t120\t\t\n"
     )
     path = write(tmp_path, body)
-    problems = check_manifest(read_manifest(path), manifest=path, data_root=tmp_path)
+    problems = manifest_problems(
+        read_manifest(path), manifest=path, schema=SCHEMA, data_root=tmp_path
+    )
     text = "\n".join(problems)
     assert "row 3 (dup): duplicate video_id" in text and "row 4 (dup): duplicate video_id" in text
     assert "row 5 (gone): video 'v/missing.mp4' does not exist" in text
     assert "row 6 (evil): path '../../etc/passwd' lies outside the data root" in text
-    assert "row 7 (neg): load_kg -5 must be positive" in text
+    assert "row 7 (neg): load_kg -5.0 must be > 0" in text
     assert "row 8 (typo): load_kg 150 exceeds one_rm_kg 120 by more than 20%" in text
     assert not any("row 2 (ok)" in p for p in problems)
+    rows = [int(p.split(": row ")[1].split()[0]) for p in problems]
+    assert rows == sorted(rows)  # in the sheet's order, schema and other checks merged
+    assert check_manifest(read_manifest(path), manifest=path, data_root=tmp_path) == [
+        p for p in problems if "must be >" not in p
+    ]

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hipdrive import clean, kinematics, metrics, reps
-from hipdrive.errors import InputError
+from hipdrive.errors import InputError, UnusableVideoError
 from hipdrive.keypoints import KEYPOINT_NAMES, atomic_write_table, long_to_frames
 
 #: Key of the provenance JSON in the Parquet metadata of reps/curves files.
@@ -326,8 +326,10 @@ def analyze_video(
     Raises
     ------
     InputError
-        Unknown lift, or keypoints that cannot be analysed (no frames, no
-        timestamps, the lifter's legs or trunk never seen).
+        Unknown lift.
+    UnusableVideoError
+        Keypoints that cannot be analysed (too few frames, no timestamps, the
+        lifter's legs or trunk never seen).
     """
     frames, time_s, xy, score = long_to_frames(keypoints, KEYPOINT_NAMES)
     result = analyze_frames(frames, time_s, xy, score, metadata, sample, params)
@@ -366,9 +368,9 @@ def analyze_frames(
     variant = (_opt_str(sample.get("variant")) or "").lower()
     height_m = _opt_float(sample.get("height_m"))
     if len(frames) < 10:
-        raise InputError(f"{where}: only {len(frames)} frames of keypoints")
+        raise UnusableVideoError(f"{where}: only {len(frames)} frames of keypoints (10 needed)")
     if not np.all(np.isfinite(time_s)) or np.any(np.diff(time_s) <= 0):
-        raise InputError(f"{where}: time_s is missing or not increasing")
+        raise UnusableVideoError(f"{where}: time_s is missing or not increasing")
     fs_hz = frame_rate_hz(time_s)
     time_s, xy, score, source = clean.resample_uniform(xy, score, time_s, fs_hz=fs_hz)
     frames = np.asarray(frames)[source]
@@ -377,7 +379,9 @@ def analyze_frames(
         warnings.simplefilter("ignore", RuntimeWarning)
         extent = np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1)
     if not np.isfinite(extent).any():
-        raise InputError(f"{where}: no keypoint above score {params.score_threshold} in any frame")
+        raise UnusableVideoError(
+            f"{where}: no keypoint above score {params.score_threshold} in any frame"
+        )
     scale_px = float(np.nanmedian(extent))
     cleaned = clean.clean_keypoints(
         xy, score, time_s, names,
@@ -405,8 +409,8 @@ def analyze_frames(
         kin = kinematics.compute_kinematics(
             up, time_s, names, side=side, bar_proxy=bar_proxy, height_m=height_m
         )
-    except InputError as exc:
-        raise InputError(f"{where}: {exc}") from exc
+    except InputError as exc:  # the lifter's body is never seen well enough
+        raise UnusableVideoError(f"{where}: {exc}") from exc
     # Velocity noise of the bar proxy -> the sticking threshold for this video.
     proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
     raw_h = kinematics.part_position(proxy_raw, names, bar_proxy, side)[:, 1]

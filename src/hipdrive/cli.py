@@ -9,6 +9,8 @@ the analysis commands never import a pose library.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
 from hipdrive import __version__
@@ -36,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     except HipdriveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, permissions, stale mounts: the machine, not a bug
+        if os.environ.get("HIPDRIVE_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        name = errno.errorcode.get(exc.errno, "OSError") if exc.errno else type(exc).__name__
+        print(f"error: {where}{exc.strerror or exc} ({name}); fix the cause and re-run "
+              "(HIPDRIVE_DEBUG=1 shows the traceback)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

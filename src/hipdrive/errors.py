@@ -13,8 +13,23 @@ class InputError(HipdriveError):
     """A video, keypoint file, manifest row or config value is unusable."""
 
 
-class VideoError(InputError):
+class UnusableVideoError(InputError):
+    """One video cannot give data: not decodable, nobody in it, too short to analyse.
+
+    The workflow's stages catch it (``--on-bad-video exclude``) and write an
+    exclusion record instead of failing, so the run goes on for the other videos
+    and the video is listed with this message in ``results/qc/excluded.tsv``
+    (:mod:`hipdrive.exclusions`). Problems with the config, the manifest or the
+    installation are never this class: they stop the run.
+    """
+
+
+class VideoError(UnusableVideoError):
     """A video cannot be decoded (corrupt, truncated, not a video, no frames)."""
+
+
+class DecoderTimeoutError(VideoError):
+    """The decoder produced no frame within the timeout (a pathological file)."""
 
 
 class BackendUnavailableError(HipdriveError):

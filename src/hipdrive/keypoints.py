@@ -18,10 +18,11 @@ File metadata: JSON under the key ``hipdrive`` (see :data:`REQUIRED_METADATA`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -176,18 +177,19 @@ def _validate(table: pd.DataFrame, metadata: Mapping[str, Any], where: str) -> N
         raise KeypointFileError(f"{where}: scores outside 0..1")
 
 
-def atomic_write_table(table: pa.Table, path: str | os.PathLike) -> None:
-    """Write Parquet to a temp file beside ``path`` and rename it into place.
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+    """A temp file beside ``path`` to write; renamed into place only if the block succeeds.
 
-    A killed job leaves at most a ``.tmp`` file, never a truncated Parquet at
-    the final path that a later run would trust.
+    A killed job, a full disk or an exception leaves at most a ``.tmp`` file,
+    never a truncated file at the final path that a later run would trust.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are shared files
@@ -195,6 +197,18 @@ def atomic_write_table(table: pa.Table, path: str | os.PathLike) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_table(table: pa.Table, path: str | os.PathLike) -> None:
+    """Write Parquet atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
+    """Write a small text or binary file atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
 
 
 def _umask() -> int:

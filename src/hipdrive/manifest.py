@@ -10,6 +10,7 @@ all problems are reported together so a user fixes the sheet in one pass.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,56 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     return sheet
 
 
+def schema_problems(
+    sheet: pd.DataFrame, *, manifest: str | os.PathLike, schema: str | os.PathLike
+) -> list[str]:
+    """Every row's JSON-schema violations, one message per row and field.
+
+    Why not Snakemake's ``validate``: it stops at the first bad row and prints
+    the schema; a user fixing a 10,000-row sheet needs every row at once.
+    """
+    import jsonschema
+    import yaml
+
+    with open(schema, encoding="utf-8") as fh:
+        validator = jsonschema.Draft202012Validator(yaml.safe_load(fh))
+    problems = []
+    for i, rec in enumerate(sheet.to_dict("records")):
+        row = {k: (None if _missing(v) else v) for k, v in rec.items()}
+        for err in sorted(validator.iter_errors(row), key=lambda e: list(e.path)):
+            field = ".".join(map(str, err.path)) or "row"
+            value = row.get(field, "") if err.path else ""
+            what = f"{field} {value!r}" if err.path else field
+            problems.append(f"{manifest}: row {i + 2} ({rec['video_id']}): {what} {_say(err)}")
+    return problems
+
+
+def _say(err) -> str:
+    """A schema violation in words, without the JSON-schema jargon."""
+    rule, limit = err.validator, err.validator_value
+    if rule == "enum":
+        return "must be one of " + ", ".join(str(v) for v in limit if v is not None)
+    if rule == "type":
+        return f"must be {' or '.join(limit) if isinstance(limit, list) else limit}"
+    words = {
+        "exclusiveMinimum": "must be >",
+        "minimum": "must be >=",
+        "maximum": "must be <=",
+        "pattern": "must match",
+    }
+    return f"{words[rule]} {limit}" if rule in words else err.message
+
+
+def sort_by_row(problems: list[str]) -> list[str]:
+    """Manifest problems ordered by their row number (messages without one first)."""
+    row = re.compile(r": row (\d+) ")
+    return sorted(problems, key=lambda p: int(m.group(1)) if (m := row.search(p)) else 0)
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
 def check_manifest(
     sheet: pd.DataFrame,
     *,
@@ -96,8 +147,6 @@ def check_manifest(
         elif require_files and not full.is_file():
             problems.append(f"{where[i]}: video '{rel}' does not exist under {root}")
     load, orm = sheet["load_kg"].to_numpy(), sheet["one_rm_kg"].to_numpy()
-    for i in np.flatnonzero(load <= 0):
-        problems.append(f"{where[i]}: load_kg {load[i]:g} must be positive")
     over = np.flatnonzero(load > orm * (1 + MAX_LOAD_OVER_1RM))
     for i in over:
         problems.append(
@@ -105,6 +154,22 @@ def check_manifest(
             f"{MAX_LOAD_OVER_1RM:.0%} (typo?)"
         )
     return problems
+
+
+def manifest_problems(
+    sheet: pd.DataFrame,
+    *,
+    manifest: str | os.PathLike,
+    schema: str | os.PathLike,
+    data_root: str | os.PathLike,
+    require_files: bool = True,
+) -> list[str]:
+    """All problems of a manifest, schema and beyond, sorted by row (what the workflow shows)."""
+    problems = schema_problems(sheet, manifest=manifest, schema=schema)
+    problems += check_manifest(
+        sheet, manifest=manifest, data_root=data_root, require_files=require_files
+    )
+    return sort_by_row(problems)
 
 
 def video_path(sheet: pd.DataFrame, video_id: str, *, data_root: str | os.PathLike) -> Path:

@@ -363,3 +363,28 @@ def timeseries_plot(
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def excluded_notice(video_id: str, excluded: Mapping[str, str], out: str | os.PathLike) -> Path:
+    """A small image saying that (and why) a video was excluded, in place of its QC media.
+
+    Why: the QC folder then has one entry per manifest video, and a reviewer
+    leafing through it sees the reason where the contact sheet would be.
+    """
+    import textwrap
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(8, 2.2))
+    text = textwrap.fill(f"{excluded['reason']}", width=95)
+    fig.text(0.02, 0.85, f"{video_id}: EXCLUDED at the {excluded['stage']} stage", fontsize=11,
+             weight="bold", va="top")  # fmt: skip
+    fig.text(0.02, 0.6, text, fontsize=8, va="top", family="monospace")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

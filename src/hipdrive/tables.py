@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from hipdrive.analyze import read_provenance
 from hipdrive.errors import InputError
+from hipdrive.exclusions import excluded_table, exclusion_of, record, write_excluded
 from hipdrive.keypoints import atomic_write_table
 from hipdrive.metrics import CURVE_SCHEMA, REP_SCHEMA
 
@@ -162,6 +163,23 @@ def _one_rm_per_video(
     return out.drop(columns="velocity_m_s")
 
 
+def _video_exclusions(
+    ids: list[str], provenance: Mapping[str, Mapping], reps: pd.DataFrame
+) -> dict[str, dict[str, str]]:
+    """Video -> exclusion record: the stages' own records, and videos with no rep at all."""
+    with_reps = set(reps["video_id"])
+    out = {}
+    for vid in ids:
+        rec = exclusion_of(provenance.get(vid, {}))
+        if rec is None and vid not in with_reps:
+            rec = record(
+                "analysis", "no repetition found (the bar proxy never travelled far enough)"
+            )
+        if rec is not None:
+            out[vid] = rec
+    return out
+
+
 def _atomic_stream(path: str | os.PathLike, schema: pa.Schema):
     """A ParquetWriter on a temp file beside ``path`` and the finishing rename."""
     path = Path(path)
@@ -188,6 +206,7 @@ def collect_tables(
     reps_out: str | os.PathLike,
     curves_out: str | os.PathLike,
     minimal_velocity_m_s: Mapping[str, float] | None = None,
+    excluded_out: str | os.PathLike | None = None,
 ) -> None:
     """Write ``reps_out`` and ``curves_out`` for every video of the manifest.
 
@@ -204,6 +223,11 @@ def collect_tables(
         Aggregate curves: :data:`CURVES_TABLE_SCHEMA`.
     minimal_velocity_m_s : mapping, optional
         MVT per lift for 1RM estimation (default :data:`MINIMAL_VELOCITY_M_S`).
+    excluded_out : path, optional
+        ``results/qc/excluded.tsv``: every video excluded by an earlier stage
+        or without a rep, and every rep kept out of the models, with the
+        reason (:func:`hipdrive.exclusions.excluded_table`); an HTML copy for
+        the report goes beside it (same name, ``.html``).
 
     Raises
     ------
@@ -229,7 +253,8 @@ def collect_tables(
             f"{reps_dir}: a per-video reps file is unreadable or off-schema ({exc})"
         ) from exc
     reps = reps_arrow.to_pandas()
-    backend = {str(p.stem): read_provenance(p).get("backend") for p in rep_files}
+    provenance = {str(p.stem): read_provenance(p) for p in rep_files}
+    backend = {vid: prov.get("backend") for vid, prov in provenance.items()}
     orm = _one_rm_per_video(sheet, reps, mvt).set_index("video_id")
     manifest = sheet.set_index("video_id")
     vid = reps["video_id"]
@@ -244,6 +269,12 @@ def collect_tables(
         reps[list(REPS_TABLE_SCHEMA.names)], schema=REPS_TABLE_SCHEMA, preserve_index=False
     )
     atomic_write_table(table, reps_out)
+    if excluded_out is not None:
+        write_excluded(
+            excluded_table(reps, _video_exclusions(ids, provenance, reps)),
+            excluded_out,
+            Path(excluded_out).with_suffix(".html"),
+        )
 
     per_video = pd.DataFrame(
         {

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hipdrive.errors import VideoError
+from hipdrive.errors import DecoderTimeoutError, VideoError
 from hipdrive.keypoints import sha256_file
 
 __all__ = [
@@ -102,6 +102,8 @@ def _open(path: Path):
 
     if not path.is_file():
         raise VideoError(f"{path}: no such video file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: empty file (0 bytes); the copy or upload did not finish?")
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
@@ -150,7 +152,7 @@ def rotate_upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=k))
 
 
-def probe_video(path: str | os.PathLike) -> VideoInfo:
+def probe_video(path: str | os.PathLike, *, timeout_s: float | None = None) -> VideoInfo:
     """Read a video's geometry, rotation, rate and length without decoding it all.
 
     Decodes only the first frame (the display matrix travels with frames).
@@ -159,6 +161,9 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     ----------
     path : str or path-like
         Any container/codec FFmpeg can decode.
+    timeout_s : float, optional
+        Give up with :class:`DecoderTimeoutError` when probing takes longer
+        (probing runs in a background thread then).
 
     Returns
     -------
@@ -169,9 +174,16 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     hipdrive.errors.VideoError
         When the file is missing, not a video, or has no decodable frame.
     """
+    path = Path(path)
+    if timeout_s is None:
+        return _probe(path)
+    probe = (_probe(path) for _ in range(1))  # evaluated in the worker thread
+    return list(_threaded(probe, maxsize=1, timeout_s=timeout_s, what=path))[0]
+
+
+def _probe(path: Path) -> VideoInfo:
     import av
 
-    path = Path(path)
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -296,7 +308,11 @@ _END = object()
 
 
 def iter_frames(
-    path: str | os.PathLike, *, prefetch: int = 0, threads: int = 0
+    path: str | os.PathLike,
+    *,
+    prefetch: int = 0,
+    threads: int = 0,
+    timeout_s: float | None = None,
 ) -> Iterator[tuple[int, float, np.ndarray]]:
     """Decode a video into upright RGB frames with their timestamps.
 
@@ -312,6 +328,11 @@ def iter_frames(
         whatever the video's length.
     threads : int, default 0
         FFmpeg decoder threads; 0 lets FFmpeg choose.
+    timeout_s : float, optional
+        Longest wait for the decoder to hand over the next frame; a stalled
+        decoder (a pathological file) raises :class:`DecoderTimeoutError`
+        instead of hanging the job forever. Decodes in a background thread
+        (at least one frame ahead) when set.
 
     Yields
     ------
@@ -328,7 +349,7 @@ def iter_frames(
     ------
     hipdrive.errors.VideoError
         When the file cannot be opened or decoded, naming the file and the
-        last good frame.
+        last good frame (:class:`DecoderTimeoutError` when it stalls).
 
     Examples
     --------
@@ -338,17 +359,24 @@ def iter_frames(
     if prefetch < 0 or threads < 0:
         raise ValueError(f"prefetch ({prefetch}) and threads ({threads}) must be >= 0")
     path = Path(path)
-    if prefetch == 0:
+    if prefetch == 0 and timeout_s is None:
         yield from _decode(path, threads=threads)
         return
-    yield from _threaded(_decode(path, threads=threads), maxsize=prefetch)
+    yield from _threaded(
+        _decode(path, threads=threads), maxsize=max(prefetch, 1), timeout_s=timeout_s, what=path
+    )
 
 
-def _threaded(source: Iterator, *, maxsize: int) -> Iterator:
+def _threaded(
+    source: Iterator, *, maxsize: int, timeout_s: float | None = None, what: object = "source"
+) -> Iterator:
     """Run ``source`` in a daemon thread, handing items over a bounded queue.
 
     Exceptions in the producer are re-raised in the consumer; when the consumer
-    stops early the producer is told to stop and its thread is joined.
+    stops early the producer is told to stop and its thread is joined. When no
+    item arrives within ``timeout_s`` the consumer raises
+    :class:`DecoderTimeoutError` and leaves the stuck daemon thread behind
+    (C code cannot be interrupted; the process exits without waiting for it).
     """
     buffer: queue.Queue = queue.Queue(maxsize=maxsize)
     stop = threading.Event()
@@ -378,17 +406,27 @@ def _threaded(source: Iterator, *, maxsize: int) -> Iterator:
 
     worker = threading.Thread(target=produce, name="hipdrive-decode", daemon=True)
     worker.start()
+    stuck = False
+    received = 0
     try:
         while True:
-            item = buffer.get()
+            try:
+                item = buffer.get(timeout=timeout_s)
+            except queue.Empty:
+                stuck = True
+                raise DecoderTimeoutError(
+                    f"{what}: the decoder produced no frame for {timeout_s:g} s after "
+                    f"{received} frame(s); the file is pathological or the disk is stalled"
+                ) from None
             if item is _END:
                 return
             if isinstance(item, BaseException):
                 raise item
+            received += 1
             yield item
     finally:
         stop.set()
-        worker.join()
+        worker.join(timeout=1.0 if stuck else None)
 
 
 def write_video(

@@ -11,6 +11,7 @@ rule analyze_video:
         sheet=config["samples"],
         sample=get_sample_json,
         analysis=as_json(config["analysis"]),
+        on_bad_video=config["on_bad_video"],
     log:
         "results/logs/analyze_video/{video_id}.log",
     benchmark:
@@ -19,7 +20,8 @@ rule analyze_video:
         "../../envs/analysis.yaml"
     shell:
         "hipdrive analyze-video {input:q} --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
-        " --params {params.analysis:q} --reps-out {output.reps:q} --curves-out {output.curves:q} > {log:q} 2>&1"
+        " --params {params.analysis:q} --reps-out {output.reps:q} --curves-out {output.curves:q}"
+        " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
 
 rule collect_tables:
@@ -30,6 +32,13 @@ rule collect_tables:
     output:
         reps="results/tables/reps.parquet",
         curves="results/tables/curves.parquet",
+        excluded="results/qc/excluded.tsv",
+        excluded_html=report(
+            "results/qc/excluded.html",
+            caption="../report/excluded.rst",
+            category="Quality control",
+            labels={"table": "Excluded videos and reps"},
+        ),
     log:
         "results/logs/collect_tables/collect_tables.log",
     benchmark:
@@ -38,4 +47,5 @@ rule collect_tables:
         "../../envs/analysis.yaml"
     shell:
         "hipdrive collect-tables --sample-sheet {input.sheet:q} --reps-dir results/reps --curves-dir results/curves"
-        " --reps-out {output.reps:q} --curves-out {output.curves:q} > {log:q} 2>&1"
+        " --reps-out {output.reps:q} --curves-out {output.curves:q} --excluded-out {output.excluded:q}"
+        " > {log:q} 2>&1"

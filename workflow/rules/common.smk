@@ -6,17 +6,21 @@ from snakemake.utils import validate
 
 import pandas as pd
 
-from hipdrive.manifest import check_manifest, read_manifest
+from hipdrive.manifest import manifest_problems, read_manifest, sort_by_row
 
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
 
 DATA_ROOT = config.get("data_root", ".")
+SAMPLES_SCHEMA = "../../config/schemas/samples.schema.yaml"
 SIMULATED_ROOT = "results/demo"  # videos here are rendered by rule simulate_video
 
 samples = read_manifest(config["samples"])
-validate(samples, schema="../../config/schemas/samples.schema.yaml")
-_problems = check_manifest(samples, manifest=config["samples"], data_root=DATA_ROOT, require_files=False)
+# Every bad row at once (schema + what a schema cannot see), before any job starts.
+_problems = manifest_problems(
+    samples, manifest=config["samples"], schema=workflow.source_path(SAMPLES_SCHEMA), data_root=DATA_ROOT,
+    require_files=False,
+)
 _problems += [  # simulated videos are made by the workflow; others must exist (or their cached keypoints)
     f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
     for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
@@ -25,7 +29,9 @@ _problems += [  # simulated videos are made by the workflow; others must exist (
     and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
 ]
 if _problems:
+    _problems = sort_by_row(_problems)
     raise WorkflowError("the manifest has problems:\n  " + "\n  ".join(_problems))
+validate(samples, schema=SAMPLES_SCHEMA)  # passes now; kept for Snakemake's own bookkeeping
 
 VIDEO_IDS = list(samples["video_id"])
 SAMPLES = {row["video_id"]: row for row in samples.to_dict("records")}  # O(1) look-ups: 10k-video plans
@@ -52,6 +58,7 @@ wildcard_constraints:
 def get_final_output():
     return [
         "results/tables/reps.parquet",
+        "results/qc/excluded.tsv",  # every excluded video and rep, with the reason
         "results/stats/models.csv",
         *expand("results/figures/{name}.png", name=FIGURES),
         *qc_media_targets(),  # workflow/rules/qc.smk: contact sheets + plots, small runs only

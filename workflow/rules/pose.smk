@@ -9,6 +9,7 @@ rule estimate_poses:
     params:
         backend=config["pose"]["backend"],
         options=get_pose_options,
+        on_bad_video=config["on_bad_video"],
     log:
         "results/logs/estimate_poses/{video_id}.log",
     benchmark:
@@ -21,4 +22,5 @@ rule estimate_poses:
         "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
     shell:
         "hipdrive estimate-poses {input.video:q} --video-id {wildcards.video_id:q} --out {output:q}"
-        " --backend {params.backend} --options {params.options:q} > {log:q} 2>&1"
+        " --backend {params.backend} --options {params.options:q} --on-bad-video {params.on_bad_video}"
+        " > {log:q} 2>&1"

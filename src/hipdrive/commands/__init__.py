@@ -12,7 +12,21 @@ def parse_json_object(text: str, *, flag: str) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{flag} is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}") from exc
+        raise InputError(
+            f"{flag} is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}"
+        ) from exc
     if not isinstance(value, dict):
         raise InputError(f"{flag} must be a JSON object, got {type(value).__name__}: {text!r}")
     return value
+
+
+def add_on_bad_video(parser) -> None:
+    """The ``--on-bad-video`` flag of the per-video commands (:mod:`hipdrive.exclusions`)."""
+    parser.add_argument(
+        "--on-bad-video",
+        choices=("fail", "exclude"),
+        default="fail",
+        help="what to do when the video cannot give data (corrupt, nobody in it, too short): "
+        "fail (exit 2 with the reason; default) or exclude (write an exclusion record as the "
+        "output and exit 0, so a workflow goes on; the workflow uses this)",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hipdrive.commands import parse_json_object
+from hipdrive.commands import add_on_bad_video, parse_json_object
 from hipdrive.errors import InputError
 
 
@@ -38,6 +38,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--curves-out", required=True, help="output curves Parquet (results/curves/ID.parquet)"
     )
+    add_on_bad_video(p)
     p.set_defaults(func=_analyze_video)
 
     q = subparsers.add_parser(
@@ -54,11 +55,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument(
         "--curves-out", required=True, help="output table (results/tables/curves.parquet)"
     )
+    q.add_argument(
+        "--excluded-out",
+        help="QC table of excluded videos and reps with the reason (results/qc/excluded.tsv); "
+        "an HTML copy for the report is written beside it",
+    )
     q.set_defaults(func=_collect_tables)
 
 
 def _analyze_video(args: argparse.Namespace) -> int:
-    from hipdrive.analyze import AnalysisParams, analyze_video, write_curves, write_reps
+    from hipdrive.analyze import AnalysisParams, analyze_video
+    from hipdrive.errors import UnusableVideoError
+    from hipdrive.exclusions import exclusion_of, record
     from hipdrive.keypoints import KeypointFileError, read_keypoints
     from hipdrive.manifest import read_manifest, sample_row
 
@@ -75,9 +83,23 @@ def _analyze_video(args: argparse.Namespace) -> int:
             f"not {args.video_id!r}"
         )
     metadata = {**metadata, "video_id": args.video_id}
-    reps, curves = analyze_video(table, metadata, sample, params)
-    write_reps(reps, args.reps_out)
-    write_curves(curves, args.curves_out, reps.attrs.get("hipdrive"))
+    excluded = exclusion_of(metadata)
+    if excluded is None:
+        try:
+            reps, curves = analyze_video(table, metadata, sample, params)
+        except UnusableVideoError as exc:
+            if args.on_bad_video != "exclude":
+                raise
+            excluded = record("analysis", str(exc))
+    elif args.on_bad_video != "exclude":
+        raise UnusableVideoError(
+            f"keypoints {args.keypoints}: video {args.video_id} was excluded at the "
+            f"{excluded['stage']} stage: {excluded['reason']}"
+        )
+    if excluded is not None:
+        _write_excluded_tables(args, metadata, excluded)
+        return 0
+    _write_tables(args, reps, curves)
     info = reps.attrs.get("hipdrive", {})
     if reps.empty:
         print(
@@ -96,6 +118,32 @@ def _analyze_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_tables(args: argparse.Namespace, reps, curves) -> None:
+    from hipdrive.analyze import write_curves, write_reps
+
+    write_reps(reps, args.reps_out)
+    write_curves(curves, args.curves_out, reps.attrs.get("hipdrive"))
+
+
+def _write_excluded_tables(args: argparse.Namespace, metadata: dict, excluded: dict) -> None:
+    """Zero-row reps and curves carrying the exclusion record (:mod:`hipdrive.exclusions`)."""
+    from hipdrive.metrics import CURVE_SCHEMA, REP_SCHEMA
+
+    reps = REP_SCHEMA.empty_table().to_pandas()
+    reps.attrs["hipdrive"] = {
+        "video_id": args.video_id,
+        "backend": metadata.get("backend"),
+        "video_sha256": metadata.get("video_sha256"),
+        "excluded": excluded,
+    }
+    _write_tables(args, reps, CURVE_SCHEMA.empty_table().to_pandas())
+    print(
+        f"analyze-video {args.video_id}: EXCLUDED at the {excluded['stage']} stage: "
+        f"{excluded['reason']}; wrote empty tables with the record",
+        file=sys.stderr,
+    )
+
+
 def _collect_tables(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
@@ -109,6 +157,7 @@ def _collect_tables(args: argparse.Namespace) -> int:
         curves_dir=args.curves_dir,
         reps_out=args.reps_out,
         curves_out=args.curves_out,
+        excluded_out=args.excluded_out,
     )
     reps = pq.read_table(args.reps_out, columns=["one_rm_estimated", "pct_1rm"])
     n_est = int(sum(reps.column("one_rm_estimated").to_pylist()))
@@ -121,4 +170,18 @@ def _collect_tables(args: argparse.Namespace) -> int:
         f"{pq.read_metadata(args.curves_out).num_rows} curve rows -> {args.curves_out}",
         file=sys.stderr,
     )
+    if args.excluded_out:
+        from hipdrive.exclusions import read_excluded
+
+        excluded = read_excluded(args.excluded_out)
+        whole = excluded[excluded["rep"].isna()]
+        print(
+            f"collect-tables: {len(whole)} video(s) excluded, {len(excluded) - len(whole)} rep(s) "
+            f"kept out of the models -> {args.excluded_out}",
+            file=sys.stderr,
+        )
+        for row in whole.head(20).itertuples():
+            print(f"  excluded {row.video_id} ({row.stage}): {row.reason}", file=sys.stderr)
+        if len(whole) > 20:
+            print(f"  ... and {len(whole) - 20} more in {args.excluded_out}", file=sys.stderr)
     return 0

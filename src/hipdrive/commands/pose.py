@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hipdrive.commands import parse_json_object
+from hipdrive.commands import add_on_bad_video, parse_json_object
 
 BACKEND_CHOICES = ("mediapipe", "mmpose", "synthetic")
 IMPORT_FORMATS = ("openpose", "mmpose-json", "coco17-csv")
@@ -42,8 +42,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         default="{}",
         help="backend options as a JSON object, e.g. '{\"model_complexity\": 1}'; synthetic: "
         '\'{"truth_dir": ..., "noise_px": 2, "seed": 1}\'; mmpose: \'{"config": ..., '
-        '"checkpoint": ..., "device": "cuda"}\'; all: prefetch, keep_others',
+        '"checkpoint": ..., "device": "cuda"}\'; all: prefetch, keep_others, decode_timeout_s',
     )
+    add_on_bad_video(p)
     p.set_defaults(func=_estimate_poses)
 
     q = subparsers.add_parser(
@@ -64,15 +65,29 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _estimate_poses(args: argparse.Namespace) -> int:
+    from hipdrive.errors import UnusableVideoError
+    from hipdrive.exclusions import write_excluded_keypoints
     from hipdrive.pose import estimate_poses
 
-    meta = estimate_poses(
-        args.video,
-        args.out,
-        video_id=args.video_id,
-        backend=args.backend,
-        options=parse_json_object(args.options, flag="--options"),
-    )
+    options = parse_json_object(args.options, flag="--options")
+    try:
+        meta = estimate_poses(
+            args.video, args.out, video_id=args.video_id, backend=args.backend, options=options
+        )
+    except UnusableVideoError as exc:
+        if args.on_bad_video != "exclude":
+            raise
+        write_excluded_keypoints(
+            args.out,
+            video_id=args.video_id,
+            reason=str(exc),
+            extra={"backend": args.backend, "video_path": args.video},
+        )
+        print(
+            f"estimate-poses {args.video_id}: EXCLUDED: {exc} -> record in {args.out}",
+            file=sys.stderr,
+        )
+        return 0
     print(
         f"estimate-poses {args.video_id}: {meta['n_frames']} frames, {meta.get('n_frames_lost', 0)} without "
         f"the lifter, backend {meta['backend']} -> {args.out}",

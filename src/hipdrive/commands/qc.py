@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from hipdrive.commands import parse_json_object
 from hipdrive.errors import InputError
@@ -48,13 +49,22 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _qc_media(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analyze import AnalysisParams, read_provenance
+    from hipdrive.exclusions import exclusion_of
     from hipdrive.keypoints import KeypointFileError
     from hipdrive.manifest import read_manifest, sample_row
-    from hipdrive.qc_media import contact_sheet, load_analysis, timeseries_plot
+    from hipdrive.qc_media import contact_sheet, excluded_notice, load_analysis, timeseries_plot
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
     sample = sample_row(read_manifest(args.sample_sheet), args.video_id)
+    excluded = exclusion_of(read_provenance(args.reps)) if Path(args.reps).is_file() else None
+    if excluded is not None:  # nothing to draw: say so where the sheet and plot would be
+        for out in (args.sheet_out, args.plot_out):
+            excluded_notice(args.video_id, excluded, out)
+        print(
+            f"qc-media {args.video_id}: excluded ({excluded['reason']}) -> notices", file=sys.stderr
+        )
+        return 0
     try:
         analysis, _ = load_analysis(args.keypoints, {**sample, "video_id": args.video_id}, params)
     except (KeypointFileError, FileNotFoundError) as exc:

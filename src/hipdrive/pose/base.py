@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from hipdrive.errors import InputError
+from hipdrive.errors import InputError, UnusableVideoError
 from hipdrive.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 
 __all__ = [
@@ -47,6 +47,7 @@ BACKENDS = ("mediapipe", "mmpose", "synthetic")
 DRIVER_OPTIONS = {
     "prefetch": "frames decoded ahead in a background thread (default 16)",
     "keep_others": "also write people other than the lifter as tracks 1, 2, ... (default false)",
+    "decode_timeout_s": "longest wait for the decoder's next frame before giving up (default 120)",
 }
 
 
@@ -184,7 +185,9 @@ def estimate_poses(
     options : mapping, optional
         Backend options (its keyword-only constructor arguments), plus
         ``prefetch`` (frames decoded ahead in a thread, default 16) and
-        ``keep_others`` (also write other people as tracks 1, 2, ...).
+        ``keep_others`` (also write other people as tracks 1, 2, ...) and
+        ``decode_timeout_s`` (longest wait for the next decoded frame, default
+        120 s: a pathological file fails instead of hanging the job).
 
     Returns
     -------
@@ -199,6 +202,8 @@ def estimate_poses(
     ------
     hipdrive.errors.VideoError
         When the video cannot be decoded.
+    hipdrive.errors.UnusableVideoError
+        When nobody is detected in any frame.
     hipdrive.errors.InputError
         For an unknown backend or option.
     hipdrive.errors.BackendUnavailableError
@@ -224,10 +229,11 @@ def estimate_poses(
 
     prefetch = int(options.pop("prefetch", 16))
     keep_others = bool(options.pop("keep_others", False))
-    info = probe_video(video_path)
+    timeout_s = float(options.pop("decode_timeout_s", 120.0))
+    info = probe_video(video_path, timeout_s=timeout_s)
     with make_backend(backend, options) as model:
         names = model.keypoint_names
-        frames = iter_frames(info.path, prefetch=prefetch)
+        frames = iter_frames(info.path, prefetch=prefetch, timeout_s=timeout_s)
         frames = report_progress(
             frames, total=info.n_frames, label=f"estimate-poses {video_id} [{backend}]"
         )
@@ -243,6 +249,10 @@ def estimate_poses(
     tracks, selection = select_lifter(
         people, width=info.width, height=info.height, keep_others=keep_others
     )
+    if times and selection["n_frames_lost"] == len(times):
+        raise UnusableVideoError(
+            f"{video_path}: no person detected in any of its {len(times)} frames ({backend})"
+        )
     time_s = np.asarray(times, dtype=np.float64)
     table = pd.concat(
         [frames_to_long(xy, score, time_s, names, track=k) for k, (xy, score) in enumerate(tracks)],
@@ -258,7 +268,12 @@ def estimate_poses(
         **provenance,
         **selection,
         "video_path": str(Path(video_path)),
-        "options": {**options, "prefetch": prefetch, "keep_others": keep_others},
+        "options": {
+            **options,
+            "prefetch": prefetch,
+            "keep_others": keep_others,
+            "decode_timeout_s": timeout_s,
+        },
     }
     write_keypoints(table, out_path, metadata)
     return metadata

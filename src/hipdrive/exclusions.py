@@ -1,0 +1,145 @@
+"""Exclusion records: a video that cannot give data is recorded, never fatal, never silent.
+
+Why: one corrupt phone clip must not sink a 10,000-video run, and a video
+missing from the results must say why. A stage that meets
+:class:`~hipdrive.errors.UnusableVideoError` (run with ``--on-bad-video
+exclude``, as the workflow does) still writes its output file(s), with zero
+rows and an ``excluded`` entry ``{"stage": ..., "reason": ...}`` in the file's
+``hipdrive`` metadata. Later stages pass the record on; ``collect-tables``
+lists every excluded video, and every rep kept out of the models, in
+``results/qc/excluded.tsv`` (and an HTML copy shown in the report).
+
+A record holds no data, so nothing partial is ever trusted. Replacing the
+video changes its checksum, and Snakemake re-runs its chain.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hipdrive.keypoints import KEYPOINT_SCHEMA, REQUIRED_METADATA, write_keypoints
+
+#: Columns of ``results/qc/excluded.tsv``; ``rep`` is empty for a whole video.
+EXCLUDED_COLUMNS = ("video_id", "rep", "stage", "reason")
+
+#: Rep flags that keep a rep out of the models (:func:`hipdrive.stats.validate_reps`),
+#: in the order their reasons are listed.
+REP_REASONS = (
+    ("failed", True, "failed: the bar never came back to lockout"),
+    ("complete", False, "incomplete: the clip starts or ends inside the rep"),
+    ("flag_lifter_lost", True, "lifter lost (out of frame or undetected) during the rep"),
+    ("flag_gap", True, "keypoint gap longer than max_gap_s during the rep"),
+    ("flag_swap", True, "left/right limb swap during the rep"),
+    ("flag_low_confidence", True, "low keypoint confidence in over 20% of the rep's frames"),
+)
+
+
+def record(stage: str, reason: str) -> dict[str, str]:
+    """The ``excluded`` metadata entry of a stage's output."""
+    return {"stage": stage, "reason": str(reason)}
+
+
+def exclusion_of(metadata: Mapping[str, Any]) -> dict[str, str] | None:
+    """The exclusion record in a file's metadata, or None for a normal file."""
+    found = metadata.get("excluded")
+    return dict(found) if found else None
+
+
+def write_excluded_keypoints(
+    path: str | os.PathLike, *, video_id: str, reason: str, extra: Mapping[str, Any] = ()
+) -> dict[str, Any]:
+    """Write a zero-row keypoint file that records why the pose stage excluded the video."""
+    metadata = {
+        **dict.fromkeys(set(REQUIRED_METADATA) - {"schema_version", "package_version"}),
+        "n_frames": 0,
+        **dict(extra),
+        "video_id": video_id,
+        "excluded": record("pose", reason),
+    }
+    write_keypoints(KEYPOINT_SCHEMA.empty_table().to_pandas(), path, metadata)
+    return metadata
+
+
+def excluded_table(
+    reps: pd.DataFrame, video_records: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Every excluded video and every rep kept out of the models, with the reason.
+
+    Parameters
+    ----------
+    reps : pandas.DataFrame
+        The aggregate reps table (``video_id``, ``rep``, the quality columns,
+        ``pct_1rm``).
+    video_records : mapping
+        ``video_id -> exclusion record`` for the videos whose per-video files
+        carry one (:func:`exclusion_of`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`EXCLUDED_COLUMNS`, videos first (in manifest order as given),
+        then reps; several reasons of one rep are joined with ``"; "``.
+    """
+    rows = [
+        {"video_id": vid, "rep": pd.NA, "stage": rec["stage"], "reason": rec["reason"]}
+        for vid, rec in video_records.items()
+    ]
+    if len(reps):
+        reasons = [[] for _ in range(len(reps))]
+        for col, bad, text in REP_REASONS:
+            if col in reps.columns:
+                hit = reps[col].fillna(bad).astype(bool).to_numpy() == bad
+                for i in np.flatnonzero(hit):
+                    reasons[i].append(text)
+        if "pct_1rm" in reps.columns:
+            for i in np.flatnonzero(~np.isfinite(reps["pct_1rm"].to_numpy(dtype=float))):
+                reasons[i].append("no %1RM: load or 1RM missing and no estimate possible")
+        for i in (i for i, r in enumerate(reasons) if r):
+            rows.append(
+                {
+                    "video_id": reps["video_id"].iloc[i],
+                    "rep": int(reps["rep"].iloc[i]),
+                    "stage": "rep quality",
+                    "reason": "; ".join(reasons[i]),
+                }
+            )
+    table = pd.DataFrame(rows, columns=list(EXCLUDED_COLUMNS))
+    table["rep"] = table["rep"].astype("Int64")
+    return table
+
+
+def write_excluded(
+    table: pd.DataFrame, tsv_path: str | os.PathLike, html_path: str | os.PathLike
+) -> None:
+    """Write the QC table as TSV (for scripts) and as a small HTML page (for the report)."""
+    from hipdrive.keypoints import atomic_write_bytes
+
+    atomic_write_bytes(table.to_csv(sep="\t", index=False).encode(), tsv_path)
+    n_videos = int(table["rep"].isna().sum())
+    summary = (
+        f"{n_videos} video(s) excluded, {len(table) - n_videos} rep(s) kept out of the models."
+        if len(table)
+        else "Nothing was excluded: every video gave data and every rep entered the models."
+    )
+    body = table.to_html(index=False, na_rep="", escape=True, border=0, classes="excluded")
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Excluded videos and reps</title>"
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ccc;text-align:left}</style></head><body>"
+        f"<h2>Excluded videos and reps</h2><p>{html.escape(summary)}</p>{body}</body></html>"
+    )
+    atomic_write_bytes(page.encode(), html_path)
+
+
+def read_excluded(path: str | os.PathLike) -> pd.DataFrame:
+    """Read ``excluded.tsv`` back (ids as text, ``rep`` as nullable int)."""
+    table = pd.read_csv(Path(path), sep="\t", dtype={"video_id": str, "stage": str, "reason": str})
+    table["rep"] = table["rep"].astype("Int64")
+    return table
