@@ -136,7 +136,12 @@ def empty_reps() -> pd.DataFrame:
 
 
 def _typed(rows: list[dict]) -> pd.DataFrame:
-    """Rows (dicts keyed by :data:`REP_COLUMNS`) -> a DataFrame with the contract's dtypes."""
+    """Rows (dicts keyed by :data:`REP_COLUMNS`) -> a DataFrame with the contract's dtypes.
+
+    Every column is a fresh array in :data:`REP_COLUMNS` order, so pandas is
+    told neither to copy nor to reorder: with ~50 columns and a few rows, those
+    two steps cost more than the rep analysis itself.
+    """
     out = {}
     for f in REP_SCHEMA:
         values = [r[f.name] for r in rows]
@@ -146,7 +151,7 @@ def _typed(rows: list[dict]) -> pd.DataFrame:
             out[f.name] = pd.arrays.IntegerArray(data, missing)
         else:
             out[f.name] = np.array(values, dtype=_PANDAS_DTYPES[f.type])
-    return pd.DataFrame(out, columns=list(REP_COLUMNS), copy=False)
+    return pd.DataFrame(out, copy=False)
 
 
 class _Event(NamedTuple):
@@ -164,11 +169,12 @@ def _event_rows(events: pd.DataFrame) -> list[_Event]:
     """Rows of a :func:`hipdrive.reps.segment_reps` table as plain Python values."""
     if events.empty:
         return []
-    n = len(events)
-    cols = [
-        events[c].to_numpy().tolist() if c in events.columns else [None] * n for c in _Event._fields
-    ]
-    return [_Event(*row) for row in zip(*cols, strict=True)]
+    # One object array for the whole table: a column lookup per field costs
+    # more than the rest of a short video's rep metrics.
+    table = events.to_numpy(dtype=object).tolist()
+    where = {c: i for i, c in enumerate(events.columns)}
+    pick = [where.get(f) for f in _Event._fields]
+    return [_Event(*(None if i is None else row[i] for i in pick)) for row in table]
 
 
 def find_sticking_region(
@@ -591,7 +597,7 @@ def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: st
         return pd.DataFrame({f.name: pd.Series(dtype=_PANDAS_DTYPES[f.type]) for f in CURVE_SCHEMA})
     values = np.stack(blocks)  # (n_blocks, 101, n_var)
     nb = len(blocks)
-    return pd.DataFrame(
+    return pd.DataFrame(  # fresh arrays: no copy (consolidating them cost more than the curves)
         {
             "video_id": np.array([video_id], dtype=object).repeat(nb * CURVE_POINTS * n_var),
             "rep": np.repeat(np.asarray(reps, dtype=np.int16), CURVE_POINTS * n_var),
@@ -599,5 +605,6 @@ def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: st
             "pct": np.tile(np.repeat(np.arange(CURVE_POINTS, dtype=np.int16), n_var), nb),
             "variable": np.tile(np.asarray(CURVE_VARIABLES, dtype=object), nb * CURVE_POINTS),
             "value": values.reshape(-1).astype(np.float64),
-        }
+        },
+        copy=False,
     )
