@@ -422,3 +422,20 @@ def test_deadlift_hip_shoot_fault(tmp_path):
         out[name] = pd.read_parquet(tmp_path / name / f"{sample['video_id']}.reps.parquet")
     assert (out["always"]["hip_shoot_index"] > out["none"]["hip_shoot_index"] + 0.1).all()
     assert (out["always"]["hip_shoot_index"] > 1).all()
+
+
+def test_per_video_detection_summary_names_the_worst_phase():
+    from hipdrive.simulate.detection import format_detection_report, summarise_videos
+
+    table = pd.DataFrame({
+        "video_id": ["A"] * 4 + ["B"] * 4, "lift": "squat", "facing": ["left"] * 4 + ["right"] * 4,
+        "phase": ["standing", "bottom", "bottom", "ascent"] * 2,
+        "detected": [True, False, True, True] + [True] * 4,
+        "kp_err_px": 1.0, "trunk_err_deg": 1.0, "trunk_err_near_deg": [2.0, np.nan, -4.0, 3.0] + [1.0] * 4,
+    })  # fmt: skip
+    s = summarise_videos(table).set_index("video_id")
+    assert s.loc["A", "detected_pct"] == 75.0 and s.loc["B", "detected_pct"] == 100.0
+    assert s.loc["A", "worst_phase"] == "bottom" and s.loc["A", "worst_phase_detected_pct"] == 50.0
+    assert s.loc["A", "trunk_err_near_median_deg"] == 3.0  # |error|, undetected frames left out
+    assert "per video" in format_detection_report(table, per_video=True)
+    assert "per video" not in format_detection_report(table)

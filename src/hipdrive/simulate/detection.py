@@ -103,17 +103,27 @@ def check_detection(
     effect_slope_deg_per_10pct: float = 1.5,
     smooth_landmarks: bool = True,
     static_image_mode: bool = False,
+    min_tracking_confidence: float = 0.5,
+    samples: pd.DataFrame | None = None,
     **render_options: Any,
 ) -> pd.DataFrame:
     """Render ``n_videos`` clips, run MediaPipe, return one row per frame.
 
     Columns: ``video_id, lift, facing, pct_1rm, frame, phase`` plus those of
     :func:`score_frames`. Lifters, loads (60..100 %1RM) and facing vary across
-    clips. ``smooth_landmarks`` and ``static_image_mode`` are passed to
+    clips. With ``samples`` (manifest rows, e.g. the demo study's
+    ``config/samples.tsv``) exactly those videos are rendered, as the
+    workflow's ``simulate_video`` rule renders them, and ``n_videos`` and
+    ``lifts`` are ignored.
+
+    ``smooth_landmarks``, ``static_image_mode`` and ``min_tracking_confidence``
+    (MediaPipe's default 0.5) are passed to
     :class:`~hipdrive.pose.mediapipe_backend.MediaPipeBackend`: with tracking
     (the default) MediaPipe can keep a wrong, upright trunk after the plate hid
     the hips at a deadlift lockout; running its detector on every frame
-    (``static_image_mode=True``) recovers (measured figures in the README).
+    (``static_image_mode=True``) recovers. A track dropped at a squat bottom
+    (plate over the head) is re-detected only once the lifter stands up; a
+    lower ``min_tracking_confidence`` keeps it (measured figures in the README).
     """
     from hipdrive.pose.mediapipe_backend import MediaPipeBackend
     from hipdrive.video import iter_frames
@@ -123,18 +133,7 @@ def check_detection(
         tmp = tempfile.TemporaryDirectory(prefix="hipdrive-detect-")
         out_dir = tmp.name
     out = Path(out_dir)
-    loads = [60.0, 70.0, 80.0, 90.0, 100.0]
-    per_lift = max(1, int(np.ceil(n_videos / len(lifts))))
-    manifest = study_manifest(n_lifters=per_lift, loads_pct=loads, seed=seed, lifts=lifts)
-    # one clip per lifter, loads cycling, both facings
-    rows = []
-    for lift in lifts:
-        m = manifest[manifest["lift"] == lift]
-        for k, (_, g) in enumerate(m.groupby("lifter_id", sort=True)):
-            row = g.iloc[k % len(g)].to_dict()
-            row["camera_side"] = "right" if k % 2 == 0 else "left"
-            rows.append(row)
-    rows = rows[:n_videos]
+    rows = _default_rows(n_videos, lifts, seed) if samples is None else samples.to_dict("records")
     tables = []
     try:
         for row in rows:
@@ -148,7 +147,9 @@ def check_detection(
             pred_xy = np.full_like(true_xy, np.nan)
             pred_score = np.zeros(true_xy.shape[:2])
             with MediaPipeBackend(
-                smooth_landmarks=smooth_landmarks, static_image_mode=static_image_mode
+                smooth_landmarks=smooth_landmarks,
+                static_image_mode=static_image_mode,
+                min_tracking_confidence=min_tracking_confidence,
             ) as backend:
                 for i, _t, rgb in iter_frames(out / f"{vid}.mp4"):
                     xy, sc = backend.predict([rgb])[0]
@@ -168,6 +169,35 @@ def check_detection(
     return pd.concat(tables, ignore_index=True)
 
 
+def _default_rows(n_videos: int, lifts: Sequence[str], seed: int) -> list[dict]:
+    """One clip per lifter of a simulated study, loads cycling, both facings."""
+    loads = [60.0, 70.0, 80.0, 90.0, 100.0]
+    per_lift = max(1, int(np.ceil(n_videos / len(lifts))))
+    manifest = study_manifest(n_lifters=per_lift, loads_pct=loads, seed=seed, lifts=lifts)
+    rows = []
+    for lift in lifts:
+        m = manifest[manifest["lift"] == lift]
+        for k, (_, g) in enumerate(m.groupby("lifter_id", sort=True)):
+            row = g.iloc[k % len(g)].to_dict()
+            row["camera_side"] = "right" if k % 2 == 0 else "left"
+            rows.append(row)
+    return rows[:n_videos]
+
+
+def summarise_videos(table: pd.DataFrame) -> pd.DataFrame:
+    """Per video: frames, detection rate, and the phase with the lowest rate."""
+    out = []
+    for vid, g in table.groupby("video_id", sort=True):
+        by_phase = 100.0 * g.groupby("phase")["detected"].mean()
+        out.append({
+            "video_id": vid, "facing": g["facing"].iloc[0], "frames": len(g),
+            "detected_pct": 100.0 * g["detected"].mean(), "worst_phase": by_phase.idxmin(),
+            "worst_phase_detected_pct": by_phase.min(),
+            "trunk_err_near_median_deg": g["trunk_err_near_deg"].abs().median(),
+        })  # fmt: skip
+    return pd.DataFrame(out)
+
+
 def summarise_detection(table: pd.DataFrame) -> pd.DataFrame:
     """Per lift and phase (plus ``all``): detection rate and error quantiles."""
     out = []
@@ -184,9 +214,15 @@ def summarise_detection(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def format_detection_report(table: pd.DataFrame) -> str:
-    """The summary as a fixed-width text table (what the README records)."""
+def format_detection_report(table: pd.DataFrame, *, per_video: bool = False) -> str:
+    """The summary as a fixed-width text table (what the README records); optionally per video too."""
+    fmt = lambda v: f"{v:.1f}"  # noqa: E731
     s = summarise_detection(table)
     n_vid = table["video_id"].nunique()
     head = f"MediaPipe (model_complexity=1) on {n_vid} rendered clip(s), {len(table)} frames\n"
-    return head + s.to_string(index=False, float_format=lambda v: f"{v:.1f}")
+    text = head + s.to_string(index=False, float_format=fmt)
+    if per_video:
+        text += "\n\nper video:\n" + summarise_videos(table).to_string(
+            index=False, float_format=fmt
+        )
+    return text
