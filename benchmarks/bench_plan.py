@@ -1,9 +1,13 @@
 """How long Snakemake takes to plan (dry-run) large manifests.
 
 Target (issue 7): a 10,000-video manifest planned in <= 60 s on 2 cores.
-Prints one line per size: videos, jobs planned, seconds, peak RSS of snakemake.
+A researcher's collection: videos that exist on disk (empty placeholder files
+here, planning never opens them), MediaPipe, QC media off above 50 videos.
+Prints one line per size and shard size: videos, jobs planned, seconds, peak
+RSS of snakemake. ``--shard-sizes 1`` is one job per video per stage (the
+local default); 64 is the cluster setting (``shard_size`` in the config).
 
-    .venv/bin/python benchmarks/bench_plan.py --sizes 1000 10000
+    .venv/bin/python benchmarks/bench_plan.py --sizes 1000 10000 --shard-sizes 1 64
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def write_study(work: Path, n_videos: int) -> None:
+def write_study(work: Path, n_videos: int, shard_size: int) -> None:
     rows = ["video_id\tpath\tlifter_id\tlift\tvariant\tload_kg\tone_rm_kg\theight_m\tcamera_side"]
+    (work / "videos").mkdir()
     for i in range(n_videos):
         lifter, load = divmod(i, 10)
         vid = f"L{lifter:05d}_squat_{50 + 5 * load:03d}"
-        rows.append(f"{vid}\tresults/demo/videos/{vid}.mp4\tL{lifter:05d}\tsquat\thigh_bar\t{50 + 5 * load}\t100\t1.75\tleft")
+        (work / "videos" / f"{vid}.mp4").touch()
+        rows.append(f"{vid}\tvideos/{vid}.mp4\tL{lifter:05d}\tsquat\thigh_bar\t{50 + 5 * load}\t100\t1.75\tleft")
     (work / "samples.tsv").write_text("\n".join(rows) + "\n")
-    (work / "config.yaml").write_text("samples: samples.tsv\n")
+    (work / "config.yaml").write_text(f"samples: samples.tsv\nshard_size: {shard_size}\n")
 
 
 def plan(work: Path) -> tuple[int, float, float]:
@@ -45,13 +51,15 @@ def plan(work: Path) -> tuple[int, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--shard-sizes", type=int, nargs="+", default=[1, 64])
     args = parser.parse_args()
-    print(f"{'videos':>8} {'jobs':>8} {'plan_s':>8} {'peak_rss_mb':>12}")
+    print(f"{'videos':>8} {'shard':>6} {'jobs':>8} {'plan_s':>8} {'peak_rss_mb':>12}")
     for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            write_study(Path(tmp), n)
-            jobs, seconds, peak = plan(Path(tmp))
-        print(f"{n:>8} {jobs:>8} {seconds:>8.1f} {peak:>12.0f}", flush=True)
+        for shard_size in args.shard_sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                write_study(Path(tmp), n, shard_size)
+                jobs, seconds, peak = plan(Path(tmp))
+            print(f"{n:>8} {shard_size:>6} {jobs:>8} {seconds:>8.1f} {peak:>12.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import hipdrive.video as video
 from hipdrive.analyze import read_provenance
 from hipdrive.cli import main
 from hipdrive.errors import DecoderTimeoutError
-from hipdrive.exclusions import excluded_table, read_excluded
+from hipdrive.exclusions import VIDEO_STAGES, excluded_table, read_excluded
 from hipdrive.keypoints import atomic_write_table, read_keypoints
 from hipdrive.pose.base import PoseBackend, estimate_poses
 from hipdrive.simulate import simulate_video
@@ -198,7 +198,7 @@ def test_excluded_video_travels_to_excluded_tsv_and_the_good_one_finishes(study,
     reps = pd.read_parquet(root / "t/reps.parquet")
     assert set(reps["video_id"]) == {"good"} and len(reps) == 2
     excluded = read_excluded(root / "qc/excluded.tsv")
-    videos = excluded[excluded["rep"].isna()]
+    videos = excluded[excluded["stage"].isin(VIDEO_STAGES)]
     assert videos["video_id"].tolist() == ["empty"] and videos["stage"].tolist() == ["pose"]
     assert "empty file (0 bytes)" in videos["reason"].iloc[0]
     html = (root / "qc/excluded.html").read_text()

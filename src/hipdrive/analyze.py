@@ -478,6 +478,7 @@ def analyze_frames(
         "position_noise_bh": noise_bh,
         "velocity_noise_bh_s": velocity_noise_bh_s,
         "n_frames": len(frames),
+        "lost_outside_reps_s": _lost_outside_reps(flags["lifter_lost"], events, time_s),
         "params": params.to_dict(),
     }
     rep_table.attrs["hipdrive"] = provenance
@@ -485,6 +486,23 @@ def analyze_frames(
         reps=rep_table, curves=curves, kinematics=kin, events=events, cleaned=cleaned,
         frames=np.asarray(frames), provenance=provenance,
     )  # fmt: skip
+
+
+def _lost_outside_reps(
+    lost: np.ndarray, events: pd.DataFrame, time_s: np.ndarray
+) -> list[list[float]]:
+    """``[start_s, end_s]`` of every stretch the lifter was lost outside any counted rep.
+
+    Why: a rep the lifter walks out of (or that is hidden) is never segmented,
+    so no rep flag can report it; these stretches go to ``excluded.tsv``.
+    """
+    outside = np.asarray(lost, bool).copy()
+    for start, end in zip(events["start_frame"], events["end_frame"], strict=True):
+        outside[int(start) : int(end) + 1] = False
+    edges = np.diff(np.concatenate(([0], outside.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    pairs = zip(starts, ends, strict=True)
+    return [[round(float(time_s[a]), 3), round(float(time_s[b]), 3)] for a, b in pairs]
 
 
 def _with_metadata(table: pa.Table, provenance: Mapping[str, Any]) -> pa.Table:

@@ -29,6 +29,11 @@ from hipdrive.keypoints import KEYPOINT_SCHEMA, REQUIRED_METADATA, write_keypoin
 #: Columns of ``results/qc/excluded.tsv``; ``rep`` is empty for a whole video.
 EXCLUDED_COLUMNS = ("video_id", "rep", "stage", "reason")
 
+#: Stages that exclude a whole video (``rep`` empty).
+VIDEO_STAGES = ("pose", "analysis")
+#: Stage of a stretch of video where the lifter was lost outside every counted rep.
+LOST_STAGE = "lifter lost"
+
 #: Rep flags that keep a rep out of the models (:func:`hipdrive.stats.validate_reps`),
 #: in the order their reasons are listed.
 REP_REASONS = (
@@ -68,7 +73,9 @@ def write_excluded_keypoints(
 
 
 def excluded_table(
-    reps: pd.DataFrame, video_records: Mapping[str, Mapping[str, Any]]
+    reps: pd.DataFrame,
+    video_records: Mapping[str, Mapping[str, Any]],
+    lost_spans: Mapping[str, list] | None = None,
 ) -> pd.DataFrame:
     """Every excluded video and every rep kept out of the models, with the reason.
 
@@ -80,6 +87,9 @@ def excluded_table(
     video_records : mapping
         ``video_id -> exclusion record`` for the videos whose per-video files
         carry one (:func:`exclusion_of`).
+    lost_spans : mapping, optional
+        ``video_id -> [[start_s, end_s], ...]``: stretches where the lifter
+        was lost outside every counted rep (stage :data:`LOST_STAGE`).
 
     Returns
     -------
@@ -91,6 +101,13 @@ def excluded_table(
         {"video_id": vid, "rep": pd.NA, "stage": rec["stage"], "reason": rec["reason"]}
         for vid, rec in video_records.items()
     ]
+    for vid, spans in (lost_spans or {}).items():
+        rows += [
+            {"video_id": vid, "rep": pd.NA, "stage": LOST_STAGE,
+             "reason": f"lifter lost from {a:.2f} s to {b:.2f} s, outside every counted rep: "
+                       "a rep there (e.g. the lifter walked out of it) is not in the results"}
+            for a, b in spans
+        ]  # fmt: skip
     if len(reps):
         reasons = [[] for _ in range(len(reps))]
         for col, bad, text in REP_REASONS:
@@ -122,9 +139,12 @@ def write_excluded(
     from hipdrive.keypoints import atomic_write_bytes
 
     atomic_write_bytes(table.to_csv(sep="\t", index=False).encode(), tsv_path)
-    n_videos = int(table["rep"].isna().sum())
+    n_videos = int(table["stage"].isin(VIDEO_STAGES).sum())
+    n_lost = int((table["stage"] == LOST_STAGE).sum())
+    n_reps = len(table) - n_videos - n_lost
     summary = (
-        f"{n_videos} video(s) excluded, {len(table) - n_videos} rep(s) kept out of the models."
+        f"{n_videos} video(s) excluded, {n_reps} rep(s) kept out of the models, {n_lost} "
+        "stretch(es) where the lifter was lost outside every counted rep."
         if len(table)
         else "Nothing was excluded: every video gave data and every rep entered the models."
     )

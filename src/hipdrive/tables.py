@@ -271,7 +271,15 @@ def collect_tables(
     atomic_write_table(table, reps_out)
     if excluded_out is not None:
         write_excluded(
-            excluded_table(reps, _video_exclusions(ids, provenance, reps)),
+            excluded_table(
+                reps,
+                _video_exclusions(ids, provenance, reps),
+                {
+                    v: p["lost_outside_reps_s"]
+                    for v, p in provenance.items()
+                    if p.get("lost_outside_reps_s")
+                },
+            ),
             excluded_out,
             Path(excluded_out).with_suffix(".html"),
         )

@@ -1,4 +1,33 @@
-# Keypoints -> reps and curves per video, then all videos into two tables.
+# Keypoints -> reps and curves per video (or per shard, see pose.smk), then all videos
+# into two tables.
+
+
+if SHARDS:
+    for _shard, _ids in SHARDS.items():
+
+        rule:
+            name:
+                f"analyze_{_shard}"
+            input:
+                expand("results/keypoints/{video_id}.parquet", video_id=_ids),
+            output:
+                reps=expand("results/reps/{video_id}.parquet", video_id=_ids),
+                curves=expand("results/curves/{video_id}.parquet", video_id=_ids),
+            params:
+                jobs=analyze_shard_jobs(_ids),
+                samples=[get_sample_json_of(v) for v in _ids],  # an edited row re-runs its shard
+                sheet=config["samples"],
+                analysis=as_json(config["analysis"]),
+                on_bad_video=config["on_bad_video"],
+            log:
+                f"results/logs/analyze_video/{_shard}.log",
+            benchmark:
+                f"results/benchmarks/analyze_video/{_shard}.tsv"
+            conda:
+                "../../envs/analysis.yaml"
+            shell:
+                "hipdrive analyze-shard --jobs {params.jobs:q} --sample-sheet {params.sheet:q}"
+                " --params {params.analysis:q} --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
 
 rule analyze_video:

@@ -7,6 +7,7 @@ from snakemake.utils import validate
 import pandas as pd
 
 from hipdrive.manifest import manifest_problems, read_manifest, sort_by_row
+from hipdrive.pose.shard import plan_shards
 
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
@@ -35,6 +36,9 @@ validate(samples, schema=SAMPLES_SCHEMA)  # passes now; kept for Snakemake's own
 
 VIDEO_IDS = list(samples["video_id"])
 SAMPLES = {row["video_id"]: row for row in samples.to_dict("records")}  # O(1) look-ups: 10k-video plans
+# shard_size > 1: pose and analysis run one job per shard of videos (cluster runs; pose.smk).
+SHARDS = plan_shards(VIDEO_IDS, config["shard_size"]) if config["shard_size"] > 1 else {}
+SHARD_RESOURCES = config["shard_resources"]
 
 FIGURE_TITLES = {  # file name -> label in the report, in reading order
     "hip_lead_vs_load": "(b) Hip-lead index vs load",
@@ -76,24 +80,51 @@ def qc_media_targets():
 
 
 def get_video(wildcards):
-    return os.path.normpath(os.path.join(DATA_ROOT, SAMPLES[wildcards.video_id]["path"]))
+    return get_video_of(wildcards.video_id)
+
+
+def get_video_of(video_id):
+    return os.path.normpath(os.path.join(DATA_ROOT, SAMPLES[video_id]["path"]))
 
 
 def get_sample_json(wildcards):
     """The manifest row as JSON: a param, so editing one row re-runs only that video."""
-    return json.dumps(
-        {k: (None if pd.isna(v) else v) for k, v in SAMPLES[wildcards.video_id].items()}, sort_keys=True
-    )
+    return get_sample_json_of(wildcards.video_id)
+
+
+def get_sample_json_of(video_id):
+    return json.dumps({k: (None if pd.isna(v) else v) for k, v in SAMPLES[video_id].items()}, sort_keys=True)
 
 
 def get_pose_inputs(wildcards):
-    inputs = {"video": get_video(wildcards)}
+    return get_pose_inputs_of(wildcards.video_id)
+
+
+def get_pose_inputs_of(video_id):
+    inputs = {"video": get_video_of(video_id)}
     if config["pose"]["backend"] == "synthetic":
-        inputs["truth"] = f"{SIMULATED_ROOT}/truth/{wildcards.video_id}.keypoints.parquet"
+        inputs["truth"] = f"{SIMULATED_ROOT}/truth/{video_id}.keypoints.parquet"
     return inputs
 
 
+def pose_shard_jobs(video_ids):
+    """The --jobs JSON of one pose shard (hipdrive estimate-poses-shard)."""
+    return json.dumps([
+        {"video": get_video_of(v), "video_id": v, "out": f"results/keypoints/{v}.parquet"} for v in video_ids
+    ])
+
+
+def analyze_shard_jobs(video_ids):
+    """The --jobs JSON of one analysis shard (hipdrive analyze-shard)."""
+    return json.dumps([
+        {"video_id": v, "keypoints": f"results/keypoints/{v}.parquet", "reps_out": f"results/reps/{v}.parquet",
+         "curves_out": f"results/curves/{v}.parquet"}
+        for v in video_ids
+    ])
+
+
 def get_pose_options(wildcards):
+    """The chosen backend's options as JSON (the same for every video)."""
     options = dict(config["pose"].get(config["pose"]["backend"], {}))
     if config["pose"]["backend"] == "synthetic":
         options.setdefault("truth_dir", f"{SIMULATED_ROOT}/truth")

@@ -1,4 +1,38 @@
 # Pose estimation: one video -> one keypoint Parquet (the expensive stage).
+# shard_size > 1 (clusters): one job per shard of videos instead, so a GPU job loads its
+# model once (hipdrive.pose.shard: stable hash membership + a content-addressed cache).
+
+
+if SHARDS:
+    for _shard, _ids in SHARDS.items():
+
+        rule:
+            name:
+                f"estimate_poses_{_shard}"
+            input:
+                videos=[get_pose_inputs_of(v)["video"] for v in _ids],
+                truth=[get_pose_inputs_of(v).get("truth", []) for v in _ids],
+            output:
+                expand("results/keypoints/{video_id}.parquet", video_id=_ids),
+            params:
+                jobs=pose_shard_jobs(_ids),
+                backend=config["pose"]["backend"],
+                options=get_pose_options(None),
+                on_bad_video=config["on_bad_video"],
+            log:
+                f"results/logs/estimate_poses/{_shard}.log",
+            benchmark:
+                f"results/benchmarks/estimate_poses/{_shard}.tsv"
+            threads: 1
+            resources:
+                **SHARD_RESOURCES,
+                gpu=1 if config["pose"]["backend"] == "mmpose" else 0,
+            conda:
+                "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
+            shell:
+                "hipdrive estimate-poses-shard --jobs {params.jobs:q} --backend {params.backend}"
+                " --options {params.options:q} --cache-dir results/cache/keypoints"
+                " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
 
 rule estimate_poses:

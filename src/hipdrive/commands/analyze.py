@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hipdrive.commands import add_on_bad_video, parse_json_object
+from hipdrive.commands import add_on_bad_video, parse_json_object, read_jobs
 from hipdrive.errors import InputError
 
 
@@ -41,6 +41,22 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     add_on_bad_video(p)
     p.set_defaults(func=_analyze_video)
 
+    r = subparsers.add_parser(
+        "analyze-shard",
+        help="analyze-video over a shard of videos in one process",
+        description="The cluster form of analyze-video: one job for many videos (no interpreter "
+        "start-up per video).",
+    )
+    r.add_argument(
+        "--jobs",
+        required=True,
+        help='JSON list of {"video_id", "keypoints", "reps_out", "curves_out"}, or @FILE holding it',
+    )
+    r.add_argument("--sample-sheet", required=True, help="the manifest TSV")
+    r.add_argument("--params", default="{}", help="analysis parameters (as for analyze-video)")
+    add_on_bad_video(r)
+    r.set_defaults(func=_analyze_shard)
+
     q = subparsers.add_parser(
         "collect-tables",
         help="all per-video rep and curve tables -> one reps and one curves table with %%1RM",
@@ -64,81 +80,118 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _analyze_video(args: argparse.Namespace) -> int:
-    from hipdrive.analyze import AnalysisParams, analyze_video
-    from hipdrive.errors import UnusableVideoError
-    from hipdrive.exclusions import exclusion_of, record
-    from hipdrive.keypoints import KeypointFileError, read_keypoints
-    from hipdrive.manifest import read_manifest, sample_row
+    from hipdrive.analyze import AnalysisParams
+    from hipdrive.manifest import read_manifest
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
     sheet = read_manifest(args.sample_sheet)
-    sample = sample_row(sheet, args.video_id)
+    _analyze_one(
+        args.keypoints, args.video_id, sheet, params, args.on_bad_video,
+        reps_out=args.reps_out, curves_out=args.curves_out,
+    )  # fmt: skip
+    return 0
+
+
+def _analyze_shard(args: argparse.Namespace) -> int:
+    from hipdrive.analyze import AnalysisParams
+    from hipdrive.manifest import read_manifest
+
+    params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
+    sheet = read_manifest(args.sample_sheet)
+    jobs = read_jobs(args.jobs, ("video_id", "keypoints", "reps_out", "curves_out"))
+    for job in jobs:
+        _analyze_one(
+            job["keypoints"], job["video_id"], sheet, params, args.on_bad_video,
+            reps_out=job["reps_out"], curves_out=job["curves_out"],
+        )  # fmt: skip
+    print(f"analyze-shard: {len(jobs)} videos analysed", file=sys.stderr)
+    return 0
+
+
+def _analyze_one(
+    keypoints: str,
+    video_id: str,
+    sheet,
+    params,
+    on_bad_video: str,
+    *,
+    reps_out: str,
+    curves_out: str,
+) -> None:
+    """One video: keypoints -> reps + curves, or the tables that carry its exclusion record."""
+    from hipdrive.analyze import analyze_video
+    from hipdrive.errors import UnusableVideoError
+    from hipdrive.exclusions import exclusion_of, record
+    from hipdrive.keypoints import KeypointFileError, read_keypoints
+    from hipdrive.manifest import sample_row
+
+    sample = sample_row(sheet, video_id)
     try:
-        table, metadata = read_keypoints(args.keypoints)
+        table, metadata = read_keypoints(keypoints)
     except (KeypointFileError, FileNotFoundError) as exc:
-        raise InputError(f"keypoints {args.keypoints}: {exc}") from exc
-    if metadata.get("video_id") not in (None, args.video_id):
+        raise InputError(f"keypoints {keypoints}: {exc}") from exc
+    if metadata.get("video_id") not in (None, video_id):
         raise InputError(
-            f"keypoints {args.keypoints} belong to video {metadata.get('video_id')!r}, "
-            f"not {args.video_id!r}"
+            f"keypoints {keypoints} belong to video {metadata.get('video_id')!r}, not {video_id!r}"
         )
-    metadata = {**metadata, "video_id": args.video_id}
+    metadata = {**metadata, "video_id": video_id}
     excluded = exclusion_of(metadata)
     if excluded is None:
         try:
             reps, curves = analyze_video(table, metadata, sample, params)
         except UnusableVideoError as exc:
-            if args.on_bad_video != "exclude":
+            if on_bad_video != "exclude":
                 raise
             excluded = record("analysis", str(exc))
-    elif args.on_bad_video != "exclude":
+    elif on_bad_video != "exclude":
         raise UnusableVideoError(
-            f"keypoints {args.keypoints}: video {args.video_id} was excluded at the "
+            f"keypoints {keypoints}: video {video_id} was excluded at the "
             f"{excluded['stage']} stage: {excluded['reason']}"
         )
     if excluded is not None:
-        _write_excluded_tables(args, metadata, excluded)
-        return 0
-    _write_tables(args, reps, curves)
+        _write_excluded_tables(video_id, metadata, excluded, reps_out, curves_out)
+        return
+    _write_tables(reps, curves, reps_out, curves_out)
     info = reps.attrs.get("hipdrive", {})
     if reps.empty:
         print(
-            f"analyze-video {args.video_id}: no repetitions found (bar-proxy travel never exceeded "
+            f"analyze-video {video_id}: no repetitions found (bar-proxy travel never exceeded "
             f"{params.min_rep_displacement_bh} body heights); wrote empty tables",
             file=sys.stderr,
         )
     else:
         print(
-            f"analyze-video {args.video_id}: {len(reps)} reps ({int(reps['failed'].sum())} failed, "
+            f"analyze-video {video_id}: {len(reps)} reps ({int(reps['failed'].sum())} failed, "
             f"{int((~reps['quality_ok']).sum())} flagged), facing {info.get('facing')}, side "
             f"{info.get('side_used')}, cut-off {info.get('cutoff_hz', float('nan')):.1f} Hz "
-            f"-> {args.reps_out}",
+            f"-> {reps_out}",
             file=sys.stderr,
         )
-    return 0
 
 
-def _write_tables(args: argparse.Namespace, reps, curves) -> None:
+def _write_tables(reps, curves, reps_out: str, curves_out: str) -> None:
     from hipdrive.analyze import write_curves, write_reps
 
-    write_reps(reps, args.reps_out)
-    write_curves(curves, args.curves_out, reps.attrs.get("hipdrive"))
+    write_reps(reps, reps_out)
+    write_curves(curves, curves_out, reps.attrs.get("hipdrive"))
 
 
-def _write_excluded_tables(args: argparse.Namespace, metadata: dict, excluded: dict) -> None:
+def _write_excluded_tables(
+    video_id: str, metadata: dict, excluded: dict, reps_out: str, curves_out: str
+) -> None:
     """Zero-row reps and curves carrying the exclusion record (:mod:`hipdrive.exclusions`)."""
     from hipdrive.metrics import CURVE_SCHEMA, REP_SCHEMA
 
     reps = REP_SCHEMA.empty_table().to_pandas()
     reps.attrs["hipdrive"] = {
-        "video_id": args.video_id,
+        "video_id": video_id,
         "backend": metadata.get("backend"),
         "video_sha256": metadata.get("video_sha256"),
         "excluded": excluded,
     }
-    _write_tables(args, reps, CURVE_SCHEMA.empty_table().to_pandas())
+    _write_tables(reps, CURVE_SCHEMA.empty_table().to_pandas(), reps_out, curves_out)
     print(
-        f"analyze-video {args.video_id}: EXCLUDED at the {excluded['stage']} stage: "
+        f"analyze-video {video_id}: EXCLUDED at the {excluded['stage']} stage: "
         f"{excluded['reason']}; wrote empty tables with the record",
         file=sys.stderr,
     )
@@ -171,13 +224,15 @@ def _collect_tables(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.excluded_out:
-        from hipdrive.exclusions import read_excluded
+        from hipdrive.exclusions import VIDEO_STAGES, read_excluded
 
         excluded = read_excluded(args.excluded_out)
-        whole = excluded[excluded["rep"].isna()]
+        whole = excluded[excluded["stage"].isin(VIDEO_STAGES)]
+        n_reps = int(excluded["rep"].notna().sum())
         print(
-            f"collect-tables: {len(whole)} video(s) excluded, {len(excluded) - len(whole)} rep(s) "
-            f"kept out of the models -> {args.excluded_out}",
+            f"collect-tables: {len(whole)} video(s) excluded, {n_reps} rep(s) kept out of the "
+            f"models, {len(excluded) - len(whole) - n_reps} stretch(es) with the lifter lost "
+            f"outside every rep -> {args.excluded_out}",
             file=sys.stderr,
         )
         for row in whole.head(20).itertuples():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hipdrive.commands import add_on_bad_video, parse_json_object
+from hipdrive.commands import add_on_bad_video, parse_json_object, read_jobs
 
 BACKEND_CHOICES = ("mediapipe", "mmpose", "synthetic")
 IMPORT_FORMATS = ("openpose", "mmpose-json", "coco17-csv")
@@ -46,6 +46,27 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     add_on_bad_video(p)
     p.set_defaults(func=_estimate_poses)
+
+    r = subparsers.add_parser(
+        "estimate-poses-shard",
+        help="run a pose backend over a shard of videos, loading the model once",
+        description="The cluster form of estimate-poses: one job, many videos, one model load. "
+        "Finished videos are kept in a content-addressed cache, so a re-run shard (a video was "
+        "added, or the job was killed) runs the model only on new or changed videos.",
+    )
+    r.add_argument(
+        "--jobs",
+        required=True,
+        help='JSON list of {"video": path, "video_id": id, "out": keypoint path}, or @FILE '
+        "holding it",
+    )
+    r.add_argument("--backend", choices=BACKEND_CHOICES, default="mediapipe")
+    r.add_argument("--options", default="{}", help="backend options (as for estimate-poses)")
+    r.add_argument(
+        "--cache-dir", required=True, help="the pose cache folder (results/cache/keypoints)"
+    )
+    add_on_bad_video(r)
+    r.set_defaults(func=_estimate_poses_shard)
 
     q = subparsers.add_parser(
         "import-keypoints",
@@ -91,6 +112,25 @@ def _estimate_poses(args: argparse.Namespace) -> int:
     print(
         f"estimate-poses {args.video_id}: {meta['n_frames']} frames, {meta.get('n_frames_lost', 0)} without "
         f"the lifter, backend {meta['backend']} -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _estimate_poses_shard(args: argparse.Namespace) -> int:
+    from hipdrive.pose.shard import estimate_poses_shard
+
+    jobs = read_jobs(args.jobs, ("video", "video_id", "out"))
+    counts = estimate_poses_shard(
+        jobs,
+        backend=args.backend,
+        options=parse_json_object(args.options, flag="--options"),
+        cache_dir=args.cache_dir,
+        on_bad_video=args.on_bad_video,
+    )
+    print(
+        f"estimate-poses-shard: {len(jobs)} videos: {counts['estimated']} estimated, "
+        f"{counts['cached']} from the cache, {counts['excluded']} excluded",
         file=sys.stderr,
     )
     return 0

@@ -13,6 +13,7 @@ Backends are chosen by name in one place (:func:`make_backend`); no registry.
 from __future__ import annotations
 
 import abc
+import contextlib
 import inspect
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -93,6 +94,9 @@ class PoseBackend(abc.ABC):
         """Metadata describing the model: at least ``model`` and ``checkpoint_sha256``."""
         return {"model": None, "checkpoint_sha256": None}
 
+    def reset(self) -> None:  # noqa: B027  (optional hook, default does nothing)
+        """Forget tracking state before the next video (a shard reuses one backend)."""
+
     def close(self) -> None:  # noqa: B027  (optional hook, default does nothing)
         """Free model resources."""
 
@@ -164,6 +168,8 @@ def estimate_poses(
     video_id: str,
     backend: str = "mediapipe",
     options: Mapping[str, Any] | None = None,
+    model: PoseBackend | None = None,
+    extra_metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run a pose backend over every frame of a video and write the keypoint file.
 
@@ -188,6 +194,12 @@ def estimate_poses(
         ``keep_others`` (also write other people as tracks 1, 2, ...) and
         ``decode_timeout_s`` (longest wait for the next decoded frame, default
         120 s: a pathological file fails instead of hanging the job).
+    model : PoseBackend, optional
+        An open backend built from the same ``backend`` and ``options``, to
+        reuse across the videos of a shard (:mod:`hipdrive.pose.shard`: the
+        model is loaded once); by default one is built and closed here.
+    extra_metadata : mapping, optional
+        More metadata to write with the file (the shard cache's key).
 
     Returns
     -------
@@ -222,6 +234,7 @@ def estimate_poses(
                 "backend 'synthetic' needs options.truth_dir (the simulator's truth folder)"
             )
         table, metadata = synthetic_poses(video_path, video_id=video_id, **options)
+        metadata = {**metadata, **(extra_metadata or {})}
         write_keypoints(table, out_path, metadata)
         return metadata
     if backend not in BACKENDS:
@@ -231,7 +244,11 @@ def estimate_poses(
     keep_others = bool(options.pop("keep_others", False))
     timeout_s = float(options.pop("decode_timeout_s", 120.0))
     info = probe_video(video_path, timeout_s=timeout_s)
-    with make_backend(backend, options) as model:
+    with contextlib.ExitStack() as stack:
+        if model is None:
+            model = stack.enter_context(make_backend(backend, options))
+        else:
+            model.reset()
         names = model.keypoint_names
         frames = iter_frames(info.path, prefetch=prefetch, timeout_s=timeout_s)
         frames = report_progress(
@@ -274,6 +291,7 @@ def estimate_poses(
             "keep_others": keep_others,
             "decode_timeout_s": timeout_s,
         },
+        **(extra_metadata or {}),
     }
     write_keypoints(table, out_path, metadata)
     return metadata

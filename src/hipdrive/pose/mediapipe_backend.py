@@ -171,6 +171,13 @@ class MediaPipeBackend(PoseBackend):
             out.append(landmarks_to_keypoints(lm, width=rgb.shape[1], height=rgb.shape[0]))
         return out
 
+    def reset(self) -> None:
+        """A fresh graph: MediaPipe tracks the last video's person into the next one otherwise."""
+        from mediapipe.python.solutions import pose as mp_pose
+
+        self.close()
+        self._pose = mp_pose.Pose(enable_segmentation=False, **self.settings)
+
     def provenance(self) -> dict[str, Any]:
         """Model name, the bundled model file's sha256 and mediapipe's version."""
         from hipdrive.keypoints import sha256_file

@@ -330,6 +330,11 @@ class MMPoseBackend(PoseBackend):
         self._frame_index = 0
         self._last_detection: np.ndarray | None = None
 
+    def reset(self) -> None:
+        """Start the next video with a detection (no box carried over from the last one)."""
+        self._frame_index = 0
+        self._last_detection = None
+
     # --- inference -------------------------------------------------------------------------
 
     def _autocast(self):

@@ -1,0 +1,112 @@
+"""Shards (cluster mode): many videos per pose / analysis job, stable membership, a pose cache.
+
+The workflow part uses the synthetic backend (the simulator's truth + noise) so
+it needs no model; the cache and the shard driver are the same for every backend.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hipdrive.pose.shard import plan_shards, shard_of
+from hipdrive.simulate import simulate_video
+
+from .test_workflow import planned_jobs, snakemake
+
+COLUMNS = ["video_id", "path", "lifter_id", "lift", "variant", "load_kg", "one_rm_kg",
+           "height_m", "camera_side"]  # fmt: skip
+
+
+def test_membership_is_stable_when_videos_are_added():
+    ids = [f"L{i // 10:03d}_squat_{i % 10}" for i in range(1000)]
+    before = plan_shards(ids, 64)
+    assert len(before) == 16 and max(map(len, before.values())) <= 2 * 64
+    after = plan_shards([*ids, "new_video"], 64)
+    changed = [s for s in after if after[s] != before.get(s)]
+    assert changed == [f"shard{shard_of('new_video', 16):02d}of16"]
+    assert plan_shards(ids[:3], 64) == {"shard0of1": ids[:3]}
+    with pytest.raises(ValueError, match="shard_size"):
+        plan_shards(ids, 0)
+
+
+def _row(vid: str, load: float) -> list:
+    return [vid, f"data/{vid}.mp4", "A", "squat", "high_bar", load, 125.0, 1.75, "left"]
+
+
+@pytest.mark.slow
+def test_shard_jobs_and_adding_a_video_runs_the_model_on_it_only(tmp_path):
+    work = tmp_path
+    rows = [_row(f"v{i}", 60.0 + 5 * i) for i in range(6)]
+
+    def add_video(row):
+        (work / "data").mkdir(exist_ok=True)
+        (work / row[1]).write_bytes(
+            row[0].encode()
+        )  # the synthetic backend reads truth, not pixels
+        simulate_video(dict(zip(COLUMNS, row, strict=True)), seed=4, effect_slope_deg_per_10pct=1.0,
+                       n_reps=2, video_path=None, truth_dir=work / "results/demo/truth")  # fmt: skip
+
+    for row in rows:
+        add_video(row)
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(work / "samples.tsv", sep="\t", index=False)
+    (work / "config.yaml").write_text(
+        "samples: samples.tsv\nshard_size: 2\npose: {backend: synthetic, synthetic: {noise_px: 1.0}}\n"
+    )
+    shards = plan_shards([r[0] for r in rows], 2)
+    jobs = planned_jobs(work)
+    assert {k: v for k, v in jobs.items() if k.startswith("estimate_poses")} == {
+        f"estimate_poses_{s}": 1 for s in shards
+    }
+    assert sum(v for k, v in jobs.items() if k.startswith("analyze_")) == len(shards)
+    snakemake(work, "results/tables/reps.parquet")
+    reps = pd.read_parquet(work / "results/tables/reps.parquet")
+    assert reps.groupby("video_id").size().to_dict() == {r[0]: 2 for r in rows}
+
+    # A seventh video: only its shard re-runs, and the model runs on that video alone.
+    kp = work / "results/keypoints"
+    stamp = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in kp.glob("*.parquet")}
+    new = _row("v6", 90.0)
+    add_video(new)
+    pd.DataFrame([*rows, new], columns=COLUMNS).to_csv(work / "samples.tsv", sep="\t", index=False)
+    home = [s for s, ids in plan_shards([*(r[0] for r in rows), "v6"], 2).items() if "v6" in ids][0]
+    jobs = planned_jobs(work)
+    assert [k for k in jobs if k.startswith("estimate_poses")] == [f"estimate_poses_{home}"]
+    snakemake(work, "results/tables/reps.parquet")
+    log = (work / f"results/logs/estimate_poses/{home}.log").read_text()
+    mates = len(plan_shards([*(r[0] for r in rows), "v6"], 2)[home]) - 1
+    assert f"1 estimated, {mates} from the cache, 0 excluded" in log, log
+    home_ids = plan_shards([*(r[0] for r in rows), "v6"], 2)[home]
+    for name, (ino, mtime) in stamp.items():  # the same file (a cache link), not a re-estimate
+        st = os.stat(kp / name)
+        assert st.st_ino == ino, name
+        if name.removesuffix(".parquet") not in home_ids:  # other shards untouched altogether
+            assert st.st_mtime_ns == mtime, name
+    reps = pd.read_parquet(work / "results/tables/reps.parquet")
+    assert reps.groupby("video_id").size().to_dict() == {r[0]: 2 for r in [*rows, new]}
+
+
+def test_cache_refuses_a_changed_video(tmp_path):
+    from hipdrive.pose.shard import estimate_poses_shard
+
+    root = Path(tmp_path)
+    row = _row("v0", 80.0)
+    (root / "data").mkdir()
+    (root / row[1]).write_bytes(b"first")
+    simulate_video(dict(zip(COLUMNS, row, strict=True)), seed=4, effect_slope_deg_per_10pct=1.0, n_reps=1,
+                   video_path=None, truth_dir=root / "truth")  # fmt: skip
+    job = [{"video": str(root / row[1]), "video_id": "v0", "out": str(root / "kp/v0.parquet")}]
+    opts = {"truth_dir": str(root / "truth")}
+
+    def run():
+        return estimate_poses_shard(
+            job, backend="synthetic", options=opts, cache_dir=root / "cache"
+        )
+
+    assert run() == {"estimated": 1, "cached": 0, "excluded": 0}
+    assert run() == {"estimated": 0, "cached": 1, "excluded": 0}
+    (root / row[1]).write_bytes(b"second")  # same name, new content
+    assert run() == {"estimated": 1, "cached": 0, "excluded": 0}
