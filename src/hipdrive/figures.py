@@ -258,7 +258,9 @@ def _plot_band_curves(
     for ax, lift in zip(axes[0], lifts, strict=True):
         s = summary[summary["lift"] == lift] if len(summary) else summary
         if s.empty:
-            _empty_panel(ax, f"no {lift} {variable} curves")
+            _empty_panel(  # say why: load bands need %1RM, and only model-ready reps count
+                ax, f"no {lift} {variable} curves of usable reps\n(complete, quality OK, known %1RM)"
+            )
             continue
         for band in _band_labels():
             b = s[s["band"] == band]
