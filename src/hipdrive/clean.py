@@ -594,9 +594,7 @@ def fix_limb_swaps(
         toggle = crossed < margin * straight
         if toggle.any():  # separation only where a swap is suspected
             rows = np.flatnonzero(toggle)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-                separation = np.nanmedian(dist(L[rows], R[rows]), axis=1)
+            separation = _nanmedian_rows(dist(L[rows], R[rows]))
             toggle[rows] = separation >= min_separation_px
         state = np.concatenate(([0], np.cumsum(toggle) % 2)).astype(bool)
         # Keep the majority labelling: the detector is right most of the time.
@@ -611,6 +609,21 @@ def fix_limb_swaps(
     return xy, score, swapped_any
 
 
+def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(a, axis=1)`` of a 2-D array, by one sort (NaN for all-NaN rows).
+
+    NumPy's nanmedian takes a masked-array path for short rows that cost more
+    than the rest of the swap check; a sort puts NaN last, so the median sits
+    at the count of the other values (the mean of the two middle ones when
+    even, as NumPy computes it).
+    """
+    ordered = np.sort(a, axis=1)
+    n = (~np.isnan(a)).sum(axis=1)
+    low = np.take_along_axis(ordered, (np.maximum(n, 1) - 1)[:, None] // 2, axis=1)[:, 0]
+    high = np.take_along_axis(ordered, (n // 2)[:, None], axis=1)[:, 0]
+    return (low + high) / 2
+
+
 def _ffill(a: np.ndarray) -> np.ndarray:
     """Forward-fill NaN along axis 0 (leading NaN stay NaN)."""
     nan = np.isnan(a)
@@ -620,6 +633,12 @@ def _ffill(a: np.ndarray) -> np.ndarray:
     np.maximum.accumulate(idx, axis=0, out=idx)
     out = np.take_along_axis(a, idx, axis=0)
     return out
+
+
+def _either_coordinate(mask: np.ndarray) -> np.ndarray:
+    """``mask.any(axis=-1)`` over the (x, y) axis: NumPy reduces a length-2 last
+    axis ~20x slower than it ORs the two slices."""
+    return mask[..., 0] | mask[..., 1]
 
 
 @dataclass(frozen=True)
@@ -707,10 +726,10 @@ def clean_keypoints(
     swapped_xy, swapped_score, swapped = fix_limb_swaps(
         gated, score, names, min_separation_px=swap_min_separation_frac * scale_px
     )
-    dropped = np.isnan(swapped_xy).any(axis=-1)
+    dropped = _either_coordinate(np.isnan(swapped_xy))
     filled, long_gap = fill_short_gaps(swapped_xy, time_s, max_gap_s=max_gap_s)
     if cutoff_method == "residual":
-        usable = filled[:, ~long_gap.any(axis=-1).all(axis=0)]
+        usable = filled[:, ~_either_coordinate(long_gap).all(axis=0)]
         cutoff_hz = residual_cutoff(usable.reshape(len(filled), -1), fs_hz=fs_hz)
     elif cutoff_method != "fixed":
         raise ValueError(f"cutoff_method must be 'fixed' or 'residual', got {cutoff_method!r}")
@@ -727,7 +746,7 @@ def clean_keypoints(
         dropped |= outliers
         filled, long_gap = fill_short_gaps(cleaned, time_s, max_gap_s=max_gap_s)
         filtered = butter_lowpass(filled, fs_hz=fs_hz, cutoff_hz=cutoff_hz)
-    long_gap = long_gap.any(axis=-1)
+    long_gap = _either_coordinate(long_gap)
     low_conf = dropped
     return CleanResult(
         xy=filtered,

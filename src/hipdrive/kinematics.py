@@ -90,9 +90,8 @@ def part_position(xy: np.ndarray, names, part: str, side: Side) -> np.ndarray:
     """
     idx = _index(names)
     left, right = idx.get(f"left_{part}"), idx.get(f"right_{part}")
-    nan = np.full((xy.shape[0], 2), np.nan)
-    lp = xy[:, left] if left is not None else nan
-    rp = xy[:, right] if right is not None else nan
+    lp = xy[:, left] if left is not None else np.full((xy.shape[0], 2), np.nan)
+    rp = xy[:, right] if right is not None else np.full((xy.shape[0], 2), np.nan)
     if side == "left":
         return lp
     if side == "right":
@@ -266,7 +265,7 @@ def included_angle_deg(a: np.ndarray, vertex: np.ndarray, c: np.ndarray) -> np.n
     """Included angle a-vertex-c in degrees (0..180; 180 = straight line)."""
     u, v = a - vertex, c - vertex
     cross = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
-    dot = (u * v).sum(axis=-1)
+    dot = u[..., 0] * v[..., 0] + u[..., 1] * v[..., 1]  # not .sum(axis=-1): slow on 2
     return np.degrees(np.abs(np.arctan2(cross, dot)))
 
 
@@ -288,7 +287,8 @@ def body_height_px(xy_up: np.ndarray, names: tuple[str, ...] | list[str], *, sid
     pts = {p: part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
     total = 0.0
     for a, b in (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
-        length = np.linalg.norm(pts[b] - pts[a], axis=1)
+        d = pts[b] - pts[a]
+        length = np.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2)
         if not np.isfinite(length).any():
             raise InputError(f"cannot size the lifter: the {a}-{b} segment is never visible")
         total += float(np.nanmedian(length))
