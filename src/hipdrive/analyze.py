@@ -231,7 +231,8 @@ class AnalysisParams:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # every field is a scalar: no need for asdict's recursive deep copy
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 def frame_rate_hz(time_s: np.ndarray) -> float:
