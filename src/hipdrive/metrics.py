@@ -548,20 +548,32 @@ def time_normalise(
     ----------
     y : ndarray, shape (n_frames, n_vars)
     t : ndarray, shape (n_frames,)
+        Non-decreasing times.
     start, stop : int
-        First and last frame of the phase (inclusive).
+        First and last frame of the phase (inclusive), ``stop > start``.
 
     Returns
     -------
     ndarray, shape (n_points, n_vars)
     """
-    tt = t[start : stop + 1]
-    yy = y[start : stop + 1]
-    grid = np.linspace(tt[0], tt[-1], n_points)
-    i = np.clip(np.searchsorted(tt, grid, side="right"), 1, len(tt) - 1)
-    dt = tt[i] - tt[i - 1]
-    w = np.where(dt > 0, (grid - tt[i - 1]) / np.where(dt > 0, dt, 1.0), 0.0)[:, None]
-    return yy[i - 1] * (1 - w) + yy[i] * w
+    return _time_normalise_spans(y, t, np.array([start]), np.array([stop]), n_points)[0]
+
+
+def _time_normalise_spans(
+    y: np.ndarray, t: np.ndarray, start: np.ndarray, stop: np.ndarray, n_points: int = CURVE_POINTS
+) -> np.ndarray:
+    """:func:`time_normalise` of many phases at once, shape (n_phases, n_points, n_vars).
+
+    One search over the whole clip instead of one per phase (a short clip's
+    curves cost more in per-phase overhead than in arithmetic). The frame
+    found for a grid time is clipped into its own phase, so for sorted ``t``
+    it is the frame a search within the phase alone would find.
+    """
+    grid = np.linspace(t[start], t[stop], n_points, axis=1)
+    i = np.clip(np.searchsorted(t, grid, side="right"), start[:, None] + 1, stop[:, None])
+    dt = t[i] - t[i - 1]
+    w = np.where(dt > 0, (grid - t[i - 1]) / np.where(dt > 0, dt, 1.0), 0.0)[..., None]
+    return y[i - 1] * (1 - w) + y[i] * w
 
 
 def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: str) -> pd.DataFrame:
@@ -573,9 +585,8 @@ def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: st
     is left out. Each phase is resampled to 101 points (0..100 %) with
     :func:`time_normalise` for every variable of :data:`CURVE_VARIABLES`.
     """
-    y = np.column_stack([kin[v] for v in CURVE_VARIABLES])
     n_var = len(CURVE_VARIABLES)
-    blocks, reps, phases = [], [], []
+    reps, phases, p0, p1 = [], [], [], []
     for r, ev in enumerate(_event_rows(events), start=1):
         if lift == "squat":
             spans = {
@@ -587,16 +598,17 @@ def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: st
                 "ascent": (ev.bottom_frame, ev.lockout_frame),
                 "descent": (ev.lockout_frame, ev.end_frame),
             }
-        for phase, (p0, p1) in spans.items():
-            if p1 <= p0:
-                continue
-            blocks.append(time_normalise(y, kin.time_s, p0, p1))
-            reps.append(r)
-            phases.append(phase)
-    if not blocks:
+        for phase, (a, b) in spans.items():
+            if b > a:
+                reps.append(r)
+                phases.append(phase)
+                p0.append(a)
+                p1.append(b)
+    if not reps:
         return pd.DataFrame({f.name: pd.Series(dtype=_PANDAS_DTYPES[f.type]) for f in CURVE_SCHEMA})
-    values = np.stack(blocks)  # (n_blocks, 101, n_var)
-    nb = len(blocks)
+    y = np.column_stack([kin[v] for v in CURVE_VARIABLES])
+    values = _time_normalise_spans(y, kin.time_s, np.array(p0), np.array(p1))
+    nb = len(reps)
     return pd.DataFrame(  # fresh arrays: no copy (consolidating them cost more than the curves)
         {
             "video_id": np.array([video_id], dtype=object).repeat(nb * CURVE_POINTS * n_var),
