@@ -590,7 +590,7 @@ def fix_limb_swaps(
 
         straight = dist(L[1:], L[:-1]) + dist(R[1:], R[:-1])
         crossed = dist(L[1:], R[:-1]) + dist(R[1:], L[:-1])
-        straight, crossed = np.nansum(straight, axis=1), np.nansum(crossed, axis=1)
+        straight, crossed = _nansum_rows(straight), _nansum_rows(crossed)
         toggle = crossed < margin * straight
         if toggle.any():  # separation only where a swap is suspected
             rows = np.flatnonzero(toggle)
@@ -607,6 +607,21 @@ def fix_limb_swaps(
             score[np.ix_(rows, both)] = score[np.ix_(rows, crossed_cols)]
             swapped_any |= state
     return xy, score, swapped_any
+
+
+def _nansum_rows(a: np.ndarray) -> np.ndarray:
+    """``np.nansum(a, axis=1)`` of a few columns, summed column by column.
+
+    NumPy reduces a short row axis slowly; below 8 columns its sum is this
+    same left-to-right sum, so the values are identical.
+    """
+    if a.shape[1] >= 8:
+        return np.nansum(a, axis=1)
+    a = np.where(np.isnan(a), 0.0, a)
+    out = np.zeros(a.shape[0]) if a.shape[1] == 0 else a[:, 0].copy()
+    for j in range(1, a.shape[1]):
+        out += a[:, j]
+    return out
 
 
 def _nanmedian_rows(a: np.ndarray) -> np.ndarray:

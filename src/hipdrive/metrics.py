@@ -280,7 +280,7 @@ def _vertex_time(t: np.ndarray, y: np.ndarray, j: int | None, half_width: int = 
         return float(t[j])
     tt = t[lo:hi] - t[j]
     # normal equations of y = c0 + c1 t + c2 t^2 (3 x 3; cheaper than np.polyfit)
-    powers = np.vander(tt, 3, increasing=True)
+    powers = np.stack((np.ones_like(tt), tt, tt * tt), axis=1)  # np.vander(tt, 3, increasing)
     try:
         _, c1, c2 = np.linalg.solve(powers.T @ powers, powers.T @ y[lo:hi])
     except np.linalg.LinAlgError:
@@ -297,7 +297,7 @@ def _at(t_query: float, t: np.ndarray, y: np.ndarray) -> float:
     """Linear interpolation of ``y(t)`` at one time (NaN where y is NaN nearby)."""
     if not np.isfinite(t_query):
         return np.nan
-    i = int(np.clip(np.searchsorted(t, t_query), 1, len(t) - 1))
+    i = min(max(int(np.searchsorted(t, t_query)), 1), len(t) - 1)  # np.clip: slow on scalars
     w = (t_query - t[i - 1]) / (t[i] - t[i - 1]) if t[i] > t[i - 1] else 0.0
     return float(y[i - 1] * (1 - w) + y[i] * w)
 
