@@ -30,27 +30,30 @@ if SHARDS:
                 " --params {params.analysis:q} --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
 
-rule analyze_video:
-    input:
-        "results/keypoints/{video_id}.parquet",
-    output:
-        reps="results/reps/{video_id}.parquet",
-        curves="results/curves/{video_id}.parquet",
-    params:
-        sheet=config["samples"],
-        sample=get_sample_json,
-        analysis=as_json(config["analysis"]),
-        on_bad_video=config["on_bad_video"],
-    log:
-        "results/logs/analyze_video/{video_id}.log",
-    benchmark:
-        "results/benchmarks/analyze_video/{video_id}.tsv"
-    conda:
-        "../../envs/analysis.yaml"
-    shell:
-        "hipdrive analyze-video {input:q} --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
-        " --params {params.analysis:q} --reps-out {output.reps:q} --curves-out {output.curves:q}"
-        " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
+else:  # one job per video (the default; the rule names the docs and tests use)
+
+    rule analyze_video:
+        input:
+            "results/keypoints/{video_id}.parquet",
+        output:
+            reps="results/reps/{video_id}.parquet",
+            curves="results/curves/{video_id}.parquet",
+        params:
+            sheet=config["samples"],
+            sample=get_sample_json,
+            analysis=as_json(config["analysis"]),
+            on_bad_video=config["on_bad_video"],
+        log:
+            "results/logs/analyze_video/{video_id}.log",
+        benchmark:
+            "results/benchmarks/analyze_video/{video_id}.tsv"
+        conda:
+            "../../envs/analysis.yaml"
+        shell:
+            "hipdrive analyze-video {input:q} --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
+            " --params {params.analysis:q} --reps-out {output.reps:q} --curves-out {output.curves:q}"
+            " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
+
 
 
 rule collect_tables:

@@ -32,7 +32,6 @@ _problems += [  # simulated videos are made by the workflow; others must exist (
 if _problems:
     _problems = sort_by_row(_problems)
     raise WorkflowError("the manifest has problems:\n  " + "\n  ".join(_problems))
-validate(samples, schema=SAMPLES_SCHEMA)  # passes now; kept for Snakemake's own bookkeeping
 
 VIDEO_IDS = list(samples["video_id"])
 SAMPLES = {row["video_id"]: row for row in samples.to_dict("records")}  # O(1) look-ups: 10k-video plans
