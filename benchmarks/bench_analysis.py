@@ -12,6 +12,16 @@ accuracy
     index error. Targets: trunk RMSE <= 1.5 deg, rep count exact on 100 %,
     sticking agreement >= 95 %, v_min error <= 2 frames at 60 fps, hip-lead
     error <= 2 deg.
+mediapipe (``--mediapipe-videos N``, off by default: MediaPipe on CPU is slow)
+    N rendered simulator videos (squats and deadlifts alternating, one per
+    lifter, loads cycling 60-100 %1RM, facing alternating, ``--mp-fps``,
+    ``--mp-reps`` reps), each encoded to H.264, run through the bundled
+    MediaPipe model (:func:`hipdrive.pose.estimate_poses`) and analysed with
+    the default :class:`AnalysisParams`. Per video: rep count exact. Per rep
+    (matched by rep number): primary hip-lead index error. Targets (issue 5):
+    rep count exact on >= 98 % of videos, hip-lead error <= 5 deg. Keypoints
+    are kept in ``--mp-dir`` when given, so the analysis can be re-run
+    without MediaPipe.
 throughput
     ``--throughput-videos`` (default 1,000) videos of ``--frames`` (600)
     frames, cycled from a pool of simulated clips with fresh noise, through
@@ -24,6 +34,8 @@ Run::
 
     python benchmarks/bench_analysis.py                     # everything (~2-4 min on a laptop core)
     python benchmarks/bench_analysis.py --skip-throughput --lifters 10 --fps 30
+    python benchmarks/bench_analysis.py --skip-accuracy --skip-throughput \
+        --mediapipe-videos 24 --mp-dir /tmp/mp --jobs 2       # ~15 min on 2 cores
 """
 
 # ruff: noqa: E402  (thread limits must be set before numpy is imported)
@@ -44,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hipdrive.analyze import AnalysisParams, analyze_frames
+from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video
 from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import body_angles, simulate_video, study_manifest
@@ -114,6 +126,87 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
           f"{np.mean(lead_err <= 2):.1%} within 2 deg  (target <= 2 deg)")  # fmt: skip
 
 
+def mediapipe_rows(n_videos: int, *, seed: int) -> list[dict]:
+    """Manifest rows for the MediaPipe check: lifts alternate, one clip per lifter,
+    loads cycling 60..100 %1RM, facing alternating (as ``check_detection``)."""
+    loads = [60.0, 70.0, 80.0, 90.0, 100.0]
+    n_lifters = (n_videos + 1) // 2
+    manifest = study_manifest(
+        n_lifters=n_lifters, loads_pct=loads, seed=seed, lifts=("squat", "deadlift")
+    )
+    rows = []
+    for k, (_, g) in enumerate(manifest.groupby("lifter_id", sort=True)):
+        for j, lift in enumerate(("squat", "deadlift")):
+            m = g[g["lift"] == lift]
+            row = m.iloc[(k + 2 * j) % len(m)].to_dict()
+            row["camera_side"] = "right" if (k + j) % 2 == 0 else "left"
+            rows.append(row)
+    return rows[:n_videos]
+
+
+def _render_and_detect(job: tuple[dict, str, int, float, int]) -> str:
+    """Render one clip and run MediaPipe on it (skipped when its keypoints exist)."""
+    from hipdrive.pose import estimate_poses
+
+    row, out_dir, seed, fps, n_reps = job
+    out, vid = Path(out_dir), row["video_id"]
+    kp_path = out / f"{vid}.mediapipe.parquet"
+    if not kp_path.exists():
+        video = out / f"{vid}.mp4"
+        simulate_video(row, seed=seed, effect_slope_deg_per_10pct=1.5, fps=fps, n_reps=n_reps,
+                       video_path=video, truth_dir=out)  # fmt: skip
+        estimate_poses(video, kp_path, video_id=vid, backend="mediapipe")
+    return vid
+
+
+def mediapipe_accuracy(args: argparse.Namespace, work: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = Path(args.mp_dir) if args.mp_dir else work / "mediapipe"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = mediapipe_rows(args.mediapipe_videos, seed=args.seed)
+    jobs = [(row, str(out), args.seed, args.mp_fps, args.mp_reps) for row in rows]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        list(pool.map(_render_and_detect, jobs))
+    t_detect = time.perf_counter() - t0
+    params = AnalysisParams.from_mapping(eval_params(args.mp_params))
+    count_ok, per_rep, per_video, n_true = [], [], [], 0
+    for row in rows:
+        vid = row["video_id"]
+        kp, meta = read_keypoints(out / f"{vid}.mediapipe.parquet")
+        truth = pd.read_parquet(out / f"{vid}.reps.parquet")
+        est, _ = analyze_video(kp, meta, row, params)
+        n_true += len(truth)
+        count_ok.append(len(est) == len(truth))
+        m = truth.merge(est, on="rep", suffixes=("_t", "_e"))
+        m["err"] = np.abs(m["hip_lead_trunk_change_deg_e"] - m["hip_lead_trunk_change_deg_t"])
+        m["lift"] = row["lift"]
+        m["quality_ok"] = m["quality_ok_e"]
+        per_rep.append(m[["lift", "err", "quality_ok", "sticking_present_t", "sticking_present_e"]])
+        per_video.append((vid, row["camera_side"], len(truth), len(est), m["err"].max()))
+    reps_df = pd.concat(per_rep, ignore_index=True)
+    print(f"mediapipe: {len(rows)} rendered videos ({args.mp_fps:g} fps, {args.mp_reps} reps each), "
+          f"{n_true} true reps, params {args.mp_params}; render + MediaPipe {t_detect:.0f} s wall")  # fmt: skip
+    print(f"  rep count exact           {np.mean(count_ok):.1%} of videos  (target >= 98%)")
+    subsets = [("all", reps_df)] + [(lift, g) for lift, g in reps_df.groupby("lift")]
+    subsets.append(("quality_ok", reps_df[reps_df["quality_ok"]]))
+    for name, g in subsets:
+        err = g["err"].to_numpy(dtype=float)
+        fin = err[np.isfinite(err)]
+        if not len(fin):
+            continue
+        agree = np.mean(g["sticking_present_t"] == g["sticking_present_e"])
+        print(f"  hip-lead (primary) error, {name + ':':11s} median {np.median(fin):.2f}, 90th pct "
+              f"{np.percentile(fin, 90):.2f} deg; {np.mean(fin <= 5):.1%} of {len(fin)} reps within "
+              f"5 deg [{len(err) - len(fin)} undefined]; sticking agreement {agree:.0%}")  # fmt: skip
+    print("  (target: hip-lead error <= 5 deg)")
+    worst = sorted(per_video, key=lambda r: (r[2] == r[3], -np.nan_to_num(r[4], nan=np.inf)))
+    print("  worst videos (video, facing, true reps, found reps, max hip-lead error deg):")
+    for vid, facing, nt, ne, e in worst[:5]:
+        print(f"    {vid:20s} {facing:5s} {nt} {ne} {e:.1f}")
+
+
 def throughput(args: argparse.Namespace, work: Path) -> None:
     pool_dir = work / "pool"
     manifest = simulate(
@@ -127,7 +220,9 @@ def throughput(args: argparse.Namespace, work: Path) -> None:
                 kp[kp["frame"] < args.frames], noise_px=args.noise_px, seed=100 * k + j
             )
             pool.append((noisy, long_to_frames(noisy, KEYPOINT_NAMES), meta, row))
-    params = AnalysisParams(side="auto_mean")  # exact keypoints: the truth's midline (see choose_side)
+    params = AnalysisParams(
+        side="auto_mean"
+    )  # exact keypoints: the truth's midline (see choose_side)
     n_frames = 0
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(args.throughput_videos):
@@ -170,9 +265,17 @@ def main() -> None:
         "--noise-px", type=float, default=1.0, help="Gaussian keypoint noise SD, pixels"
     )
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--params", default='{"side": "auto_mean"}', help="AnalysisParams overrides as JSON")
+    ap.add_argument(
+        "--params", default='{"side": "auto_mean"}', help="AnalysisParams overrides as JSON"
+    )
     ap.add_argument("--throughput-videos", type=int, default=1000)
     ap.add_argument("--frames", type=int, default=600)
+    ap.add_argument("--mediapipe-videos", type=int, default=0, help="0 = no MediaPipe check")
+    ap.add_argument("--mp-fps", type=float, default=30.0)
+    ap.add_argument("--mp-reps", type=int, default=3)
+    ap.add_argument("--mp-dir", help="keep rendered videos and MediaPipe keypoints here")
+    ap.add_argument("--mp-params", default="{}", help="AnalysisParams overrides (MediaPipe check)")
+    ap.add_argument("--jobs", type=int, default=1, help="parallel render + MediaPipe processes")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
@@ -180,6 +283,8 @@ def main() -> None:
         work = Path(tmp)
         if not args.skip_accuracy:
             accuracy(args, work)
+        if args.mediapipe_videos:
+            mediapipe_accuracy(args, work)
         if not args.skip_throughput:
             throughput(args, work)
 
