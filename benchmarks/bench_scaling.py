@@ -17,9 +17,10 @@ fit-models
     (``--n-bootstrap``, default 200).
 
 Prints one line per (N, step): seconds, seconds per 1,000 videos, peak RSS.
-Linear growth shows as a flat "s per 1k videos" column. Run::
+Linear growth shows as a flat "s per 1k videos" column; ``--figure`` also draws
+wall time and peak memory against N on log-log axes. Run::
 
-    python benchmarks/bench_scaling.py --sizes 100 1000 10000
+    python benchmarks/bench_scaling.py --sizes 100 1000 10000 --figure scaling.png
 """
 
 from __future__ import annotations
@@ -82,12 +83,14 @@ def write_study(work: Path, n_videos: int, pool) -> list[dict]:
 
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{proc.stderr.read()[-3000:]}")
+    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a full pipe would block the child
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            log.seek(0)
+            raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{log.read()[-3000:]}")
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -96,7 +99,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--pool", type=int, default=20, help="distinct simulated sets")
     parser.add_argument("--n-bootstrap", type=int, default=200)
+    parser.add_argument("--figure", type=Path, help="write the scaling figure (PNG) here")
     args = parser.parse_args()
+    results = []
     hipdrive = str(BIN / "hipdrive")
     with tempfile.TemporaryDirectory() as tmp:
         pool = make_pool(Path(tmp) / "pool", args.pool)
@@ -122,10 +127,40 @@ def main() -> None:
             }  # fmt: skip
             for name, cmd in steps.items():
                 seconds, peak = timed(cmd)
+                results.append({"videos": n, "step": name, "seconds": seconds, "peak_mb": peak})
                 print(
                     f"{n:>7} {name:<15} {seconds:>8.1f} {1000 * seconds / n:>12.1f} {peak:>12.0f}",
                     flush=True,
                 )
+    if args.figure:
+        plot(pd.DataFrame(results), args.figure)
+
+
+def plot(results: pd.DataFrame, out: Path) -> None:
+    """Wall time and peak RSS per step against the number of videos (log-log, with a slope-1 guide)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for step, rows in results.groupby("step", sort=False):
+        ax_t.plot(rows["videos"], rows["seconds"], "o-", label=step)
+        ax_m.plot(rows["videos"], rows["peak_mb"], "o-", label=step)
+    n = results["videos"].drop_duplicates().sort_values().to_numpy(float)
+    first = results[results["videos"] == n[0]]["seconds"].max()
+    ax_t.plot(n, first * n / n[0], "k:", lw=1, label="linear")
+    for ax, label in ((ax_t, "wall time (s)"), (ax_m, "peak RSS (MB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("videos")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3, which="both")
+    ax_t.legend(fontsize=8)
+    fig.suptitle("Analysis side: cost vs number of videos", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
