@@ -9,7 +9,7 @@ pytest.importorskip(
     "mediapipe", reason="the mediapipe backend needs mediapipe 0.10.21 (envs/pose-cpu.yaml)"
 )
 
-from hipdrive.errors import BackendUnavailableError, InputError
+from hipdrive.errors import BackendUnavailableError, InputError, UnusableVideoError
 from hipdrive.keypoints import (
     COCO17,
     KEYPOINT_NAMES,
@@ -38,15 +38,16 @@ def test_landmark_mapping_by_hand():
     assert set(COCO17) < set(MEDIAPIPE_INDEX)
 
 
-def test_blank_video_gives_nan_rows_with_score_zero(tmp_path):
+def test_blank_video_is_unusable_not_a_table_of_nans(tmp_path):
+    """Nobody in any frame: an UnusableVideoError (the workflow's exclusion record), no file.
+    Frames lost among found ones stay NaN rows with score 0 (tests/test_bad_input_workflow.py)."""
     video = write_video([np.full((96, 128, 3), 90, np.uint8)] * 6, tmp_path / "empty.mp4", fps=10)
     out = tmp_path / "kp.parquet"
-    meta = estimate_poses(video, out, video_id="empty")
-    table, _ = read_keypoints(out)
-    assert len(table) == 6 * len(KEYPOINT_NAMES)
-    assert table["x"].isna().all() and (table["score"] == 0).all()
-    assert meta["n_frames"] == 6 and meta["n_frames_lost"] == 6
-    np.testing.assert_allclose(np.unique(table["time_s"]), np.arange(6) / 10, atol=1e-3)
+    with pytest.raises(
+        UnusableVideoError, match=r"empty\.mp4: no person detected in any of its 6 frames"
+    ):
+        estimate_poses(video, out, video_id="empty")
+    assert not out.exists()
 
 
 def test_real_deadlift_clip(real_dir, tmp_path):
