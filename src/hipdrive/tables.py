@@ -163,6 +163,17 @@ def _one_rm_per_video(
     return out.drop(columns="velocity_m_s")
 
 
+#: Per-video files opened as one dataset at a time. A dataset keeps every
+#: fragment's Parquet footer (~0.2 MB for a reps file) until it is dropped, so
+#: opening 10,000 files at once would hold ~2 GB; chunks keep memory flat.
+DATASET_CHUNK = 200
+
+
+def _chunks(files: list[Path]) -> list[list[str]]:
+    paths = [str(p) for p in files]
+    return [paths[i : i + DATASET_CHUNK] for i in range(0, len(paths), DATASET_CHUNK)] or [[]]
+
+
 def _video_exclusions(
     ids: list[str], provenance: Mapping[str, Mapping], reps: pd.DataFrame
 ) -> dict[str, dict[str, str]]:
@@ -245,9 +256,10 @@ def collect_tables(
     rep_files = _reps_files(reps_dir, ids, "reps")
     curve_files = _reps_files(curves_dir, ids, "curves")
     try:
-        reps_arrow = ds.dataset(
-            [str(p) for p in rep_files], schema=REP_SCHEMA, format="parquet"
-        ).to_table()
+        reps_arrow = pa.concat_tables(
+            ds.dataset(chunk, schema=REP_SCHEMA, format="parquet").to_table()
+            for chunk in _chunks(rep_files)
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
         raise InputError(
             f"{reps_dir}: a per-video reps file is unreadable or off-schema ({exc})"
@@ -299,8 +311,12 @@ def collect_tables(
     writer, finish = _atomic_stream(curves_out, CURVES_TABLE_SCHEMA)
     ok = False
     try:
-        dataset = ds.dataset([str(p) for p in curve_files], schema=CURVE_SCHEMA, format="parquet")
-        for batch in dataset.to_batches():
+        batches = (
+            batch
+            for chunk in _chunks(curve_files)
+            for batch in ds.dataset(chunk, schema=CURVE_SCHEMA, format="parquet").to_batches()
+        )
+        for batch in batches:
             if batch.num_rows == 0:
                 continue
             row = pc.index_in(
