@@ -164,18 +164,22 @@ def test_kill_minus_9_mid_pose_then_rerun_gives_identical_tables(demo, tmp_path)
     proc = subprocess.Popen(cmd, cwd=work, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     keypoints = work / "results/keypoints"
+    marked = work / ".snakemake/incomplete"
+
+    def recorded_done() -> dict[Path, int]:
+        """Keypoints of jobs Snakemake has recorded as complete; one killed between its
+        rename and that record stays marked incomplete and is rightly redone."""
+        return {
+            p: p.stat().st_mtime_ns for p in keypoints.glob("*.parquet")
+            if not (marked / urlsafe_b64encode(str(p.relative_to(work)).encode()).decode()).exists()
+        }  # fmt: skip
+
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and len(list(keypoints.glob("*.parquet"))) < 2:
-        time.sleep(0.2)
+    while time.monotonic() < deadline and not recorded_done():  # kill once one video is recorded done
+        time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    # Jobs Snakemake had recorded as complete; one killed between its rename and that
-    # record is still marked incomplete and is rightly redone (--rerun-incomplete).
-    marked = work / ".snakemake/incomplete"
-    finished = {
-        p: p.stat().st_mtime_ns for p in keypoints.glob("*.parquet")
-        if not (marked / urlsafe_b64encode(str(p.relative_to(work)).encode()).decode()).exists()
-    }  # fmt: skip
+    finished = recorded_done()
     assert finished, "no video had finished when the run was killed"
     assert len(finished) < len(LIFTERS) * len(LOADS_PCT), "the kill must land mid-pose"
 

@@ -167,6 +167,8 @@ def _one_rm_per_video(
 #: fragment's Parquet footer (~0.2 MB for a reps file) until it is dropped, so
 #: opening 10,000 files at once would hold ~2 GB; chunks keep memory flat.
 DATASET_CHUNK = 200
+#: Rows per row group of the aggregate curves file (~30 MB of buffered columns).
+ROW_GROUP_ROWS = 250_000
 
 
 def _chunks(files: list[Path]) -> list[list[str]]:
@@ -316,6 +318,10 @@ def collect_tables(
             for chunk in _chunks(curve_files)
             for batch in ds.dataset(chunk, schema=CURVE_SCHEMA, format="parquet").to_batches()
         )
+        # One row group per ~ROW_GROUP_ROWS rows, not one per video: 10,000 tiny row
+        # groups made a slow file and a writer holding their metadata (935 MB at 10k videos).
+        pending: list[pa.Table] = []
+        n_pending = 0
         for batch in batches:
             if batch.num_rows == 0:
                 continue
@@ -327,7 +333,13 @@ def collect_tables(
                 pc.take(lookup.column(n).chunk(0), row)
                 for n in ("lifter_id", "lift", "variant", "pct_1rm")
             ]
-            writer.write_table(pa.Table.from_arrays(cols, schema=CURVES_TABLE_SCHEMA))
+            pending.append(pa.Table.from_arrays(cols, schema=CURVES_TABLE_SCHEMA))
+            n_pending += batch.num_rows
+            if n_pending >= ROW_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                pending, n_pending = [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
         ok = True
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InputError(
