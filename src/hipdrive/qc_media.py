@@ -290,11 +290,7 @@ def contact_sheet(
         fontsize=9,
     )
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, out, dpi=110)
 
 
 def timeseries_plot(
@@ -358,11 +354,7 @@ def timeseries_plot(
         fontsize=9,
     )
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return _save(fig, out, dpi=100)
 
 
 def excluded_notice(video_id: str, excluded: Mapping[str, str], out: str | os.PathLike) -> Path:
@@ -383,8 +375,15 @@ def excluded_notice(video_id: str, excluded: Mapping[str, str], out: str | os.Pa
     fig.text(0.02, 0.85, f"{video_id}: EXCLUDED at the {excluded['stage']} stage", fontsize=11,
              weight="bold", va="top")  # fmt: skip
     fig.text(0.02, 0.6, text, fontsize=8, va="top", family="monospace")
+    return _save(fig, out, dpi=100)
+
+
+def _save(fig, out: str | os.PathLike, *, dpi: int) -> Path:
+    """Write a figure (folders created) and free it."""
+    import matplotlib.pyplot as plt
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
