@@ -86,34 +86,21 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _estimate_poses(args: argparse.Namespace) -> int:
-    from hipdrive.errors import UnusableVideoError
-    from hipdrive.exclusions import write_excluded_keypoints
-    from hipdrive.pose import estimate_poses
+    from hipdrive.pose.base import estimate_or_exclude
 
-    options = parse_json_object(args.options, flag="--options")
-    try:
-        meta = estimate_poses(
-            args.video, args.out, video_id=args.video_id, backend=args.backend, options=options
-        )
-    except UnusableVideoError as exc:
-        if args.on_bad_video != "exclude":
-            raise
-        write_excluded_keypoints(
-            args.out,
-            video_id=args.video_id,
-            reason=str(exc),
-            extra={"backend": args.backend, "video_path": args.video},
-        )
+    meta = estimate_or_exclude(
+        args.video, args.out, video_id=args.video_id, backend=args.backend,
+        options=parse_json_object(args.options, flag="--options"), on_bad_video=args.on_bad_video,
+    )  # fmt: skip
+    if "excluded" in meta:
+        print(f"estimate-poses {args.video_id}: EXCLUDED: {meta['excluded']['reason']} -> record "
+              f"in {args.out}", file=sys.stderr)  # fmt: skip
+    else:
         print(
-            f"estimate-poses {args.video_id}: EXCLUDED: {exc} -> record in {args.out}",
+            f"estimate-poses {args.video_id}: {meta['n_frames']} frames, "
+            f"{meta.get('n_frames_lost', 0)} without the lifter, backend {meta['backend']} -> {args.out}",
             file=sys.stderr,
         )
-        return 0
-    print(
-        f"estimate-poses {args.video_id}: {meta['n_frames']} frames, {meta.get('n_frames_lost', 0)} without "
-        f"the lifter, backend {meta['backend']} -> {args.out}",
-        file=sys.stderr,
-    )
     return 0
 
 

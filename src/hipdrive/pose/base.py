@@ -29,6 +29,7 @@ from hipdrive.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 
 __all__ = [
     "BACKENDS",
+    "estimate_or_exclude",
     "People",
     "PoseBackend",
     "batched",
@@ -295,3 +296,31 @@ def estimate_poses(
     }
     write_keypoints(table, out_path, metadata)
     return metadata
+
+
+def estimate_or_exclude(
+    video_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    video_id: str,
+    backend: str,
+    options: Mapping[str, Any],
+    on_bad_video: str = "fail",
+    model: PoseBackend | None = None,
+    extra_metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`estimate_poses`, or with ``on_bad_video="exclude"`` an exclusion record
+    (:mod:`hipdrive.exclusions`) when the video is unusable; the one place that decides.
+
+    Returns the metadata written; an exclusion has an ``excluded`` entry.
+    """
+    from hipdrive.exclusions import write_excluded_keypoints
+
+    try:
+        return estimate_poses(video_path, out_path, video_id=video_id, backend=backend,
+                              options=options, model=model, extra_metadata=extra_metadata)  # fmt: skip
+    except UnusableVideoError as exc:
+        if on_bad_video != "exclude":
+            raise
+        extra = {"backend": backend, "video_path": str(video_path), **(extra_metadata or {})}
+        return write_excluded_keypoints(out_path, video_id=video_id, reason=str(exc), extra=extra)

@@ -120,10 +120,8 @@ def estimate_poses_shard(
     dict
         Counts: ``estimated``, ``cached``, ``excluded``.
     """
-    from hipdrive.errors import UnusableVideoError
-    from hipdrive.exclusions import write_excluded_keypoints
     from hipdrive.keypoints import sha256_file
-    from hipdrive.pose.base import DRIVER_OPTIONS, estimate_poses, make_backend
+    from hipdrive.pose.base import DRIVER_OPTIONS, estimate_or_exclude, make_backend
 
     cache_dir = Path(cache_dir)
     counts = {"estimated": 0, "cached": 0, "excluded": 0}
@@ -148,17 +146,14 @@ def estimate_poses_shard(
     )
     with model_context as model:
         for job, key, cache in todo:
-            extra = {"cache_key": key}
-            try:
-                estimate_poses(job["video"], job["out"], video_id=job["video_id"], backend=backend,
-                               options=options, model=model, extra_metadata=extra)  # fmt: skip
-                counts["estimated"] += 1
-            except UnusableVideoError as exc:
-                if on_bad_video != "exclude":
-                    raise
-                write_excluded_keypoints(job["out"], video_id=job["video_id"], reason=str(exc),
-                                         extra={"backend": backend, "video_path": job["video"], **extra})  # fmt: skip
-                print(f"estimate-poses-shard {job['video_id']}: EXCLUDED: {exc}", file=sys.stderr)
-                counts["excluded"] += 1
+            meta = estimate_or_exclude(
+                job["video"], job["out"], video_id=job["video_id"], backend=backend,
+                options=options, on_bad_video=on_bad_video, model=model,
+                extra_metadata={"cache_key": key},
+            )  # fmt: skip
+            if "excluded" in meta:
+                print(f"estimate-poses-shard {job['video_id']}: EXCLUDED: "
+                      f"{meta['excluded']['reason']}", file=sys.stderr)  # fmt: skip
+            counts["excluded" if "excluded" in meta else "estimated"] += 1
             _link_atomically(Path(job["out"]), cache)
     return counts
