@@ -103,6 +103,43 @@ def test_failed_random_slope_fit_falls_back_and_says_so(balanced, monkeypatch):
     assert row["converged"]
 
 
+def test_each_optimiser_starts_afresh_no_absurd_se():
+    """Keypoints-mode power study 385 of seed 1 (10 lifters, slope 1.5): L-BFGS fails.
+
+    statsmodels' retry list started BFGS and Powell where L-BFGS stopped and
+    "converged" to a singular random-effects matrix with an SE of 1.5e7; Powell
+    from the default start gives about the two-stage (per-lifter slopes) SE.
+    """
+    from dataclasses import replace
+
+    import statsmodels.formula.api as smf
+
+    from hipdrive.power import _keypoint_study_reps
+
+    design = replace(StudyDesign(), n_lifters=10, effect_slope_deg_per_10pct=1.5)
+    seed = np.random.SeedSequence(1).spawn(1)[0].spawn(500)[385]
+    reps = stats.validate_reps(_keypoint_study_reps(design, seed=seed, workdir=None))
+    data = reps[reps["used"] & (reps["lift"] == "squat")].copy()
+    data["x"] = (data["pct_1rm"] - data["pct_1rm"].mean()) / 10
+    data["y"] = data[stats.PRIMARY_METRIC] / data[stats.PRIMARY_METRIC].std()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lbfgs = smf.mixedlm("y ~ x", data, groups=data["lifter_id"], re_formula="~x").fit(
+            reml=True, method="lbfgs"
+        )
+    assert not lbfgs.converged  # the case this test is about
+
+    row = stats.fit_mixed_model(reps, stats.PRIMARY_METRIC, lift="squat")
+    per_lifter = [
+        np.polyfit(g["x"], g[stats.PRIMARY_METRIC], 1)[0] for _, g in data.groupby("lifter_id")
+    ]
+    two_stage_se = np.std(per_lifter, ddof=1) / np.sqrt(len(per_lifter))
+    assert row["converged"] and row["re_structure"] == "intercept+slope"
+    assert 0.5 < row["se"] / two_stage_se < 2
+    assert row["ci_low"] <= 1.5 <= row["ci_high"]
+    assert "intercept+slope (lbfgs)" in row["warnings"]
+
+
 def test_both_mixed_models_failing_fall_back_to_clustered_ols(balanced, monkeypatch):
     from statsmodels.regression.mixed_linear_model import MixedLM
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -125,7 +162,10 @@ def test_both_mixed_models_failing_fall_back_to_clustered_ols(balanced, monkeypa
         for _, g in balanced.groupby("lifter_id")
     ]
     assert row["slope_per_10pct"] == pytest.approx(np.mean(per_lifter))
-    assert row["warnings"].count("MixedLM optimization failed") == 2
+    # every optimiser of both structures was tried, each named in the warnings
+    assert row["warnings"].count("MixedLM optimization failed") == 5
+    for attempt in ("intercept+slope (lbfgs)", "intercept+slope (powell)", "intercept (bfgs)"):
+        assert attempt in row["warnings"]
 
 
 @pytest.mark.parametrize(
