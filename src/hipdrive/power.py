@@ -269,7 +269,7 @@ def simulate_study_tables(
                     **flags,
                     "quality_ok": quality_ok,
                     "lifter_id": lifter_ids,
-                    "variant": "back" if lift == "squat" else "conventional",
+                    "variant": "high_bar" if lift == "squat" else "conventional",
                     "load_kg": pct * 1.4,
                     "one_rm_kg": 140.0,
                     "height_m": 1.75,
