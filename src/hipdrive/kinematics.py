@@ -348,9 +348,10 @@ def compute_kinematics(
     names: tuple[str, ...] | list[str],
     *,
     side: Side,
-    bar_proxy: Literal["shoulder", "wrist"],
+    bar_proxy: Literal["shoulder", "wrist", "bar_end"],
     height_m: float = float("nan"),
     body_height_px_override: float | None = None,
+    bar_xy: np.ndarray | None = None,
 ) -> Kinematics:
     """All per-frame series of :data:`SERIES` from body-frame positions.
 
@@ -365,16 +366,21 @@ def compute_kinematics(
     names : sequence of str
     side : {'left', 'right', 'mean'}
         From :func:`choose_side`; used for every joint.
-    bar_proxy : {'shoulder', 'wrist'}
+    bar_proxy : {'shoulder', 'wrist', 'bar_end'}
         Point standing in for the bar: shoulders for a back squat, wrists for
-        a front squat and the deadlift (DESIGN.md).
+        a front squat and the deadlift (DESIGN.md); ``bar_end`` = the tracked
+        bar itself, given as ``bar_xy``.
     height_m : float
         Stature in metres (NaN when unknown).
     body_height_px_override : float, optional
         Stature in pixels when known otherwise (e.g. a calibration).
+    bar_xy : ndarray, shape (n_frames, 2), optional
+        The tracked bar end in the body frame, pixels (``bar_proxy="bar_end"``).
     """
-    if bar_proxy not in ("shoulder", "wrist"):
-        raise ValueError(f"bar_proxy must be 'shoulder' or 'wrist', got {bar_proxy!r}")
+    if bar_proxy not in ("shoulder", "wrist", "bar_end"):
+        raise ValueError(f"bar_proxy must be 'shoulder', 'wrist' or 'bar_end', got {bar_proxy!r}")
+    if (bar_proxy == "bar_end") != (bar_xy is not None):
+        raise ValueError("bar_xy is needed for, and only for, bar_proxy='bar_end'")
     t = np.asarray(time_s, dtype=np.float64)
     if len(t) != xy_up.shape[0]:
         raise ValueError(f"{len(t)} timestamps for {xy_up.shape[0]} frames")
@@ -387,7 +393,7 @@ def compute_kinematics(
     )
     p = {k: v / h_px for k, v in px.items()}
     floor = np.nanmedian(p["ankle"][:, 1]) if np.isfinite(p["ankle"][:, 1]).any() else 0.0
-    bar = p[bar_proxy]
+    bar = p[bar_proxy] if bar_xy is None else np.asarray(bar_xy, dtype=np.float64) / h_px
     s: dict[str, np.ndarray] = {}
     s["trunk_angle_deg"] = angle_from_vertical_deg(p["hip"], p["shoulder"])
     s["hip_angle_deg"] = included_angle_deg(p["shoulder"], p["hip"], p["knee"])

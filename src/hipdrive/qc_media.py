@@ -44,7 +44,7 @@ import pandas as pd
 
 from hipdrive.analyze import AnalysisParams, VideoAnalysis, analyze_frames
 from hipdrive.errors import InputError
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.keypoints import CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames, read_keypoints
 
 #: Skeleton segments drawn on the frames (pairs of keypoint-name suffixes).
 SEGMENTS = (
@@ -99,8 +99,11 @@ def load_analysis(
         The keypoint file's metadata (width, height, fps...).
     """
     table, metadata = read_keypoints(keypoints_path)
-    frames, time_s, xy, score = long_to_frames(table, KEYPOINT_NAMES)
-    return analyze_frames(frames, time_s, xy, score, metadata, sample, params), metadata
+    frames, time_s, xy, score = long_to_frames(table, CONTRACT_NAMES)
+    analysis = analyze_frames(
+        frames, time_s, xy, score, metadata, sample, params, names=CONTRACT_NAMES
+    )
+    return analysis, metadata
 
 
 def read_frames(video: str | os.PathLike, indices: np.ndarray) -> dict[int, np.ndarray]:

@@ -127,6 +127,8 @@ def get_pose_options(wildcards):
     options = dict(config["pose"].get(config["pose"]["backend"], {}))
     if config["pose"]["backend"] == "synthetic":
         options.setdefault("truth_dir", f"{SIMULATED_ROOT}/truth")
+    else:  # a frame-based backend: the bar tracker runs on the same video
+        options["track_bar"] = bool(config["pose"].get("track_bar", True))
     return json.dumps(options, sort_keys=True)
 
 

@@ -50,6 +50,7 @@ DRIVER_OPTIONS = {
     "prefetch": "frames decoded ahead in a background thread (default 16)",
     "keep_others": "also write people other than the lifter as tracks 1, 2, ... (default false)",
     "decode_timeout_s": "longest wait for the decoder's next frame before giving up (default 120)",
+    "track_bar": "also track the bar end and write it as keypoint bar_end of track 0 (default false)",
 }
 
 
@@ -194,7 +195,11 @@ def estimate_poses(
         ``prefetch`` (frames decoded ahead in a thread, default 16) and
         ``keep_others`` (also write other people as tracks 1, 2, ...) and
         ``decode_timeout_s`` (longest wait for the next decoded frame, default
-        120 s: a pathological file fails instead of hanging the job).
+        120 s: a pathological file fails instead of hanging the job) and
+        ``track_bar`` (default false: also track the bar end beside the
+        lifter's hands, :mod:`hipdrive.pose.bar_tracker`, and write it as the
+        keypoint ``bar_end`` of track 0; the frames are decoded a second time
+        for it, because the plate is found from the whole clip's keypoints).
     model : PoseBackend, optional
         An open backend built from the same ``backend`` and ``options``, to
         reuse across the videos of a shard (:mod:`hipdrive.pose.shard`: the
@@ -244,6 +249,7 @@ def estimate_poses(
     prefetch = int(options.pop("prefetch", 16))
     keep_others = bool(options.pop("keep_others", False))
     timeout_s = float(options.pop("decode_timeout_s", 120.0))
+    track_bar = bool(options.pop("track_bar", False))
     info = probe_video(video_path, timeout_s=timeout_s)
     with contextlib.ExitStack() as stack:
         if model is None:
@@ -272,10 +278,14 @@ def estimate_poses(
             f"{video_path}: no person detected in any of its {len(times)} frames ({backend})"
         )
     time_s = np.asarray(times, dtype=np.float64)
-    table = pd.concat(
-        [frames_to_long(xy, score, time_s, names, track=k) for k, (xy, score) in enumerate(tracks)],
-        ignore_index=True,
-    )
+    parts = [
+        frames_to_long(xy, score, time_s, names, track=k) for k, (xy, score) in enumerate(tracks)
+    ]
+    bar_meta = None
+    if track_bar:
+        bar_table, bar_meta = _track_bar(info.path, tracks[0], names, time_s, timeout_s=timeout_s)
+        parts.append(bar_table)
+    table = pd.concat(parts, ignore_index=True)
     metadata = {
         "video_id": video_id,
         **info.metadata(),
@@ -291,11 +301,53 @@ def estimate_poses(
             "prefetch": prefetch,
             "keep_others": keep_others,
             "decode_timeout_s": timeout_s,
+            "track_bar": track_bar,
         },
+        **({"bar_track": bar_meta} if bar_meta is not None else {}),
         **(extra_metadata or {}),
     }
     write_keypoints(table, out_path, metadata)
     return metadata
+
+
+def _track_bar(
+    video_path: Path,
+    lifter: People,
+    names: Sequence[str],
+    time_s: np.ndarray,
+    *,
+    timeout_s: float,
+    score_threshold: float = 0.3,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The bar end tracked beside the lifter's hands: its long table (track 0) and a summary.
+
+    The hands are the mean of the wrists seen with a score of at least
+    ``score_threshold`` (the analysis' default gate); the stature from the
+    same keypoints (:func:`hipdrive.kinematics.body_height_px`) scales the
+    plate search.
+    """
+    from hipdrive import kinematics
+    from hipdrive.keypoints import BAR_POINTS
+    from hipdrive.pose.bar_tracker import track_bar
+    from hipdrive.video import iter_frames
+
+    xy, score = lifter
+    gated = np.where((score >= score_threshold)[..., None], xy, np.nan).astype(np.float64)
+    hands = kinematics.part_position(gated, names, "wrist", "mean")
+    try:
+        height_px = kinematics.body_height_px(gated, names, side="mean")
+    except InputError:  # legs or trunk never seen: no scale, no plate search
+        height_px = float("nan")
+    frames = (rgb for _, _, rgb in iter_frames(video_path, prefetch=4, timeout_s=timeout_s))
+    track = track_bar(frames, hands, body_height_px=height_px)
+    table = frames_to_long(track.xy[:, None, :], track.score[:, None], time_s, BAR_POINTS)
+    summary = {
+        "point": track.point,
+        "init_frame": track.init_frame,
+        "plate_radius_px": track.radius_px,
+        "n_frames_tracked": int(np.isfinite(track.xy).all(axis=1).sum()),
+    }
+    return table, summary
 
 
 def estimate_or_exclude(
