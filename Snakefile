@@ -12,12 +12,19 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/simulate.smk"
-include: "workflow/rules/pose.smk"
-include: "workflow/rules/analyze.smk"
+
+
+if not config["from_tables"]:  # from videos: the manifest and every per-video stage
+
+    include: "workflow/rules/samples.smk"
+    include: "workflow/rules/simulate.smk"
+    include: "workflow/rules/pose.smk"
+    include: "workflow/rules/analyze.smk"
+    include: "workflow/rules/qc.smk"
+
+
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/qc.smk"
 
 
 rule all:

@@ -102,9 +102,31 @@ def test_stats_and_figures_are_made(demo):
     assert (demo / "results/figures/hip_lead_vs_load.png").exists()
 
 
-def test_report_contains_the_figures(demo):
+def test_report_contains_the_figures_tables_and_provenance(demo):
     html = (demo / "results/report.html").read_text(errors="replace")
-    assert "hip_lead_vs_load.png" in html
+    for name in ("hip_lead_vs_load.png", "models.csv", "models.tex", "lifter_slopes.csv", "always.csv",
+                 "qc_summary.csv", "provenance.json", "excluded.html"):  # fmt: skip
+        assert name in html, f"{name} missing from the report"
+    assert "Configuration of this run" in html and "n_bootstrap" in html
+
+
+def test_from_tables_alone_regenerates_stats_figures_and_report(demo, pose_blocker, tmp_path):
+    """Only results/tables: no manifest, videos or keypoints; pose packages unimportable."""
+    work = tmp_path / "tables_only"
+    shutil.copytree(demo / "results/tables", work / "results/tables")
+    (work / "config.yaml").write_text("from_tables: true\nstats: {n_bootstrap: 200}\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(pose_blocker), os.environ.get("PYTHONPATH", "")])}
+    jobs = planned_jobs(work)
+    assert jobs == {"fit_models": 1, "plot_figures": 1, "all": 1}, jobs
+    snakemake(work, env=env)
+    snakemake(work, "--report", "results/report.html", env=env)
+    pd.testing.assert_frame_equal(  # same tables, same models as the run from videos
+        pd.read_csv(work / "results/stats/models.csv"), pd.read_csv(demo / "results/stats/models.csv")
+    )
+    assert (work / "results/figures/hip_lead_vs_load.png").stat().st_size > 10_000
+    assert "models.csv" in (work / "results/report.html").read_text(errors="replace")
+    proc = snakemake(work, "--config", "from_tables=yes", check=False)
+    assert proc.returncode != 0 and "from_tables" in proc.stderr
 
 
 def test_rerun_after_success_does_nothing(demo):

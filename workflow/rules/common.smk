@@ -1,4 +1,4 @@
-# Sample sheet, config validation and input functions. No science here.
+# Config validation, the figure list and input functions (the manifest: samples.smk). No science here.
 import json
 import os
 
@@ -6,38 +6,10 @@ from snakemake.utils import validate
 
 import pandas as pd
 
-from hipdrive.manifest import manifest_problems, read_manifest, sort_by_row
-from hipdrive.pose.shard import plan_shards
 
-
+if str(config.get("from_tables")).lower() in ("true", "false"):  # `--config from_tables=true` is a string
+    config["from_tables"] = str(config["from_tables"]).lower() == "true"
 validate(config, schema="../../config/schemas/config.schema.yaml")
-
-DATA_ROOT = config.get("data_root", ".")
-SAMPLES_SCHEMA = "../../config/schemas/samples.schema.yaml"
-SIMULATED_ROOT = "results/demo"  # videos here are rendered by rule simulate_video
-
-samples = read_manifest(config["samples"])
-# Every bad row at once (schema + what a schema cannot see), before any job starts.
-_problems = manifest_problems(
-    samples, manifest=config["samples"], schema=workflow.source_path(SAMPLES_SCHEMA), data_root=DATA_ROOT,
-    require_files=False,
-)
-_problems += [  # simulated videos are made by the workflow; others must exist (or their cached keypoints)
-    f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
-    for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
-    if not str(p).startswith(os.path.join(SIMULATED_ROOT, ""))
-    and not os.path.isfile(os.path.join(DATA_ROOT, p))
-    and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
-]
-if _problems:
-    _problems = sort_by_row(_problems)
-    raise WorkflowError("the manifest has problems:\n  " + "\n  ".join(_problems))
-
-VIDEO_IDS = list(samples["video_id"])
-SAMPLES = {row["video_id"]: row for row in samples.to_dict("records")}  # O(1) look-ups: 10k-video plans
-# shard_size > 1: pose and analysis run one job per shard of videos (cluster runs; pose.smk).
-SHARDS = plan_shards(VIDEO_IDS, config["shard_size"]) if config["shard_size"] > 1 else {}
-SHARD_RESOURCES = config["shard_resources"]
 
 FIGURE_TITLES = {  # file name -> label in the report, in reading order
     "hip_lead_vs_load": "(b) Hip-lead index vs load",
@@ -59,11 +31,13 @@ wildcard_constraints:
 
 
 def get_final_output():
+    outputs = ["results/stats/models.csv", *expand("results/figures/{name}.png", name=FIGURES)]
+    if config["from_tables"]:  # the tables are the inputs: nothing per video
+        return outputs
     return [
         "results/tables/reps.parquet",
         "results/qc/excluded.tsv",  # every excluded video and rep, with the reason
-        "results/stats/models.csv",
-        *expand("results/figures/{name}.png", name=FIGURES),
+        *outputs,
         *qc_media_targets(),  # workflow/rules/qc.smk: contact sheets + plots, small runs only
     ]
 

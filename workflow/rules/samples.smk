@@ -1,0 +1,33 @@
+# The manifest: read, checked (every bad row at once, before any job) and planned into
+# shards. Included only when the workflow starts from videos (not with from_tables).
+from hipdrive.manifest import manifest_problems, read_manifest, sort_by_row
+from hipdrive.pose.shard import plan_shards
+
+if "samples" not in config:
+    raise WorkflowError("config: 'samples' (the manifest) is required unless from_tables is true")
+DATA_ROOT = config.get("data_root", ".")
+SAMPLES_SCHEMA = "../../config/schemas/samples.schema.yaml"
+SIMULATED_ROOT = "results/demo"  # videos here are rendered by rule simulate_video
+
+samples = read_manifest(config["samples"])
+# Every bad row at once (schema + what a schema cannot see), before any job starts.
+_problems = manifest_problems(
+    samples, manifest=config["samples"], schema=workflow.source_path(SAMPLES_SCHEMA), data_root=DATA_ROOT,
+    require_files=False,
+)
+_problems += [  # simulated videos are made by the workflow; others must exist (or their cached keypoints)
+    f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
+    for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
+    if not str(p).startswith(os.path.join(SIMULATED_ROOT, ""))
+    and not os.path.isfile(os.path.join(DATA_ROOT, p))
+    and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
+]
+if _problems:
+    _problems = sort_by_row(_problems)
+    raise WorkflowError("the manifest has problems:\n  " + "\n  ".join(_problems))
+
+VIDEO_IDS = list(samples["video_id"])
+SAMPLES = {row["video_id"]: row for row in samples.to_dict("records")}  # O(1) look-ups: 10k-video plans
+# shard_size > 1: pose and analysis run one job per shard of videos (cluster runs; pose.smk).
+SHARDS = plan_shards(VIDEO_IDS, config["shard_size"]) if config["shard_size"] > 1 else {}
+SHARD_RESOURCES = config["shard_resources"]
