@@ -6,6 +6,7 @@ it needs no model; the cache and the shard driver are the same for every backend
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -110,3 +111,43 @@ def test_cache_refuses_a_changed_video(tmp_path):
     assert run() == {"estimated": 0, "cached": 1, "excluded": 0}
     (root / row[1]).write_bytes(b"second")  # same name, new content
     assert run() == {"estimated": 1, "cached": 0, "excluded": 0}
+
+
+def test_track_bar_is_part_of_the_pose_cache_key(tmp_path, monkeypatch):
+    """Turning the bar tracker on must not reuse keypoints made without it (no bar_end)."""
+    import numpy as np
+
+    import hipdrive.pose.base as base
+    from hipdrive.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
+    from hipdrive.pose.shard import cache_key, estimate_poses_shard
+
+    opts = {"model_complexity": 1, "track_bar": False}
+    assert cache_key("abc", "mediapipe", opts) != cache_key(
+        "abc", "mediapipe", {**opts, "track_bar": True}
+    )
+
+    runs = []
+
+    def fake_estimate(video, out, *, video_id, options, extra_metadata, **_):
+        runs.append(options["track_bar"])
+        n = len(KEYPOINT_NAMES)
+        table = frames_to_long(np.zeros((1, n, 2)), np.ones((1, n)), np.zeros(1))
+        meta = {"video_id": video_id, "video_sha256": "-", "width": 1, "height": 1,
+                "rotation": 0, "fps": 30.0, "n_frames": 1, "backend": "mediapipe", "model": "-",
+                "checkpoint_sha256": "-", **extra_metadata}  # fmt: skip
+        write_keypoints(table, out, meta)
+        return meta
+
+    monkeypatch.setattr(base, "make_backend", lambda *a, **k: contextlib.nullcontext())
+    monkeypatch.setattr(base, "estimate_or_exclude", fake_estimate)
+    (tmp_path / "v.mp4").write_bytes(b"video")
+    out = str(tmp_path / "kp" / "v.parquet")
+    job = [{"video": str(tmp_path / "v.mp4"), "video_id": "v", "out": out}]
+
+    def run(track_bar):
+        return estimate_poses_shard(job, backend="mediapipe", cache_dir=tmp_path / "cache",
+                                    options={**opts, "track_bar": track_bar})  # fmt: skip
+
+    assert run(False)["estimated"] == 1 and run(False)["cached"] == 1
+    assert run(True)["estimated"] == 1 and run(True)["cached"] == 1
+    assert runs == [False, True]
