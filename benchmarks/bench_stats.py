@@ -79,17 +79,19 @@ def time_workflow(tables: Path, work: Path) -> None:
     }
     total = 0.0
     print(f"workflow from cached tables of {n_reps} reps, torch/mmpose/mediapipe blocked:")
+    cpu_total = 0.0
     for name, cmd in steps.items():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
         if proc.returncode != 0:
             raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
-        total += wall
-        print(f"  {name:>38}: {wall:6.1f} s wall")
+        total, cpu_total = total + wall, cpu_total + cpu
+        print(f"  {name:>38}: {wall:6.1f} s wall, {cpu:6.1f} s CPU")
     size = (work / "results" / "report.html").stat().st_size / 1e6
     print(
         f"TOTAL stats + figures + report (snakemake): {total:.1f} s wall (target <= 60 s), "
+        f"{cpu_total:.1f} s CPU, "
         f"report {size:.1f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
