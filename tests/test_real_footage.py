@@ -83,6 +83,23 @@ def test_lifter_box_pads_and_clips():
     assert lifter_box(np.full((2, 3, 2), np.nan), shape=(10, 20)) == (0, 0, 20, 10)
 
 
+def test_bar_caption_says_what_stood_for_the_bar():
+    from hipdrive.analyze import AnalysisParams
+    from hipdrive.qc_media import bar_caption
+
+    params = AnalysisParams().to_dict()
+    used = {"bar_proxy": "bar_end", "bar_track": {"coverage": 0.99, "correlation": 0.97}}
+    assert bar_caption(used) == "bar: tracked bar end (coverage 99%, r 0.97)"
+    rejected = {"bar_proxy": "wrist", "params": params,
+                "bar_track": {"coverage": 0.96, "correlation": 0.70, "used": False}}  # fmt: skip
+    assert bar_caption(rejected) == (
+        "bar: body proxy (wrist); bar track not used (coverage 96%, r 0.70; needs >= 90%, >= 0.80)"
+    )
+    none = {"bar_proxy": "shoulder", "bar_track": {"coverage": 0.0, "correlation": 0.0}}
+    assert bar_caption(none) == "bar: body proxy (shoulder); the bar tracker found no plate"
+    assert bar_caption({"bar_proxy": "shoulder", "bar_track": None}).endswith("no bar track")
+
+
 def test_qc_media_command_parses():
     import argparse
 

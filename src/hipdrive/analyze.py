@@ -549,6 +549,7 @@ def analyze_frames(
         "facing": facing,
         "side_used": side,
         "bar_proxy": bar_proxy,
+        "body_proxy": body_proxy,
         "bar_track": bar_check,
         "cutoff_hz": cleaned.cutoff_hz,
         "fs_hz": fs_hz,

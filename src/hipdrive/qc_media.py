@@ -12,14 +12,19 @@ Contact sheet
     shows the cleaned skeleton (the side used for the kinematics drawn thick),
     the trunk line (mid-hip -> mid-shoulder of that side), a vertical
     reference through the hip and the trunk angle from vertical, as defined in
-    :mod:`hipdrive.kinematics` (0 deg = upright). Frames are cropped to the
-    lifter's bounding box over the whole clip. A video without reps gets one
-    row of five evenly spaced frames, so a missed detection is still visible.
+    :mod:`hipdrive.kinematics` (0 deg = upright), and what stood for the bar
+    (the analysis' ``bar_proxy``): the tracked bar end (keypoint ``bar_end``)
+    as a lime ring, else the body proxy joint as a lime square; the title
+    says which, and why the track was not used (:func:`bar_caption`). Frames
+    are cropped to the lifter's bounding box over the whole clip. A video
+    without reps gets one row of five evenly spaced frames, so a missed
+    detection is still visible.
 Time-series plot
-    Bar-proxy height, its vertical velocity and the trunk angle against time,
-    reps shaded (start -> end), bottoms/lockouts as lines and the sticking
-    events (``v_max1``, ``v_min``, ``v_max2``; van den Tillaar et al. 2014) as
-    markers on the velocity.
+    Bar height (the bar the analysis used; with a tracked bar end, the body
+    proxy too, in grey, for comparison), its vertical velocity and the trunk
+    angle against time, reps shaded (start -> end), bottoms/lockouts as lines
+    and the sticking events (``v_max1``, ``v_min``, ``v_max2``; van den
+    Tillaar et al. 2014) as markers on the velocity.
 Face blurring (privacy)
     Optional: the head (nose, eyes, ears) is covered by a strong Gaussian blur
     inside a circle around their mean of radius 1.6 x the largest distance
@@ -35,6 +40,8 @@ doi:10.2478/hukin-2014-0061
 from __future__ import annotations
 
 import os
+import textwrap
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,6 +70,8 @@ KEY_FRAMES = {
         ("lockout_frame", "lockout"), ("end_frame", "floor"),
     ),
 }  # fmt: skip
+#: Colour of the bar marker (ring: tracked bar end; square: body proxy joint).
+BAR_COLOUR = "#39ff14"
 #: QC media switch: ``auto`` makes them for runs below this many videos.
 AUTO_MAX_VIDEOS = 50
 
@@ -174,11 +183,53 @@ def lifter_box(xy: np.ndarray, *, shape: tuple[int, int], pad_frac: float = 0.15
     )  # fmt: skip
 
 
+def bar_caption(provenance: Mapping[str, Any]) -> str:
+    """What stood for the bar in the analysis, and why, for a QC title.
+
+    The tracked bar end is used where it passes the analysis' check
+    (``bar_track`` in the provenance: coverage and correlation with the body
+    proxy, :class:`hipdrive.analyze.AnalysisParams`); otherwise the body
+    proxy, and the caption gives the check's figures against its thresholds.
+    """
+    proxy = provenance.get("bar_proxy")
+    check = provenance.get("bar_track")
+    figures = "" if not check else f"coverage {check['coverage']:.0%}, r {check['correlation']:.2f}"
+    if proxy == "bar_end":
+        return f"bar: tracked bar end ({figures})" if figures else "bar: tracked bar end"
+    if not check:
+        return f"bar: body proxy ({proxy}); no bar track"
+    if check["coverage"] == 0:
+        return f"bar: body proxy ({proxy}); the bar tracker found no plate"
+    params = provenance.get("params") or {}
+    need = (
+        f"; needs >= {params['bar_track_min_coverage']:.0%}, "
+        f">= {params['bar_track_min_correlation']:.2f}"
+        if "bar_track_min_coverage" in params and "bar_track_min_correlation" in params
+        else ""
+    )
+    return f"bar: body proxy ({proxy}); bar track not used ({figures}{need})"
+
+
 def _point(xy_frame: np.ndarray, name: str) -> np.ndarray:
     return xy_frame[KEYPOINT_NAMES.index(name)]
 
 
-def _draw_frame(ax, rgb, xy_frame, *, side: str, trunk_deg: float, box, title: str) -> None:
+def _bar_point(analysis: VideoAnalysis, pos: int) -> tuple[np.ndarray, str]:
+    """Image position of what stood for the bar at array position ``pos``, and its marker."""
+    if analysis.bar_xy is not None:
+        return analysis.bar_xy[pos], "o"
+    prov = analysis.provenance
+    side = prov["side_used"]
+    sides = ("left", "right") if side == "mean" else (side,)
+    pts = [_point(analysis.cleaned.xy[pos], f"{sd}_{prov['bar_proxy']}") for sd in sides]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(pts, axis=0), "s"
+
+
+def _draw_frame(
+    ax, rgb, xy_frame, *, side: str, trunk_deg: float, box, title: str, bar=None
+) -> None:
     x0, y0, x1, y1 = box
     ax.imshow(rgb[y0:y1, x0:x1], extent=(x0, x1, y1, y0))
     sides = ("left", "right")
@@ -204,6 +255,11 @@ def _draw_frame(ax, rgb, xy_frame, *, side: str, trunk_deg: float, box, title: s
             color="white", fontsize=8, ha="center", va="top",
             bbox={"facecolor": "black", "alpha": 0.6, "pad": 1.5, "lw": 0},
         )  # fmt: skip
+    if bar is not None and np.isfinite(bar[0]).all():
+        (bx, by), marker = bar
+        ax.plot(bx, by, marker, ms=9, mfc="none", mec="black", mew=3.2)  # halo on any background
+        ax.plot(bx, by, marker, ms=9, mfc="none", mec=BAR_COLOUR, mew=1.8)
+        ax.plot(bx, by, "+", ms=5, color=BAR_COLOUR, mew=1.2)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)
     ax.set_title(title, fontsize=7, linespacing=1.1)
@@ -268,7 +324,13 @@ def contact_sheet(
     wanted = np.array([f for row in rows for f, _ in row if f is not None], dtype=int)
     images = read_frames(video, wanted)
     shape = next(iter(images.values())).shape[:2] if images else (1, 1)
-    box = lifter_box(xy, shape=shape)
+    # the bar end may stick out beyond the body (a long sleeve): keep it in the crop
+    extent = (
+        xy.reshape(-1, 2)
+        if analysis.bar_xy is None
+        else np.vstack([xy.reshape(-1, 2), analysis.bar_xy])
+    )
+    box = lifter_box(extent, shape=shape)
     aspect = (box[2] - box[0]) / max(box[3] - box[1], 1)
     fig, axes = plt.subplots(
         len(rows), 5, figsize=(5 * panel_in * aspect + 0.2, len(rows) * (panel_in + 0.3)),
@@ -286,10 +348,16 @@ def contact_sheet(
             rgb = images[frame]
             if blur:
                 rgb = blur_faces(rgb, xy[pos, head], min_radius_px=0.08 * (box[3] - box[1]))
-            _draw_frame(ax, rgb, xy[pos], side=side, trunk_deg=trunk[pos], box=box, title=title)
+            _draw_frame(ax, rgb, xy[pos], side=side, trunk_deg=trunk[pos], box=box, title=title,
+                        bar=_bar_point(analysis, pos))  # fmt: skip
+    marker = "lime ring" if analysis.bar_xy is not None else "lime square"
+    caption = textwrap.fill(  # a narrow sheet (one tall lifter) must not clip the line
+        f"{bar_caption(analysis.provenance)}; marked as a {marker}",
+        width=max(40, int(fig.get_figwidth() * 15)),
+    )
     fig.suptitle(
         f"{analysis.provenance['video_id']} ({lift}; facing {analysis.provenance['facing']}, "
-        f"side {side}; {len(reps_table)} rep(s))",
+        f"side {side}; {len(reps_table)} rep(s))\n{caption}",
         fontsize=9,
     )
     fig.tight_layout()
@@ -316,8 +384,8 @@ def timeseries_plot(
     prov = analysis.provenance
     fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True)
     series = (
-        ("bar_height_bh", f"{prov['bar_proxy']} height (bh)"),
-        ("bar_velocity_bh_s", "velocity (bh/s)"),
+        ("bar_height_bh", "bar height (bh)"),
+        ("bar_velocity_bh_s", "bar velocity (bh/s)"),
         ("trunk_angle_deg", "trunk angle (deg)"),
     )
     for ax, (name, label) in zip(axes, series, strict=True):
@@ -325,6 +393,15 @@ def timeseries_plot(
         ax.set_ylabel(label, fontsize=8)
         ax.grid(alpha=0.3)
     axes[1].axhline(0, color="grey", lw=0.8)
+    used = (
+        "tracked bar end" if prov["bar_proxy"] == "bar_end" else f"body proxy ({prov['bar_proxy']})"
+    )
+    axes[0].lines[0].set_label(f"{used}: used")
+    body = prov.get("body_proxy")
+    if prov["bar_proxy"] == "bar_end" and body and f"{body}_height_bh" in kin.series:
+        axes[0].plot(t, kin[f"{body}_height_bh"], color="grey", lw=1.0, ls="--",
+                     label=f"body proxy ({body}): not used")  # fmt: skip
+    axes[0].legend(fontsize=7, loc="best", framealpha=0.8)
 
     def time_of(frame) -> float:
         pos = int(np.clip(np.searchsorted(frames, int(frame)), 0, len(frames) - 1))
@@ -349,11 +426,12 @@ def timeseries_plot(
                              label=None if label in labelled else label)  # fmt: skip
                 labelled.add(label)
     if labelled:
-        axes[1].legend(fontsize=7, loc="lower left", ncol=3, framealpha=0.8)
+        axes[1].legend(fontsize=7, loc="best", ncol=3, framealpha=0.8)
     axes[-1].set_xlabel("time (s)")
     fig.suptitle(
         f"{prov['video_id']}: {len(reps_table)} rep(s); shaded = rep, dashed = "
-        f"{'bottom' if prov['lift'] == 'squat' else 'lift-off'}, dotted = lockout",
+        f"{'bottom' if prov['lift'] == 'squat' else 'lift-off'}, dotted = lockout\n"
+        f"{bar_caption(prov)}",
         fontsize=9,
     )
     fig.tight_layout()
@@ -366,7 +444,6 @@ def excluded_notice(video_id: str, excluded: Mapping[str, str], out: str | os.Pa
     Why: the QC folder then has one entry per manifest video, and a reviewer
     leafing through it sees the reason where the contact sheet would be.
     """
-    import textwrap
 
     import matplotlib
 
