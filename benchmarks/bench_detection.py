@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument(
         "--static-image-mode", action="store_true", help="MediaPipe detector on every frame"
     )
-    ap.add_argument("--min-tracking-confidence", type=float, default=0.5,
+    ap.add_argument("--min-tracking-confidence", type=float, default=0.1,
                     help="MediaPipe's threshold for keeping a track (below it the detector runs again)")  # fmt: skip
     ap.add_argument("--csv", help="also write the per-frame table here")
     ap.add_argument("--demo", nargs="?", const="config/config.yaml", metavar="CONFIG",

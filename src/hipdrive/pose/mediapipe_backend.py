@@ -97,8 +97,20 @@ class MediaPipeBackend(PoseBackend):
         MediaPipe's own temporal filter across frames. The analysis stage
         filters again with a zero-lag Butterworth; turn this off to give it
         raw positions (DESIGN notes: it changed little on simulated clips).
-    min_detection_confidence, min_tracking_confidence : float, default 0.5
-        MediaPipe's thresholds (0..1) for a detection and for keeping a track.
+    min_detection_confidence : float, default 0.5
+        MediaPipe's threshold (0..1) for a detection.
+    min_tracking_confidence : float, default 0.1
+        Threshold (0..1) of the landmark model's presence score below which
+        MediaPipe drops the track and runs its detector again. MediaPipe's own
+        default is 0.5; barbell footage needs less: BlazePose's detector finds
+        a person by the face (Bazarevsky et al. 2020, arXiv:2006.10204), and a
+        plate hides the head at the squat bottom, so a dropped track is found
+        again only when the lifter stands up. At 0.1 the simulated demo study
+        is detected on 99.1 % of frames (95.4 % at 0.5; squat bottoms 93.8 vs
+        82.6 %); on 12 real clips (7 squats, 5 deadlifts) it found the lifter on
+        94 more frames and lost 20, with the same trunk angle where both found
+        it (median change <= 1.6 deg) except on bichraix bad016 (12.9 deg, a
+        clip found on 66 % of frames at 0.5). README, "Simulator".
     static_image_mode : bool, default False
         Run the detector on every frame instead of tracking (slower).
     """
@@ -113,7 +125,7 @@ class MediaPipeBackend(PoseBackend):
         model_complexity: int = 1,
         smooth_landmarks: bool = True,
         min_detection_confidence: float = 0.5,
-        min_tracking_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.1,
         static_image_mode: bool = False,
     ) -> None:
         try:

@@ -103,7 +103,7 @@ def check_detection(
     effect_slope_deg_per_10pct: float = 1.5,
     smooth_landmarks: bool = True,
     static_image_mode: bool = False,
-    min_tracking_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.1,
     samples: pd.DataFrame | None = None,
     **render_options: Any,
 ) -> pd.DataFrame:
@@ -117,7 +117,7 @@ def check_detection(
     ``lifts`` are ignored.
 
     ``smooth_landmarks``, ``static_image_mode`` and ``min_tracking_confidence``
-    (MediaPipe's default 0.5) are passed to
+    (the backend's default 0.1; MediaPipe's own is 0.5) are passed to
     :class:`~hipdrive.pose.mediapipe_backend.MediaPipeBackend`: with tracking
     (the default) MediaPipe can keep a wrong, upright trunk after the plate hid
     the hips at a deadlift lockout; running its detector on every frame
