@@ -15,7 +15,11 @@ rep count
 event frames
     Per labelled rep, detected minus labelled frame of the start (squat:
     descent begins; deadlift: lift-off), the squat bottom / deadlift lockout,
-    and the end (target: lift-off and lockout within 3 frames).
+    and the end (target: lift-off and lockout within 3 frames). Squat bottoms
+    are also scored against the acceptable window the labels' notes give per
+    rep (0 inside, else frames to the nearer edge; the label's single frame
+    where no window is given): the labels' README asks evaluators to accept
+    any frame in it.
 facing
     The analysis' facing against the labels' ``facing``.
 bar path
@@ -135,20 +139,56 @@ def rep_count_table(workdir: Path, expected: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["video_id", "expected", "found", "exact", "clean_side"])
 
 
+#: Per-rep bottom windows in a labels-dev.tsv note: "r1 55-60, r2 ~125-128" (the
+#: rep index, then the first and last frame; "~" = approximate edge).
+_REP_WINDOW = re.compile(r"\br(\d+)\s+~?(\d+)\s*-\s*~?(\d+)")
+#: One window for a one-rep clip: "window 119-134".
+_ONE_WINDOW = re.compile(r"\bwindow\s+~?(\d+)\s*-\s*~?(\d+)")
+
+
+def bottom_windows(note: str | float, n_reps: int) -> dict[int, tuple[int, int]]:
+    """Rep index -> (first, last) frame of its acceptable squat bottom, from a label note.
+
+    labels-dev.tsv gives the bottom as the lowest hip and, for slow or paused
+    bottoms, the window in which "an evaluator should accept any frame"
+    (``../shared/real/README.md``). Per-rep windows ("r1 A-B, r2 C-D") win; a
+    lone "window A-B" is taken only for a one-rep clip. Reps without a
+    window are absent (score them on the single frame).
+    """
+    note = note if isinstance(note, str) else ""  # pandas reads an empty note as NaN
+    found = {int(r): (int(a), int(b)) for r, a, b in _REP_WINDOW.findall(note)}
+    if not found and n_reps == 1:
+        one = _ONE_WINDOW.search(note)
+        if one:
+            found = {1: (int(one[1]), int(one[2]))}
+    return found
+
+
+def window_error(frame: float, window: tuple[int, int]) -> float:
+    """Signed frames outside a window: 0 inside, else to the nearer edge (negative = early)."""
+    lo, hi = window
+    return float(min(frame - lo, 0) + max(frame - hi, 0))
+
+
 def event_errors(workdir: Path, labels: pd.DataFrame) -> pd.DataFrame:
     """Detected minus labelled event frames, per labelled rep.
 
     Detected reps are matched to labelled ones by the nearest key event
     (squat bottom, deadlift lockout). Squat: start, bottom, end; deadlift:
     lift-off (``start_frame``), lockout, end (back on the floor).
+    ``key_window_err`` scores squat bottoms against the labels' window
+    (:func:`bottom_windows`, :func:`window_error`) and equals ``key_err``
+    where there is none (and for deadlifts); ``key_window`` says which.
     """
     rows = []
     for vid, lab in labels.groupby("video_id"):
         reps = read_reps(workdir, vid)
         lift = lab["lift"].iloc[0]
         key_col = "bottom_frame" if lift == "squat" else "lockout_frame"
+        windows = bottom_windows(lab["notes"].iloc[0], len(lab)) if lift == "squat" else {}
         for _, lr in lab.iterrows():
-            err = {"start": np.nan, "key": np.nan, "end": np.nan}
+            err = {"start": np.nan, "key": np.nan, "end": np.nan, "window": np.nan}
+            window = windows.get(int(lr["rep_index"]))
             if reps is not None and len(reps):
                 i = int(np.argmin(np.abs(reps[key_col].to_numpy() - lr["bottom_or_lockout_frame"])))
                 det = reps.iloc[i]
@@ -157,18 +197,13 @@ def event_errors(workdir: Path, labels: pd.DataFrame) -> pd.DataFrame:
                     "key": det[key_col] - lr["bottom_or_lockout_frame"],
                     "end": det["end_frame"] - lr["end_frame"],
                 }
+                err["window"] = err["key"] if window is None else window_error(det[key_col], window)
             rows.append(
-                (
-                    vid,
-                    lift,
-                    int(lr["rep_index"]),
-                    lr["verified"],
-                    err["start"],
-                    err["key"],
-                    err["end"],
-                )
-            )
-    cols = ["video_id", "lift", "rep", "verified", "start_err", "key_err", "end_err"]
+                (vid, lift, int(lr["rep_index"]), lr["verified"], err["start"], err["key"],
+                 err["end"], "-" if window is None else f"{window[0]}-{window[1]}", err["window"])
+            )  # fmt: skip
+    cols = ["video_id", "lift", "rep", "verified", "start_err", "key_err", "end_err",
+            "key_window", "key_window_err"]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -428,6 +463,12 @@ def main(argv: list[str] | None = None) -> None:
             a = e[col].dropna().abs()
             print(f"{lift} {name}: |error| median {a.median():.1f} frames, mean {a.mean():.1f}, "
                   f"within 3 frames {(a <= 3).sum()}/{len(a)}")  # fmt: skip
+    sq = ev[ev["lift"] == "squat"]
+    win = sq["key_window_err"].dropna().abs()
+    print(f"squat bottom, scored against the labels' windows (any frame inside = 0; "
+          f"{(sq['key_window'] != '-').sum()}/{len(sq)} reps have one): |error| median "
+          f"{win.median():.1f} frames, mean {win.mean():.1f}, inside {(win == 0).sum()}/{len(win)}, "
+          f"within 3 frames {(win <= 3).sum()}/{len(win)}")  # fmt: skip
     print(ev.to_string(index=False))
     lk = s["lockout"]
     print(
