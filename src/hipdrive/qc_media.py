@@ -257,9 +257,10 @@ def _draw_frame(
         )  # fmt: skip
     if bar is not None and np.isfinite(bar[0]).all():
         (bx, by), marker = bar
-        ax.plot(bx, by, marker, ms=9, mfc="none", mec="black", mew=3.2)  # halo on any background
-        ax.plot(bx, by, marker, ms=9, mfc="none", mec=BAR_COLOUR, mew=1.8)
-        ax.plot(bx, by, "+", ms=5, color=BAR_COLOUR, mew=1.2)
+        on_top = {"zorder": 5}  # above the trunk label, which may sit on the bar
+        ax.plot(bx, by, marker, ms=9, mfc="none", mec="black", mew=3.2, **on_top)  # halo
+        ax.plot(bx, by, marker, ms=9, mfc="none", mec=BAR_COLOUR, mew=1.8, **on_top)
+        ax.plot(bx, by, "+", ms=5, color=BAR_COLOUR, mew=1.2, **on_top)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)
     ax.set_title(title, fontsize=7, linespacing=1.1)
