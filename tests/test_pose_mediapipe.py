@@ -154,3 +154,33 @@ def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
     ]
     err = np.linalg.norm(xy_mp[:, legs] - xy_truth[:, legs], axis=-1)
     assert np.nanmedian(err) < 0.05 * 480  # within 5 % of the image height
+
+
+def _person(dx=0.0, hip_dy=0.0):
+    """A standing person's 33 normalised landmarks (1, 33, 3); hips and knees moved by hip_dy."""
+    lm = np.zeros((1, 33, 3), dtype=np.float32)
+    lm[0, :, 0], lm[0, :, 1], lm[0, :, 2] = np.linspace(0.4, 0.6, 33), np.linspace(0.2, 0.9, 33), 1.0
+    lm[0, 11:13, 1], lm[0, 23:25, 1], lm[0, 25:27, 1] = 0.35, 0.55, 0.72
+    lm[0, 23:27, 1] += hip_dy
+    lm[0, :, 0] += dx
+    return lm
+
+
+def test_track_restart_rule_same_person_other_pose_only():
+    from hipdrive.pose.mediapipe_backend import _other_pose
+
+    size = (640, 480)
+    assert not _other_pose(_person(), _person(), size)
+    # hips and knees 96 px off (4 of 6 points: mean 64 px) with a fresh torso of 192 px:
+    # 0.33 torso lengths >= 0.25 (the deadlift-lowering case): restart
+    assert _other_pose(_person(), _person(hip_dy=0.2), size)
+    # 9.6 px of jitter (mean 6.4 px, 0.06 torso lengths): keep the track
+    assert not _other_pose(_person(), _person(hip_dy=0.02), size)
+    # somebody else beside the lifter (boxes do not overlap, e.g. a spotter): never a restart
+    assert not _other_pose(_person(), _person(dx=0.45), size)
+
+
+def test_recheck_every_is_validated(tmp_path):
+    video = write_video([np.zeros((16, 16, 3), np.uint8)], tmp_path / "v.mp4")
+    with pytest.raises(InputError, match="recheck_every must be an integer >= 0"):
+        estimate_poses(video, tmp_path / "kp.parquet", video_id="v", options={"recheck_every": -1})

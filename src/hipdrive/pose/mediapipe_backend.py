@@ -85,6 +85,38 @@ def landmarks_to_keypoints(landmarks: np.ndarray, *, width: int, height: int) ->
     return xy, score
 
 
+#: Track restart rule of :class:`MediaPipeBackend` (``recheck_every``): the
+#: detector's person must overlap the tracked one this much (box IoU) ...
+RECHECK_MIN_IOU = 0.3
+#: ... and its hips, shoulders and knees lie this many torso lengths (mid-hip
+#: to mid-shoulder) from the tracked ones on average.
+RECHECK_MAX_SHIFT = 0.25
+_RECHECK_POINTS = np.array([11, 12, 23, 24, 25, 26])  # shoulders, hips, knees (MediaPipe indices)
+
+
+def _landmarks(result) -> np.ndarray | None:
+    """(1, 33, 3) normalised x, y, visibility of a MediaPipe result, or None."""
+    if result.pose_landmarks is None:
+        return None
+    return np.array(
+        [[(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark]], dtype=np.float32
+    )
+
+
+def _other_pose(tracked: np.ndarray, fresh: np.ndarray, size: tuple[int, int]) -> bool:
+    """Same person (boxes overlap), different pose: see ``recheck_every`` (``size`` = w, h)."""
+    scale = np.array(size, dtype=np.float32)
+    a, b = tracked[0, :, :2] * scale, fresh[0, :, :2] * scale
+    lo, hi = np.maximum(a.min(0), b.min(0)), np.minimum(a.max(0), b.max(0))
+    inter = np.prod(np.clip(hi - lo, 0, None))
+    union = np.prod(a.max(0) - a.min(0)) + np.prod(b.max(0) - b.min(0)) - inter
+    if union <= 0 or inter / union < RECHECK_MIN_IOU:
+        return False
+    torso = np.linalg.norm(b[[11, 12]].mean(0) - b[[23, 24]].mean(0))
+    shift = np.linalg.norm(a[_RECHECK_POINTS] - b[_RECHECK_POINTS], axis=1).mean()
+    return bool(torso > 0 and shift >= RECHECK_MAX_SHIFT * torso)
+
+
 class MediaPipeBackend(PoseBackend):
     """MediaPipe Pose, legacy ``solutions`` API, one person, tracked across frames.
 
@@ -99,20 +131,35 @@ class MediaPipeBackend(PoseBackend):
         raw positions (DESIGN notes: it changed little on simulated clips).
     min_detection_confidence : float, default 0.5
         MediaPipe's threshold (0..1) for a detection.
-    min_tracking_confidence : float, default 0.1
+    min_tracking_confidence : float, default 0.5
         Threshold (0..1) of the landmark model's presence score below which
-        MediaPipe drops the track and runs its detector again. MediaPipe's own
-        default is 0.5; barbell footage needs less: BlazePose's detector finds
-        a person by the face (Bazarevsky et al. 2020, arXiv:2006.10204), and a
-        plate hides the head at the squat bottom, so a dropped track is found
-        again only when the lifter stands up. At 0.1 the simulated demo study
-        is detected on 99.1 % of frames (95.4 % at 0.5; squat bottoms 93.8 vs
-        82.6 %); on 12 real clips (7 squats, 5 deadlifts) it found the lifter on
-        94 more frames and lost 20, with the same trunk angle where both found
-        it (median change <= 1.6 deg) except on bichraix bad016 (12.9 deg, a
-        clip found on 66 % of frames at 0.5). README, "Simulator".
+        MediaPipe drops the track and runs its detector again (MediaPipe's
+        default). The workflow's config lowers it to 0.1 for squats
+        (``pose.mediapipe.by_lift``): BlazePose's detector finds a person by
+        the face (Bazarevsky et al. 2020, arXiv:2006.10204), and a plate hides
+        the head at the squat bottom, so a dropped track is found again only
+        when the lifter stands up; at 0.1 the simulated demo study is detected
+        on 99.1 % of frames (95.4 % at 0.5; squat bottoms 93.8 vs 82.6 %). Not
+        for deadlifts: there a kept track carries wrong hips through the
+        lowering (see ``recheck_every``), and on the real single-rep deadlift
+        clips 0.1 cost one exact rep count and marked more completed lifts as
+        failed (README, "Real footage").
     static_image_mode : bool, default False
         Run the detector on every frame instead of tracking (slower).
+    recheck_every : int, default 0
+        Every this many frames (0 = never, the default) a second, detect-only MediaPipe
+        instance looks at the frame too; where it finds the same person (boxes
+        overlapping, IoU >= :data:`RECHECK_MIN_IOU`) in a different pose (hips,
+        shoulders and knees :data:`RECHECK_MAX_SHIFT` torso lengths or more
+        apart on average), the track is restarted from a fresh detection. A
+        kept track can go wrong and stay wrong at full confidence: after a
+        deadlift lockout, with the plate over the hips, MediaPipe carried
+        upright hips through the lowering into the next set-up (trunk 40 deg
+        off with ``min_tracking_confidence`` 0.1); the detector, whenever it
+        finds the lifter, does not. Where it finds no one (a plate over the
+        head), the track is kept. Costs one extra inference per
+        ``recheck_every`` frames. Measured on simulated clips only (README,
+        "Simulator"), so off by default.
     """
 
     name = "mediapipe"
@@ -125,8 +172,9 @@ class MediaPipeBackend(PoseBackend):
         model_complexity: int = 1,
         smooth_landmarks: bool = True,
         min_detection_confidence: float = 0.5,
-        min_tracking_confidence: float = 0.1,
+        min_tracking_confidence: float = 0.5,
         static_image_mode: bool = False,
+        recheck_every: int = 0,
     ) -> None:
         try:
             import mediapipe as mp
@@ -165,30 +213,47 @@ class MediaPipeBackend(PoseBackend):
             "min_tracking_confidence": min_tracking_confidence,
             "static_image_mode": static_image_mode,
         }
+        if not (isinstance(recheck_every, int) and recheck_every >= 0):
+            raise InputError(
+                f"backend 'mediapipe': recheck_every must be an integer >= 0, got {recheck_every!r}"
+            )
+        self.recheck_every = 0 if static_image_mode else recheck_every
         self._pose = mp_pose.Pose(enable_segmentation=False, **self.settings)
+        self._detector = None
+        if self.recheck_every:
+            self._detector = mp_pose.Pose(
+                enable_segmentation=False, **{**self.settings, "static_image_mode": True}
+            )
+        self._frame = 0
+        self.n_restarts = 0
         self._version = mp.__version__
 
     def predict(self, frames: Sequence[np.ndarray]) -> list[People]:
         """Run the landmark model on each frame in turn (MediaPipe tracks between them)."""
         out: list[People] = []
         for rgb in frames:
-            result = self._pose.process(rgb)
-            if result.pose_landmarks is None:
+            lm = _landmarks(self._pose.process(rgb))
+            if self.recheck_every and self._frame % self.recheck_every == 0:
+                fresh = _landmarks(self._detector.process(rgb))
+                if (
+                    lm is not None
+                    and fresh is not None
+                    and _other_pose(lm, fresh, (rgb.shape[1], rgb.shape[0]))
+                ):
+                    self._pose.reset()  # the next process() detects afresh
+                    lm = _landmarks(self._pose.process(rgb))
+                    self.n_restarts += 1
+            self._frame += 1
+            if lm is None:
                 out.append(no_people(len(KEYPOINT_NAMES)))
                 continue
-            lm = np.array(
-                [[(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark]],
-                dtype=np.float32,
-            )
             out.append(landmarks_to_keypoints(lm, width=rgb.shape[1], height=rgb.shape[0]))
         return out
 
     def reset(self) -> None:
         """A fresh graph: MediaPipe tracks the last video's person into the next one otherwise."""
-        from mediapipe.python.solutions import pose as mp_pose
-
-        self.close()
-        self._pose = mp_pose.Pose(enable_segmentation=False, **self.settings)
+        self._pose.reset()
+        self._frame = 0
 
     def provenance(self) -> dict[str, Any]:
         """Model name, the bundled model file's sha256 and mediapipe's version."""
@@ -198,12 +263,15 @@ class MediaPipeBackend(PoseBackend):
             "model": f"mediapipe-pose {self.model_file.stem} (BlazePose GHUM)",
             "checkpoint_sha256": sha256_file(self.model_file),
             "backend_version": self._version,
-            "backend_settings": dict(self.settings),
+            "backend_settings": {**self.settings, "recheck_every": self.recheck_every},
+            "track_restarts": self.n_restarts,
             "score_meaning": "MediaPipe landmark visibility",
         }
 
     def close(self) -> None:
-        """Release the MediaPipe graph."""
-        pose, self._pose = getattr(self, "_pose", None), None
-        if pose is not None:
-            pose.close()
+        """Release the MediaPipe graphs."""
+        for attr in ("_pose", "_detector"):
+            graph = getattr(self, attr, None)
+            setattr(self, attr, None)
+            if graph is not None:
+                graph.close()

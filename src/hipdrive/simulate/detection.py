@@ -103,7 +103,8 @@ def check_detection(
     effect_slope_deg_per_10pct: float = 1.5,
     smooth_landmarks: bool = True,
     static_image_mode: bool = False,
-    min_tracking_confidence: float = 0.1,
+    min_tracking_confidence: float = 0.5,
+    recheck_every: int = 0,
     samples: pd.DataFrame | None = None,
     **render_options: Any,
 ) -> pd.DataFrame:
@@ -116,8 +117,8 @@ def check_detection(
     workflow's ``simulate_video`` rule renders them, and ``n_videos`` and
     ``lifts`` are ignored.
 
-    ``smooth_landmarks``, ``static_image_mode`` and ``min_tracking_confidence``
-    (the backend's default 0.1; MediaPipe's own is 0.5) are passed to
+    ``smooth_landmarks``, ``static_image_mode``, ``min_tracking_confidence``
+    and ``recheck_every`` (defaults as the backend's) are passed to
     :class:`~hipdrive.pose.mediapipe_backend.MediaPipeBackend`: with tracking
     (the default) MediaPipe can keep a wrong, upright trunk after the plate hid
     the hips at a deadlift lockout; running its detector on every frame
@@ -150,6 +151,7 @@ def check_detection(
                 smooth_landmarks=smooth_landmarks,
                 static_image_mode=static_image_mode,
                 min_tracking_confidence=min_tracking_confidence,
+                recheck_every=recheck_every,
             ) as backend:
                 for i, _t, rgb in iter_frames(out / f"{vid}.mp4"):
                     xy, sc = backend.predict([rgb])[0]
