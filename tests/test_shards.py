@@ -151,3 +151,32 @@ def test_track_bar_is_part_of_the_pose_cache_key(tmp_path, monkeypatch):
     assert run(False)["estimated"] == 1 and run(False)["cached"] == 1
     assert run(True)["estimated"] == 1 and run(True)["cached"] == 1
     assert runs == [False, True]
+
+
+@pytest.mark.parametrize("shard_size", [1, 2])
+def test_by_lift_pose_options_reach_each_video_and_shards_hold_one_lift(tmp_path, shard_size):
+    """pose.mediapipe.by_lift: squats get their override, deadlifts the common options."""
+    import json
+    import re
+
+    rows = [
+        [f"{lift}{i}", f"results/demo/videos/{lift}{i}.mp4", "A", lift,
+         "high_bar" if lift == "squat" else "conventional", 100.0, 125.0, 1.75, "left"]
+        for lift in ("squat", "deadlift") for i in range(2)
+    ]  # fmt: skip
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    (tmp_path / "config.yaml").write_text(
+        f"samples: samples.tsv\nshard_size: {shard_size}\npose: {{backend: mediapipe, mediapipe: "
+        "{model_complexity: 1, by_lift: {squat: {min_tracking_confidence: 0.1}}}}\n"
+    )
+    proc = snakemake(tmp_path, "--dry-run", "--printshellcmds",
+                     *(f"results/keypoints/{r[0]}.parquet" for r in rows))  # fmt: skip
+    text = proc.stdout + proc.stderr
+    commands = re.findall(r"hipdrive estimate-poses\S* (.*?--options '([^']*)')", text)
+    assert commands, text[-2000:]
+    for command, options in commands:
+        tracking = json.loads(options).get("min_tracking_confidence")
+        lifts = set(re.findall(r"(squat|deadlift)\d", command))
+        assert len(lifts) == 1, f"a pose job mixes lifts: {command[:300]}"
+        assert tracking == (0.1 if lifts == {"squat"} else None), command[:300]
+    assert len(commands) == (4 if shard_size == 1 else 2)

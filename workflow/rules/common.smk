@@ -97,8 +97,13 @@ def analyze_shard_jobs(video_ids):
 
 
 def get_pose_options(wildcards):
-    """The chosen backend's options as JSON (the same for every video)."""
+    return pose_options_for(SAMPLES[wildcards.video_id]["lift"])
+
+
+def pose_options_for(lift):
+    """The chosen backend's options as JSON, with its `by_lift` overrides for this lift."""
     options = dict(config["pose"].get(config["pose"]["backend"], {}))
+    options.update(options.pop("by_lift", {}).get(lift, {}))
     if config["pose"]["backend"] == "synthetic":
         options.setdefault("truth_dir", f"{SIMULATED_ROOT}/truth")
     else:  # a frame-based backend: the bar tracker runs on the same video

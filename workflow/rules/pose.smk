@@ -17,7 +17,7 @@ if SHARDS:
             params:
                 jobs=pose_shard_jobs(_ids),
                 backend=config["pose"]["backend"],
-                options=get_pose_options(None),
+                options=pose_options_for(SHARD_LIFTS[_shard]),
                 on_bad_video=config["on_bad_video"],
             log:
                 f"results/logs/estimate_poses/{_shard}.log",

@@ -29,5 +29,12 @@ if _problems:
 VIDEO_IDS = list(samples["video_id"])
 SAMPLES = {row["video_id"]: row for row in samples.to_dict("records")}  # O(1) look-ups: 10k-video plans
 # shard_size > 1: pose and analysis run one job per shard of videos (cluster runs; pose.smk).
-SHARDS = plan_shards(VIDEO_IDS, config["shard_size"]) if config["shard_size"] > 1 else {}
+# With per-lift pose options (pose.<backend>.by_lift) each shard holds one lift.
+_BY_LIFT = bool(config["pose"].get(config["pose"]["backend"], {}).get("by_lift"))
+_LIFT_GROUPS = samples.groupby("lift", sort=True)["video_id"] if _BY_LIFT else [(None, samples["video_id"])]
+SHARDS, SHARD_LIFTS = {}, {}
+for _lift, _ids in _LIFT_GROUPS if config["shard_size"] > 1 else []:
+    for _name, _members in plan_shards(list(_ids), config["shard_size"]).items():
+        _name = f"{_lift}_{_name}" if _lift else _name
+        SHARDS[_name], SHARD_LIFTS[_name] = _members, _lift
 SHARD_RESOURCES = config["shard_resources"]
