@@ -172,3 +172,16 @@ def test_plot_all_with_no_reps(tmp_path):
     counts = figures.plot_all(empty, None, stats_dir=tmp_path / "s", out_dir=tmp_path / "f")
     assert all(c["n_lifters"] == 0 for c in counts.values())
     assert all((tmp_path / "f" / f"{name}.png").is_file() for name in figures.FIGURES)
+
+
+def test_sticking_figure_when_only_an_unused_rep_has_a_sticking_region():
+    """Seen in the bad-input corpus: an empty selection came back as NaN rows and seaborn failed."""
+    reps, _ = simulate_study_tables(StudyDesign(n_lifters=3), seed=2, with_curves=False)
+    reps = stats.validate_reps(reps)
+    reps["sticking_pct_ascent"] = np.nan
+    reps.loc[reps.index[0], "sticking_pct_ascent"] = 55.0
+    reps.loc[reps.index[0], "used"] = False
+    assert figures._used(reps, "sticking_pct_ascent").empty
+    fig, counts = figures.plot_sticking_vs_load(reps)
+    assert "no reps with a sticking region" in [t.get_text() for t in fig.axes[1].texts]
+    assert counts["n_reps"] == int(reps["used"].sum())

@@ -180,7 +180,9 @@ def _used(reps: pd.DataFrame, column: str) -> pd.DataFrame:
     if column not in reps.columns:
         return reps.iloc[0:0]
     v = pd.to_numeric(reps[column], errors="coerce").astype(float)
-    return reps[reps["used"] & np.isfinite(v)].assign(value=v)
+    keep = reps["used"] & np.isfinite(v)
+    # v[keep], not v: a column from a longer Series turns an empty frame into NaN rows
+    return reps[keep].assign(value=v[keep])
 
 
 # ---------------------------------------------------------------------------
