@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from hipdrive import stats
+from hipdrive.pose import POSE_PACKAGES
 from hipdrive.power import StudyDesign, simulate_study_tables
 
 
@@ -44,7 +45,6 @@ def _cpu_s() -> float:
 
 
 REPO = Path(__file__).resolve().parents[1]
-POSE_PACKAGES = ("torch", "torchvision", "mmpose", "mmcv", "mmdet", "mmengine", "mediapipe")
 
 
 def time_workflow(tables: Path, work: Path) -> None:

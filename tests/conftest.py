@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from hipdrive.pose import POSE_PACKAGES
+
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "real"
-POSE_PACKAGES = ("torch", "torchvision", "mmpose", "mmcv", "mmdet", "mmengine", "mediapipe")
 
 
 def parse_job_table(text: str) -> dict[str, int]:

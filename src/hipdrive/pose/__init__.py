@@ -16,4 +16,8 @@ imports no pose library; each backend imports its own when constructed.
 
 from hipdrive.pose.base import BACKENDS, People, PoseBackend, estimate_poses, make_backend
 
-__all__ = ["BACKENDS", "People", "PoseBackend", "estimate_poses", "make_backend"]
+#: The heavy packages only the pose stage may import: statistics, figures and
+#: the report must run without them (tests and bench_stats block them).
+POSE_PACKAGES = ("torch", "torchvision", "mmpose", "mmcv", "mmdet", "mmengine", "mediapipe")
+
+__all__ = ["BACKENDS", "POSE_PACKAGES", "People", "PoseBackend", "estimate_poses", "make_backend"]
