@@ -19,7 +19,10 @@ event frames
     are also scored against the acceptable window the labels' notes give per
     rep (0 inside, else frames to the nearer edge; the label's single frame
     where no window is given): the labels' README asks evaluators to accept
-    any frame in it.
+    any frame in it. Deadlift lift-off and lockout are also timed by the
+    labels' own rules on the pipeline's bar height
+    (:func:`deadlift_rule_diagnosis`), to tell a definition difference from a
+    tracking error.
 facing
     The analysis' facing against the labels' ``facing``.
 bar path
@@ -207,17 +210,20 @@ def event_errors(workdir: Path, labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def lockout_diagnosis(
-    workdir: Path, labels: pd.DataFrame, *, rom_frac: float = 0.02
+def deadlift_rule_diagnosis(
+    workdir: Path, labels: pd.DataFrame, *, liftoff_frac: float = 0.01, lockout_frac: float = 0.02
 ) -> pd.DataFrame:
-    """Deadlift lockout: the analysis' frame vs the labels' rule applied to the same wrist track.
+    """Deadlift lift-off and lockout: the analysis' frames vs the labels' rules on the same track.
 
-    The labels time lockout at the first frame within ``rom_frac`` (2 %) of
-    the rep's range of motion below its highest point; the analysis
-    (:func:`hipdrive.reps.segment_reps`) at the first frame after which the
-    bar stops rising. Applying the labels' rule to the pipeline's own
-    bar-proxy (wrist) height separates a definition difference from a
-    keypoint (proxy) error.
+    The labels time lift-off at the first frame the bar is ``liftoff_frac``
+    (1 %) of the rep's range of motion above its rest height, and lockout at
+    the first frame within ``lockout_frac`` (2 %) of the ROM below its highest
+    point. The analysis (:func:`hipdrive.reps.segment_reps`) times lift-off at
+    the last frame before the bar starts rising (the onset of motion, the
+    simulator's definition) and lockout at the first stop near the top.
+    Applying the labels' rules to the pipeline's own bar height (tracked bar
+    end, else the wrists) separates a definition difference from a tracking
+    error.
     """
     from hipdrive.analyze import AnalysisParams
     from hipdrive.manifest import read_manifest, sample_row
@@ -239,10 +245,16 @@ def lockout_diagnosis(
         a, b = np.searchsorted(frames, [rep["start_frame"], rep["end_frame"]])
         seg = h[a : b + 1]
         top, low = np.nanmax(seg), np.nanmin(seg[: np.nanargmax(seg) + 1])
-        first = a + int(np.argmax(seg >= top - rom_frac * (top - low)))
-        label = lab["bottom_or_lockout_frame"].iloc[0]
-        rows.append((vid, label, int(rep["lockout_frame"]) - label, int(frames[first]) - label))
-    return pd.DataFrame(rows, columns=["video_id", "label", "analysis_err", "rule_2pct_rom_err"])
+        lock = a + int(np.argmax(seg >= top - lockout_frac * (top - low)))
+        off = a + int(np.argmax(seg >= h[a] + liftoff_frac * (top - h[a])))
+        start, key = lab["start_frame"].iloc[0], lab["bottom_or_lockout_frame"].iloc[0]
+        rows.append((
+            vid, start, int(rep["start_frame"]) - start, int(frames[off]) - start,
+            key, int(rep["lockout_frame"]) - key, int(frames[lock]) - key,
+        ))  # fmt: skip
+    cols = ["video_id", "liftoff_label", "liftoff_err", "rule_1pct_rom_err",
+            "lockout_label", "lockout_err", "rule_2pct_rom_err"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
 
 
 def failed_deadlifts(workdir: Path) -> pd.Series:
@@ -423,7 +435,7 @@ def summary(workdir: Path, real_dir: Path) -> dict:
         "counts": counts,
         "events": events,
         "facing": facing,
-        "lockout": lockout_diagnosis(workdir, labels),
+        "deadlift_rules": deadlift_rule_diagnosis(workdir, labels),
         "failed_deadlifts": failed_deadlifts(workdir),
         "bar_path": bar_path_error(workdir, real_dir),
         "coco": coco_agreement(workdir, real_dir),
@@ -470,11 +482,15 @@ def main(argv: list[str] | None = None) -> None:
           f"{win.median():.1f} frames, mean {win.mean():.1f}, inside {(win == 0).sum()}/{len(win)}, "
           f"within 3 frames {(win <= 3).sum()}/{len(win)}")  # fmt: skip
     print(ev.to_string(index=False))
-    lk = s["lockout"]
+    dr = s["deadlift_rules"]
     print(
-        "deadlift lockout, frames from the label: the analysis vs the labels' 2 %-ROM rule on the same bar track"
+        "deadlift lift-off and lockout, frames from the label: the analysis vs the labels' rules "
+        "(1 % ROM off the floor, 2 % ROM from the top) on the same bar track"
     )
-    print(lk.to_string(index=False))
+    for col in ("liftoff_err", "rule_1pct_rom_err", "lockout_err", "rule_2pct_rom_err"):
+        a = dr[col].dropna().abs()
+        print(f"  {col}: within 3 frames {(a <= 3).sum()}/{len(a)}, median |error| {a.median():.1f}")  # fmt: skip
+    print(dr.to_string(index=False))
     f = s["facing"]
     print(
         f"facing agrees with the (corrected) labels: {f['agree'].sum()}/{len(f)}; "

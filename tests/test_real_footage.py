@@ -271,17 +271,15 @@ def test_deadlift_lockout_against_labels(figures):
     dl = _mattiolato(figures["events"])
     err = dl["key_err"].dropna().abs()
     assert len(err) == 10
-    # Target (within 3 frames) met on 9/10 with the tracked bar, median 2
-    # (the wrists: median 10). Good_000003 is 10 late: the bar creeps on
-    # (a shrug) faster than "still" (5 % of peak speed).
-    assert err.median() <= 3, dl.to_string()
-    assert (err <= 3).sum() >= 9, dl.to_string()
+    # Target (within 3 frames) met on 10/10 with the tracked bar, -2..+3
+    # (the wrists: median 10). Good_000003 was 10 late before the lockout
+    # became the first stop at the top: its shrug creeps on afterwards.
+    assert (err <= 3).all(), dl.to_string()
     bichraix = figures["events"]
-    bichraix = bichraix[
-        bichraix["video_id"].isin(["deadlift_bichraix_good001", "deadlift_bichraix_good002"])
-    ]
-    # orbiting camera (image heights include its motion): measured +2 and +6
-    assert (bichraix["key_err"].abs() <= 6).all(), bichraix.to_string()
+    bichraix = bichraix[bichraix["video_id"].str.startswith("deadlift_bichraix_good00")]
+    # orbiting camera (image heights include its motion): measured +2, +2, +2
+    assert len(bichraix) == 3
+    assert (bichraix["key_err"].abs() <= 3).all(), bichraix.to_string()
 
 
 @pytest.mark.slow

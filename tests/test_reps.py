@@ -105,6 +105,30 @@ def test_deadlift_floor_top_floor():
     assert slumped["failed"].all() and not slumped["complete"].any()
 
 
+def test_deadlift_lockout_is_the_first_stop_not_a_later_shrug():
+    """A pull that stops at the top, sags 2.5 % of its ROM and then creeps 1.5 %
+    higher (a shrug, as mattiolato Good_000003) is locked out at the first stop:
+    the labels' rule ignores later drift. The sag takes the bar out of the
+    pause band (0.01 bh = 3.3 % ROM here) below the shrug's top; timing the
+    lockout from there was 7 frames (0.12 s) late."""
+    t, h, events = squat_trace([(0.9, 0.5, 1.4, 1.0)])
+    floor = TOP - ROM
+    g = floor + (TOP - h)
+    ts, tb, _ = events[0]
+    top_at = ts + 0.9  # top reached, hold begins
+    hold = (t >= top_at) & (t < tb)
+    tau = (t[hold] - top_at) / (tb - top_at)
+    # sag over the first 20 % of the hold, then a slow rise to 1.5 % above the top
+    sag = -0.025 * ROM * np.sin(np.pi * np.clip(tau / 0.2, 0, 1)) * (tau < 0.2)
+    creep = 0.015 * ROM * np.clip((tau - 0.2) / 0.8, 0, 1)
+    g[hold] += sag + creep
+    g[t >= tb] += 0.015 * ROM * np.clip(1 - (t[t >= tb] - tb) / 0.3, 0, 1)
+    v_peak = np.abs(np.gradient(g, t)).max()
+    out = segment_reps(g, t, lift="deadlift", still_velocity_bh_s=0.05 * v_peak)
+    assert len(out) == 1
+    assert abs(out["lockout_frame"].iloc[0] - frame(top_at)) <= 2
+
+
 def test_small_or_short_movements_are_not_reps():
     t, h, _ = squat_trace([(1.2, 0.0, 1.0, 1.0), (1.2, 0.0, 1.0, 0.25), (0.15, 0.0, 0.15, 1.0)])
     out = segment_reps(h, t, lift="squat", min_rep_displacement_bh=0.10, min_rep_duration_s=0.5)

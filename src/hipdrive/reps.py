@@ -24,7 +24,9 @@ Algorithm (:func:`segment_reps`)
    the lowest point of the first visit to the bottom level (:func:`_first_bottom`),
    or the end of a pause there (squat: the ascent starts when the pause
    ends) or the start of the hold (deadlift: lockout is the end of the
-   pull); the rep returns at the first frame near rest where the bar stops.
+   pull, its first stop near the top: later drift such as a shrug is not
+   part of it, as in the hand labels' rule); the rep returns at the first
+   frame near rest where the bar stops.
 4. Reps shorter than ``min_rep_duration_s`` are discarded as noise.
 
 A rep whose bar never gets back to the rest level is kept and flagged
@@ -68,9 +70,9 @@ def _last_true(mask: np.ndarray, default: int) -> int:
     return int(idx[-1]) if len(idx) else default
 
 
-def _first_bottom(g: np.ndarray, minima: np.ndarray, band: float) -> int:
+def _first_bottom(g: np.ndarray, minima: np.ndarray, band: float) -> tuple[int, int]:
     """The rep's extreme among its local minima: the lowest point of the first
-    visit to the bottom level.
+    visit to the bottom level, and the visit's first minimum.
 
     Minima with no rise of more than ``band`` between them are one visit (noise
     in a pause); the first visit that comes within ``band`` of the deepest
@@ -78,14 +80,14 @@ def _first_bottom(g: np.ndarray, minima: np.ndarray, band: float) -> int:
     timed from its first arrival, not from the last wobble.
     """
     if len(minima) == 1:
-        return int(minima[0])
+        return int(minima[0]), int(minima[0])
     between = np.array([g[a : b + 1].max() for a, b in zip(minima[:-1], minima[1:], strict=True)])
     rise = between - np.maximum(g[minima[:-1]], g[minima[1:]])
     visit = np.concatenate(([0], np.cumsum(rise > band)))
     deepest = g[minima].min()
     first_visit = visit[np.flatnonzero(g[minima] <= deepest + band)[0]]
     members = minima[visit == first_visit]
-    return int(members[np.argmin(g[members])])
+    return int(members[np.argmin(g[members])]), int(members[0])
 
 
 def segment_reps(
@@ -210,14 +212,20 @@ def segment_reps(
         # Extreme: the lowest point; the bar is "at the extreme" from the first
         # frame where it stops going down (enter) to the last frame before it
         # goes up for good (leave) -- one frame apart without a pause.
-        lowest = _first_bottom(g, np.asarray(group), pause_band_bh)
+        lowest, visit_first = _first_bottom(g, np.asarray(group), pause_band_bh)
         after = g[lowest:window_end]
         returned = after >= rest_level
         ret_idx = lowest + _first_true(returned, default=window_end - lowest)
         band = g[lowest] + pause_band_bh
         rising = lowest + _first_true(g[lowest:ret_idx] > band, default=ret_idx - 1 - lowest)
         leave = lowest + _last_true(v[lowest : rising + 1] <= pause_velocity_bh_s, default=0)
-        falling = rest_from + _last_true(g[rest_from : lowest + 1] > band, default=0)
+        # From the bar's first arrival within ``band`` of the extreme: a pull
+        # that stops at the top and drifts up later (a shrug, leaning back) is
+        # locked out at its first stop (labels-dev README: "later small bar
+        # drift is ignored"); a pause is timed from its first arrival.
+        approach = rest_from + _last_true(g[rest_from : visit_first + 1] > band, default=0)
+        falling = approach + _first_true(g[approach : lowest + 1] <= band, default=0)
+        falling = max(falling - 1, rest_from)
         # deadlift lockout = the bar stops rising (same rule as the squat's return)
         enter_v = still_velocity_bh_s if lift == "deadlift" else pause_velocity_bh_s
         enter = falling + _first_true(v[falling : lowest + 1] >= -enter_v, default=lowest - falling)
