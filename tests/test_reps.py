@@ -105,6 +105,55 @@ def test_deadlift_floor_top_floor():
     assert slumped["failed"].all() and not slumped["complete"].any()
 
 
+@pytest.mark.parametrize("shrug", [0.04, 0.08])
+def test_deadlift_lockout_where_the_bar_turns_below_a_later_top(shrug):
+    """A pull that turns (velocity zero) ``shrug`` of its ROM below the top,
+    sags 1 % and then rises the rest, as mattiolato Good_000010 (turns 3.6 %
+    of ROM below the top it drifts to 0.3 s later): within
+    ``lockout_band_fraction`` (5 %) of the top the turn is the lockout; 8 %
+    below, it is a hitch and the lockout comes after it. A grind that keeps
+    rising slowly (no turn) is locked out at the top."""
+    t, h, events = squat_trace([(0.9, 0.5, 1.4, 1.0)])
+    floor = TOP - ROM
+    g = floor + (TOP - h)
+    ts, tb, _ = events[0]
+    top_at = ts + 0.9
+    # the pull arrives at (1 - shrug) of its ROM, sags 1 %, then rises the rest
+    first = (1 - shrug) * ROM
+    g = np.where(t <= top_at, floor + (g - floor) * (1 - shrug), g)
+    hold = (t > top_at) & (t < tb)
+    tau = (t[hold] - top_at) / (tb - top_at)
+    sag = -0.01 * ROM * np.sin(np.pi * tau / 0.2)
+    rise = (ROM - first) * 0.5 * (1 - np.cos(np.pi * np.clip((tau - 0.2) / 0.5, 0, 1)))
+    g[hold] = floor + first + np.where(tau < 0.2, sag, rise)  # then lowered from the top
+    out = segment_reps(g, t, lift="deadlift")
+    assert len(out) == 1
+    lock = out["lockout_frame"].iloc[0]
+    if shrug < 0.05:
+        assert abs(lock - frame(top_at)) <= 2
+    else:
+        assert lock >= frame(top_at + 0.2 * (tb - top_at))
+    # a slow grind through the last 4 %: no turn, locked out at the top
+    grind = g.copy()
+    grind[hold] = floor + first + (ROM - first) * tau
+    out = segment_reps(grind, t, lift="deadlift", still_velocity_bh_s=0.5 * ROM * shrug)
+    assert out["lockout_frame"].iloc[0] >= frame(tb) - 3
+
+def test_deadlift_failed_only_when_never_upright_in_the_hold():
+    """The knees often finish extending after the bar's first stop (mattiolato
+    Good_000010: knee 132 deg at the stop, 170 deg later in the hold): a pull
+    is failed only when no frame of its hold is upright."""
+    t, h, events = squat_trace([(0.9, 0.5, 1.4, 1.0)])
+    g = TOP - ROM + (TOP - h)
+    ts, tb, _ = events[0]
+    late = (t >= ts + 0.9 + 0.2) & (t < tb)  # upright from 0.2 s into the hold
+    out = segment_reps(g, t, lift="deadlift", upright=late)
+    assert len(out) == 1 and not out["failed"].iloc[0] and out["complete"].iloc[0]
+    # upright only after the lowering has begun: failed
+    after = (t >= tb + 0.3) & (t < tb + 0.6)
+    out = segment_reps(g, t, lift="deadlift", upright=after)
+    assert out["failed"].iloc[0] and not out["complete"].iloc[0]
+
 def test_deadlift_lockout_is_the_first_stop_not_a_later_shrug():
     """A pull that stops at the top, sags 2.5 % of its ROM and then creeps 1.5 %
     higher (a shrug, as mattiolato Good_000003) is locked out at the first stop:

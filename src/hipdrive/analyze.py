@@ -97,6 +97,10 @@ class AnalysisParams:
         A pause at the extreme: the bar stays within ``pause_band_bh`` (0.01
         ~ 2 cm) of it for at least ``min_pause_s`` (0.25 s; competition
         paused squats hold ~1 s).
+    lockout_band_fraction : float
+        Deadlift lockout = the bar's first stop within this fraction of the
+        rep's ROM below its top (default 0.05; later drift such as a shrug is
+        not part of the pull; see :func:`hipdrive.reps.segment_reps`).
     early_ascent_fraction : float
         "Early ascent" for the hip-lead indices (0.3 = first 30% of the time;
         DESIGN.md, the v_min of a squat's sticking region lies at ~30-40% of
@@ -199,6 +203,7 @@ class AnalysisParams:
     lockout_tolerance: float = 0.15
     pause_band_bh: float = 0.01
     min_pause_s: float = 0.25
+    lockout_band_fraction: float = 0.05
     early_ascent_fraction: float = 0.3
     sticking_prominence_bh_s: float = 0.005
     sticking_noise_k: float = 2.0
@@ -238,6 +243,7 @@ class AnalysisParams:
             "both_sides_score",
             "early_ascent_fraction",
             "lockout_tolerance",
+            "lockout_band_fraction",
             "sticking_search_fraction",
             "sticking_first_peak_fraction",
             "bar_track_min_coverage",
@@ -508,6 +514,7 @@ def analyze_frames(
         min_rep_duration_s=params.min_rep_duration_s,
         lockout_tolerance=params.lockout_tolerance,
         pause_band_bh=params.pause_band_bh, min_pause_s=params.min_pause_s,
+        lockout_band_fraction=params.lockout_band_fraction,
         upright=upright if lift == "deadlift" else None,
         still_velocity_bh_s=max(params.still_noise_k * noise_v, still_floor),
         pause_velocity_bh_s=max(params.pause_noise_k * noise_v, still_floor),

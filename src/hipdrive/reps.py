@@ -30,7 +30,7 @@ Algorithm (:func:`segment_reps`)
 4. Reps shorter than ``min_rep_duration_s`` are discarded as noise.
 
 A rep whose bar never gets back to the rest level is kept and flagged
-``failed`` (squat); a deadlift whose top is not an upright posture is
+``failed`` (squat); a deadlift never upright while held at the top is
 ``failed`` too (see :func:`segment_reps`). ``complete`` is False when an
 event lies on the clip's edge or the rep failed.
 """
@@ -103,6 +103,7 @@ def segment_reps(
     upright: np.ndarray | None = None,
     still_velocity_bh_s: float = 0.0,
     pause_velocity_bh_s: float = 0.0,
+    lockout_band_fraction: float = 0.05,
 ) -> pd.DataFrame:
     """Find repetitions and their events in one video.
 
@@ -139,9 +140,17 @@ def segment_reps(
         The same for the edges of a pause at the extreme (squat bottom; start
         of the deadlift's lowering), where the bar sits still for long enough
         that correlated filter noise would otherwise end the pause early.
+    lockout_band_fraction : float
+        Deadlift: a bar that turns (velocity zero, a local top) within this
+        fraction of the rep's range of motion below its highest point and only
+        drifts higher later (a shrug, leaning back: 1.5-4.3 % of ROM on the
+        real clips) is locked out where it turned, as the hand labels' rule
+        says (default 0.05); a turn lower down is a sticking point or a
+        hitch, not a lockout.
     upright : ndarray of bool, shape (n_frames,), optional
-        Deadlift only: frames with hips and knees extended; a pull whose top
-        is not upright is ``failed`` (no lockout).
+        Deadlift only: frames with hips and knees extended; a pull not upright
+        in any frame of its hold at the top (lockout to the start of the
+        lowering) is ``failed`` (no lockout).
 
     Returns
     -------
@@ -159,6 +168,8 @@ def segment_reps(
         raise ValueError(f"lift must be 'squat' or 'deadlift', got {lift!r}")
     if min_rep_displacement_bh <= 0 or min_rep_duration_s < 0:
         raise ValueError("min_rep_displacement_bh must be > 0 and min_rep_duration_s >= 0")
+    if not 0 <= lockout_band_fraction < 1:
+        raise ValueError(f"lockout_band_fraction must be in [0, 1), got {lockout_band_fraction!r}")
     t = np.asarray(time_s, dtype=np.float64)
     h = np.asarray(bar_height_bh, dtype=np.float64)
     n = len(h)
@@ -229,6 +240,15 @@ def segment_reps(
         # deadlift lockout = the bar stops rising (same rule as the squat's return)
         enter_v = still_velocity_bh_s if lift == "deadlift" else pause_velocity_bh_s
         enter = falling + _first_true(v[falling : lowest + 1] >= -enter_v, default=lowest - falling)
+        if lift == "deadlift":
+            # ... or earlier, where the bar turns (a local top: its velocity
+            # reaches zero) within ``lockout_band_fraction`` of the ROM below
+            # the top, then drifts higher: a slow grind that keeps rising is
+            # not a stop, the narrow band above times it.
+            near = g[lowest] + max(pause_band_bh, lockout_band_fraction * depth)
+            wide_from = rest_from + _last_true(g[rest_from : visit_first + 1] > near, default=0)
+            turned = (v[wide_from : lowest + 1] >= 0) & (g[wide_from : lowest + 1] <= near)
+            enter = min(enter, wide_from + _first_true(turned, default=lowest - wide_from))
         paused = t[leave] - t[enter] >= min_pause_s
         if not paused and lift == "squat":
             # A squat bottom without a pause is the lowest point. A deadlift
@@ -270,7 +290,9 @@ def segment_reps(
             start_f = bottom_f = start
             lockout_f, end_f = extreme, lock
             if upright is not None and not failed:
-                failed = not bool(np.asarray(upright)[extreme])
+                # upright at some point of the hold: the knees and hips often
+                # finish extending after the bar's first stop
+                failed = not bool(np.asarray(upright)[extreme : max(leave, extreme) + 1].any())
         if t[end_f] - t[start_f] < min_rep_duration_s:
             continue
         complete = start_seen and (start_f > 0) and (end_f < n - 1) and not failed
