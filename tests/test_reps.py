@@ -139,6 +139,7 @@ def test_deadlift_lockout_where_the_bar_turns_below_a_later_top(shrug):
     out = segment_reps(grind, t, lift="deadlift", still_velocity_bh_s=0.5 * ROM * shrug)
     assert out["lockout_frame"].iloc[0] >= frame(tb) - 3
 
+
 def test_deadlift_failed_only_when_never_upright_in_the_hold():
     """The knees often finish extending after the bar's first stop (mattiolato
     Good_000010: knee 132 deg at the stop, 170 deg later in the hold): a pull
@@ -153,6 +154,7 @@ def test_deadlift_failed_only_when_never_upright_in_the_hold():
     after = (t >= tb + 0.3) & (t < tb + 0.6)
     out = segment_reps(g, t, lift="deadlift", upright=after)
     assert out["failed"].iloc[0] and not out["complete"].iloc[0]
+
 
 def test_deadlift_lockout_is_the_first_stop_not_a_later_shrug():
     """A pull that stops at the top, sags 2.5 % of its ROM and then creeps 1.5 %
