@@ -245,11 +245,12 @@ def test_single_rep_deadlifts_have_one_rep(figures):
 def test_completed_deadlifts_marked_failed(figures):
     failed = figures["failed_deadlifts"]
     assert len(failed) == 20
-    # Target 0 (every one of these lifts was locked out) NOT met: measured 6/20
-    # with the tracked bar (11/20 on the wrists); the lockout-posture check
-    # fires with the lifter out of frame or not yet upright when the bar stops
-    # (see the README). Guard against getting worse.
-    assert failed.sum() <= 7, failed[failed].index.tolist()
+    # Target 0 (every one of these lifts was locked out) NOT met: measured 3/20
+    # with the tracked bar (6/20 when only the lockout frame's posture counted,
+    # 11/20 on the wrists): Bad_000002/3/8, a lifter far from the camera whose
+    # hips and knees MediaPipe puts at 80-120 deg (see the README). Guard
+    # against getting worse.
+    assert failed.sum() <= 3, failed[failed].index.tolist()
 
 
 def _mattiolato(events):
