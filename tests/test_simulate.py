@@ -420,7 +420,9 @@ def test_deadlift_hip_shoot_fault(tmp_path):
         simulate_video(sample, seed=2, effect_slope_deg_per_10pct=1.0, video_path=None, truth_dir=tmp_path / name,
                        population=pop)  # fmt: skip
         out[name] = pd.read_parquet(tmp_path / name / f"{sample['video_id']}.reps.parquet")
-    assert (out["always"]["hip_shoot_index"] > out["none"]["hip_shoot_index"] + 0.1).all()
+    # the fault's hip rise starts with the pull; about a fifth of it comes before the
+    # bar is 1 % of its ROM off the floor (lift-off), where the index starts counting
+    assert (out["always"]["hip_shoot_index"] > out["none"]["hip_shoot_index"] + 0.05).all()
     assert (out["always"]["hip_shoot_index"] > 1).all()
 
 

@@ -101,6 +101,10 @@ class AnalysisParams:
         Deadlift lockout = the bar's first stop within this fraction of the
         rep's ROM below its top (default 0.05; later drift such as a shrug is
         not part of the pull; see :func:`hipdrive.reps.segment_reps`).
+    start_rom_fraction : float
+        A rep starts (squat: descent; deadlift: lift-off) where the bar is this
+        fraction of its range of motion away from its resting height (default
+        0.01, the hand labels' rule; see :func:`hipdrive.reps._left_rest`).
     early_ascent_fraction : float
         "Early ascent" for the hip-lead indices (0.3 = first 30% of the time;
         DESIGN.md, the v_min of a squat's sticking region lies at ~30-40% of
@@ -204,6 +208,7 @@ class AnalysisParams:
     pause_band_bh: float = 0.01
     min_pause_s: float = 0.25
     lockout_band_fraction: float = 0.05
+    start_rom_fraction: float = reps.START_ROM_FRACTION
     early_ascent_fraction: float = 0.3
     sticking_prominence_bh_s: float = 0.005
     sticking_noise_k: float = 2.0
@@ -244,6 +249,7 @@ class AnalysisParams:
             "early_ascent_fraction",
             "lockout_tolerance",
             "lockout_band_fraction",
+            "start_rom_fraction",
             "sticking_search_fraction",
             "sticking_first_peak_fraction",
             "bar_track_min_coverage",
@@ -515,6 +521,7 @@ def analyze_frames(
         lockout_tolerance=params.lockout_tolerance,
         pause_band_bh=params.pause_band_bh, min_pause_s=params.min_pause_s,
         lockout_band_fraction=params.lockout_band_fraction,
+        start_rom_fraction=params.start_rom_fraction,
         upright=upright if lift == "deadlift" else None,
         still_velocity_bh_s=max(params.still_noise_k * noise_v, still_floor),
         pause_velocity_bh_s=max(params.pause_noise_k * noise_v, still_floor),

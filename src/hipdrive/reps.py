@@ -19,8 +19,10 @@ Algorithm (:func:`segment_reps`)
 3. Events are refined with the vertical velocity (zero crossings of the
    filtered signal's derivative, the definition of a turning point, or a
    noise-sized speed given by ``still_velocity_bh_s`` /
-   ``pause_velocity_bh_s``): the rep starts at the last frame before the
-   descent where the bar was not yet moving away from rest; the extreme is
+   ``pause_velocity_bh_s``): the bar starts moving after the last frame
+   before the descent where it was not yet moving away from rest, and the rep
+   starts where it is 1 % of its range of motion from its resting height
+   (:func:`_left_rest`: a displacement, as a visible lift-off is); the extreme is
    the lowest point of the first visit to the bottom level (:func:`_first_bottom`),
    or the end of a pause there (squat: the ascent starts when the pause
    ends) or the start of the hold (deadlift: lockout is the end of the
@@ -90,6 +92,47 @@ def _first_bottom(g: np.ndarray, minima: np.ndarray, band: float) -> tuple[int, 
     return int(members[np.argmin(g[members])]), int(members[0])
 
 
+#: Default start threshold: a rep starts (squat descent, deadlift lift-off)
+#: where the bar is this fraction of its range of motion from rest
+#: (:func:`_left_rest`); the simulator's truth uses the same value.
+START_ROM_FRACTION = 0.01
+
+#: Stretch before a rep's onset in which the bar's resting height is taken (s):
+#: about a minimal pause (``min_pause_s``), long enough to reach back past a slow
+#: creep into the rep, short enough to stay at rest.
+REST_BASELINE_S = 0.3
+
+
+def _left_rest(
+    g: np.ndarray, t: np.ndarray, onset: int, rest_from: int, extreme: int, fraction: float
+) -> int:
+    """First frame from ``onset`` on at which ``g`` is ``fraction`` of the ROM below rest.
+
+    The bar cannot move before it leaves the floor (deadlift) and a squat's
+    descent is a gradual start, so the onset of the filtered velocity (the
+    last still frame, ``onset``) runs ahead of any visible motion: the
+    zero-phase low-pass spreads the first movement backwards in time. The
+    start is therefore a displacement threshold, as in the hand labels of
+    ``../shared/real`` (their README: "at least about 1 % of that rep's
+    vertical range of motion" past the resting height), the operational
+    form of barbell lift-off (LO, Escamilla et al. 2001, Med Sci Sports Exerc
+    33:1345-1353). Rest height = the level the bar sat at in the
+    ``REST_BASELINE_S`` before the onset (not before ``rest_from``): the
+    maximum of ``g`` there (squat: the highest stance; deadlift: the lowest the
+    bar sat), so that neither
+    the hands coming down to grip nor a slow creep towards the rep (slack
+    taken out, camera drift) moves it; ROM = rest height minus ``g`` at the
+    rep's extreme (frame ``extreme``). The simulator's truth uses the same
+    definition (:func:`hipdrive.simulate.truth.truth_rep_table`).
+    """
+    if fraction <= 0:
+        return onset
+    first = max(rest_from, int(np.searchsorted(t, t[onset] - REST_BASELINE_S)))
+    rest = float(np.max(g[first : onset + 1]))
+    moved = g[onset : extreme + 1] <= rest - fraction * (rest - g[extreme])
+    return onset + _first_true(moved, default=0)
+
+
 def segment_reps(
     bar_height_bh: np.ndarray,
     time_s: np.ndarray,
@@ -104,6 +147,7 @@ def segment_reps(
     still_velocity_bh_s: float = 0.0,
     pause_velocity_bh_s: float = 0.0,
     lockout_band_fraction: float = 0.05,
+    start_rom_fraction: float = START_ROM_FRACTION,
 ) -> pd.DataFrame:
     """Find repetitions and their events in one video.
 
@@ -147,6 +191,10 @@ def segment_reps(
         real clips) is locked out where it turned, as the hand labels' rule
         says (default 0.05); a turn lower down is a sticking point or a
         hitch, not a lockout.
+    start_rom_fraction : float
+        The rep starts (squat: the descent; deadlift: lift-off) at the first
+        frame the bar is this fraction of the rep's range of motion away from
+        its resting height (default 0.01; see :func:`_left_rest`).
     upright : ndarray of bool, shape (n_frames,), optional
         Deadlift only: frames with hips and knees extended; a pull not upright
         in any frame of its hold at the top (lockout to the start of the
@@ -168,6 +216,8 @@ def segment_reps(
         raise ValueError(f"lift must be 'squat' or 'deadlift', got {lift!r}")
     if min_rep_displacement_bh <= 0 or min_rep_duration_s < 0:
         raise ValueError("min_rep_displacement_bh must be > 0 and min_rep_duration_s >= 0")
+    if not 0 <= start_rom_fraction < 1:
+        raise ValueError(f"start_rom_fraction must be in [0, 1), got {start_rom_fraction!r}")
     if not 0 <= lockout_band_fraction < 1:
         raise ValueError(f"lockout_band_fraction must be in [0, 1), got {lockout_band_fraction!r}")
     t = np.asarray(time_s, dtype=np.float64)
@@ -277,9 +327,13 @@ def segment_reps(
         start_seen = (bool(still.any()) or rest_from > 0) and g[
             rest_from : enter + 1
         ].max() >= rest_level
-        start = rest_from + _last_true(still, default=0)
+        onset = rest_from + _last_true(still, default=0)
         # ... or the clip starts within a few frames of it (filter edge): unseen
-        start_seen = start_seen and t[start] - t[0] >= 0.1
+        start_seen = start_seen and t[onset] - t[0] >= 0.1
+        # an unseen start stays on the clip's edge: there is no rest to measure from
+        start = _left_rest(
+            g, t, onset, rest_from, lowest, start_rom_fraction if start_seen else 0.0
+        )
         rows.append((start, extreme, lock, failed, paused, enter, leave, start_seen))
         rest_from = max(lock, extreme) + 1
     out = []

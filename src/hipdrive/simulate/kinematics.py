@@ -58,7 +58,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy.signal import find_peaks
-from scipy.special import betainc
+from scipy.special import betainc, betaincinv
 
 from hipdrive.errors import InputError
 from hipdrive.simulate.anthropometry import Anthropometry
@@ -483,6 +483,12 @@ def descent_fraction(tau) -> np.ndarray:
     return betainc(a + 1, b + 1, np.clip(tau, 0.0, 1.0))
 
 
+def descent_time_at_fraction(fraction) -> np.ndarray:
+    """Normalised time at which the descent has covered ``fraction`` (inverse of :func:`descent_fraction`)."""
+    a, b = DESCENT_SHAPE
+    return betaincinv(a + 1, b + 1, np.clip(fraction, 0.0, 1.0))
+
+
 def descent_velocity_shape(tau) -> np.ndarray:
     """d(descent fraction)/d(tau)."""
     from scipy.special import beta as beta_fn
@@ -524,6 +530,10 @@ class AscentShape:
 
     def velocity(self, tau) -> np.ndarray:
         return np.interp(tau, _TAU, self.w)
+
+    def time_at_fraction(self, fraction) -> np.ndarray:
+        """Normalised time at which ``fraction`` of the ROM is covered (inverse of :meth:`fraction`)."""
+        return np.interp(fraction, self.cdf, _TAU)
 
     def events(self) -> tuple[float, float, float] | None:
         """Normalised times of v_max1, v_min, v_max2, or None without a dip.
@@ -661,6 +671,18 @@ class LifterMotion:
 
     def bottom_time(self, r: RepPlan) -> float:
         return r.t_start + (r.descent_s + r.pause_s if self.lift == "squat" else 0.0)
+
+    def start_time(self, r: RepPlan, rom_fraction: float) -> float:
+        """When the bar proxy is ``rom_fraction`` of the ROM from rest.
+
+        Squat: into the descent; deadlift: the lift-off that the analysis
+        times (:func:`hipdrive.reps._left_rest`). The motion itself begins at
+        ``r.t_start`` with zero velocity, so this is a little later.
+        """
+        if self.lift == "squat":
+            return r.t_start + r.descent_s * float(descent_time_at_fraction(rom_fraction))
+        sh = self.shapes[self.reps.index(r)]
+        return r.t_start + r.ascent_s * float(sh.time_at_fraction(rom_fraction))
 
     def lockout_time(self, r: RepPlan) -> float:
         return self.bottom_time(r) + r.ascent_s

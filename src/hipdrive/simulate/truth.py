@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hipdrive.keypoints import KEYPOINT_NAMES, atomic_write_table, frames_to_long, write_keypoints
+from hipdrive.reps import START_ROM_FRACTION
 from hipdrive.simulate.kinematics import LifterMotion, RepPlan
 
 #: The agreed per-rep columns, in order (must equal ``hipdrive.metrics.REP_COLUMNS``).
@@ -200,7 +201,10 @@ def truth_rep_table(
 
     Notes
     -----
-    Definitions follow DESIGN.md: sticking region after the bottom
+    Definitions follow DESIGN.md and the analysis: a rep starts (squat
+    descent, deadlift lift-off = the deadlift's "bottom") where the bar proxy
+    is ``START_ROM_FRACTION`` of its ROM from rest (:func:`_ascent_window`);
+    sticking region after the bottom
     (v_max1 = first peak of upward proxy velocity, v_min = the first local
     minimum after it, v_max2 = the next peak; van den Tillaar et al. 2014,
     J Hum Kinet 42:63-71, doi:10.2478/hukin-2014-0061); primary hip-lead index
@@ -221,15 +225,20 @@ def truth_rep_table(
 
     # every time any rep needs, evaluated in one call
     plans = []
-    for r, ev_tau, te in zip(motion.reps, motion.events_tau, motion.eval_tau, strict=True):
-        t_b, t_l = motion.bottom_time(r), motion.lockout_time(r)
-        ev_t = None if ev_tau is None else tuple(t_b + x * r.ascent_s for x in ev_tau)
+    for r, ev_tau in zip(motion.reps, motion.events_tau, strict=True):
+        t_b, t_l = _ascent_window(motion, r)
+        ev_t = (
+            None
+            if ev_tau is None
+            else tuple(motion.bottom_time(r) + x * r.ascent_s for x in ev_tau)
+        )
+        t_early = t_b + 0.3 * (t_l - t_b)
         key_t = np.array(
-            [t_b, t_b + te * r.ascent_s, t_l, t_b + 0.3 * r.ascent_s]
-            + (list(ev_t) if ev_t else [t_b] * 3)
+            [t_b, ev_t[1] if ev_t else t_early, t_l, t_early] + (list(ev_t) if ev_t else [t_b] * 3)
         )
         tg = np.linspace(t_b, t_l, max(int(r.ascent_s * 500), 200))  # 2-ms grid
-        td = np.linspace(r.t_start, r.t_start + r.descent_s, max(int(r.descent_s * 500), 200))
+        t_s = motion.start_time(r, START_ROM_FRACTION)
+        td = np.linspace(t_s, r.t_start + r.descent_s, max(int(r.descent_s * 500), 200))
         plans.append((ev_t, key_t, tg, td))
     all_t = np.concatenate([np.concatenate(p[1:]) for p in plans])
     all_kp = project_keypoints(motion.pose(all_t), camera, H_m)
@@ -245,8 +254,8 @@ def truth_rep_table(
 
     rows = []
     for r, (ev_t, _, tg, td), (kp, kpg, kpd) in zip(motion.reps, plans, chunks, strict=True):
-        t_b, t_l, t_e = motion.bottom_time(r), motion.lockout_time(r), motion.end_time(r)
-        Ta = r.ascent_s
+        (t_b, t_l), t_e = _ascent_window(motion, r), motion.end_time(r)
+        Ta = t_l - t_b
         ang = body_angles(kp, facing)
         prox, hip, kne = _proxy(kp, lift, variant), _mid(kp, "hip"), _mid(kp, "knee")
         sh = _mid(kp, "shoulder")
@@ -291,12 +300,12 @@ def truth_rep_table(
                 "trunk_angle_vmax1_deg": float(ang["trunk"][4]), "trunk_angle_vmin_deg": float(ang["trunk"][5]),
             })  # fmt: skip
         if lift == "squat":
-            t_s = r.t_start
+            t_s = td[0]
             row["start_s"] = t_s
             row["descent_duration_s"] = t_b - t_s - r.pause_s
             fwd, _ = _up_forward(_mid(kpd, "knee") - _mid(kpd, "ankle"), facing)
             i_max = int(np.argmax(fwd))
-            row["knee_forward_pct_descent"] = 100.0 * (td[i_max] - t_s) / r.descent_s
+            row["knee_forward_pct_descent"] = 100.0 * (td[i_max] - t_s) / (td[-1] - t_s)
             row["knee_travel_after_max_bh"] = float((fwd[i_max] - fwd[-1]) / H_px)
         else:
             row["start_s"] = t_b
@@ -316,6 +325,20 @@ def truth_rep_table(
             row[f"{col}_frame"] = frame_of(row[f"{col}_s"])
         rows.append(row)
     return rep_table_frame(rows)
+
+
+def _ascent_window(motion: LifterMotion, r: RepPlan) -> tuple[float, float]:
+    """Start and end (s) of the ascent as the analysis times them.
+
+    Squat: bottom (end of any pause) -> lockout. Deadlift: lift-off, where the
+    bar is ``START_ROM_FRACTION`` of its ROM off the floor (the analysis'
+    definition, :func:`hipdrive.reps._left_rest`; the model starts moving at
+    ``r.t_start``, a few frames earlier) -> lockout.
+    """
+    t_l = motion.lockout_time(r)
+    if motion.lift == "squat":
+        return motion.bottom_time(r), t_l
+    return motion.start_time(r, START_ROM_FRACTION), t_l
 
 
 def _moment_arm_ratio(hip: np.ndarray, knee: np.ndarray, bar: np.ndarray) -> float:
