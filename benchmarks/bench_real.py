@@ -20,7 +20,7 @@ event frames
     rep (0 inside, else frames to the nearer edge; the label's single frame
     where no window is given): the labels' README asks evaluators to accept
     any frame in it. Deadlift lift-off and lockout are also timed by the
-    labels' own rules on the pipeline's bar height
+    velocity onset and the labels' lockout rule on the pipeline's bar height
     (:func:`deadlift_rule_diagnosis`), to tell a definition difference from a
     tracking error.
 facing
@@ -211,19 +211,18 @@ def event_errors(workdir: Path, labels: pd.DataFrame) -> pd.DataFrame:
 
 
 def deadlift_rule_diagnosis(
-    workdir: Path, labels: pd.DataFrame, *, liftoff_frac: float = 0.01, lockout_frac: float = 0.02
+    workdir: Path, labels: pd.DataFrame, *, lockout_frac: float = 0.02
 ) -> pd.DataFrame:
-    """Deadlift lift-off and lockout: the analysis' frames vs the labels' rules on the same track.
+    """Deadlift lift-off and lockout: the analysis' frames vs other rules on the same track.
 
-    The labels time lift-off at the first frame the bar is ``liftoff_frac``
-    (1 %) of the rep's range of motion above its rest height, and lockout at
-    the first frame within ``lockout_frac`` (2 %) of the ROM below its highest
-    point. The analysis (:func:`hipdrive.reps.segment_reps`) times lift-off at
-    the last frame before the bar starts rising (the onset of motion, the
-    simulator's definition) and lockout at the first stop near the top.
-    Applying the labels' rules to the pipeline's own bar height (tracked bar
-    end, else the wrists) separates a definition difference from a tracking
-    error.
+    Lift-off: the analysis times it where the bar is 1 % of its ROM above its
+    rest height (the labels' rule; :func:`hipdrive.reps._left_rest`); the
+    onset of the filtered velocity (``start_rom_fraction`` 0, the rule before
+    2026-11-21) shows what the filter's spread costs. Lockout: the labels take
+    the first frame within ``lockout_frac`` (2 %) of the ROM below the highest
+    point, the analysis the bar's first stop near the top. All on the
+    pipeline's own bar height (tracked bar end, else the wrists), so a
+    definition difference is told apart from a tracking error.
     """
     from hipdrive.analyze import AnalysisParams
     from hipdrive.manifest import read_manifest, sample_row
@@ -235,24 +234,21 @@ def deadlift_rule_diagnosis(
         reps = read_reps(workdir, vid)
         if reps is None or len(reps) != 1 or len(lab) != 1:
             continue
-        analysis, _ = load_analysis(
-            workdir / "results" / "keypoints" / f"{vid}.parquet",
-            sample_row(sheet, vid),
-            AnalysisParams(),
-        )
-        frames, h = analysis.frames, analysis.kinematics["bar_height_bh"]
+        kp = workdir / "results" / "keypoints" / f"{vid}.parquet"
+        onset, _ = load_analysis(kp, sample_row(sheet, vid), AnalysisParams(start_rom_fraction=0.0))
+        frames, h = onset.frames, onset.kinematics["bar_height_bh"]
         rep = reps.iloc[0]
         a, b = np.searchsorted(frames, [rep["start_frame"], rep["end_frame"]])
         seg = h[a : b + 1]
         top, low = np.nanmax(seg), np.nanmin(seg[: np.nanargmax(seg) + 1])
         lock = a + int(np.argmax(seg >= top - lockout_frac * (top - low)))
-        off = a + int(np.argmax(seg >= h[a] + liftoff_frac * (top - h[a])))
+        on = onset.reps["start_frame"].iloc[0] if len(onset.reps) == 1 else np.nan
         start, key = lab["start_frame"].iloc[0], lab["bottom_or_lockout_frame"].iloc[0]
         rows.append((
-            vid, start, int(rep["start_frame"]) - start, int(frames[off]) - start,
+            vid, start, int(rep["start_frame"]) - start, on - start,
             key, int(rep["lockout_frame"]) - key, int(frames[lock]) - key,
         ))  # fmt: skip
-    cols = ["video_id", "liftoff_label", "liftoff_err", "rule_1pct_rom_err",
+    cols = ["video_id", "liftoff_label", "liftoff_err", "velocity_onset_err",
             "lockout_label", "lockout_err", "rule_2pct_rom_err"]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
@@ -484,10 +480,10 @@ def main(argv: list[str] | None = None) -> None:
     print(ev.to_string(index=False))
     dr = s["deadlift_rules"]
     print(
-        "deadlift lift-off and lockout, frames from the label: the analysis vs the labels' rules "
-        "(1 % ROM off the floor, 2 % ROM from the top) on the same bar track"
+        "deadlift lift-off and lockout, frames from the label: the analysis vs the velocity onset "
+        "and the labels' lockout rule (2 % ROM from the top) on the same bar track"
     )
-    for col in ("liftoff_err", "rule_1pct_rom_err", "lockout_err", "rule_2pct_rom_err"):
+    for col in ("liftoff_err", "velocity_onset_err", "lockout_err", "rule_2pct_rom_err"):
         a = dr[col].dropna().abs()
         print(f"  {col}: within 3 frames {(a <= 3).sum()}/{len(a)}, median |error| {a.median():.1f}")  # fmt: skip
     print(dr.to_string(index=False))

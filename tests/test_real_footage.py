@@ -259,12 +259,14 @@ def _mattiolato(events):
 
 @pytest.mark.slow
 def test_deadlift_liftoff_against_labels(figures):
-    dl = _mattiolato(figures["events"])
-    # Target (within 3 frames) met on all 9 labelled lift-offs with the tracked
-    # bar (measured -3..+3; the wrists had risen 5-27 frames early indoors).
-    err = dl["start_err"].dropna().abs()
-    assert len(err) == 9
-    assert (err <= 3).all(), dl.to_string()
+    ev = figures["events"]
+    dl = ev[(ev["lift"] == "deadlift") & ev["start_err"].notna()]
+    # Target (within 3 frames) met on all 12 labelled lift-offs: 9 mattiolato
+    # (-2..+3) and the orbiting-camera bichraix good001-003 (-2, -3, +2), with
+    # lift-off = the bar 1 % of its ROM up. The velocity onset (the rule before)
+    # was 2-3 frames earlier: good001 -6, good002 -4, 10/12.
+    assert len(dl) == 12 and dl["video_id"].str.startswith("deadlift_bichraix").sum() == 3
+    assert (dl["start_err"].abs() <= 3).all(), dl.to_string()
 
 
 @pytest.mark.slow
@@ -290,8 +292,9 @@ def test_squat_events_against_labels(figures):
     assert len(sq) == 10
     # measured with the tracked bar: bottom within 3 frames of the labels' frame
     # (the lowest hip) on 6/10 reps (9/10 on the shoulders: the bar's lowest
-    # point comes 2-8 frames earlier on slow bottoms); start median 4.5 frames
-    # early (a 6 Hz filter spreads the onset), end 10/10
+    # point comes 2-8 frames earlier on slow bottoms); start median |error| 1.5
+    # frames, 7/10 within 3 (4.5 and 3/10 when the start was the velocity onset,
+    # which a 6 Hz filter spreads backwards), end 10/10
     assert (sq["key_err"].abs() <= 3).mean() >= 0.5, sq.to_string()
     # Scored as the labels ask, against the window of acceptable bottoms that
     # every squat rep has: 7/10 inside, 9/10 within 3 frames (stynes left-good:
@@ -300,7 +303,9 @@ def test_squat_events_against_labels(figures):
     assert (sq["key_window"] != "-").all(), sq.to_string()
     win = sq["key_window_err"].abs()
     assert (win == 0).sum() >= 6 and (win <= 3).sum() >= 8, sq.to_string()
-    assert sq["start_err"].abs().median() <= 5 and sq["end_err"].abs().median() <= 3, sq.to_string()
+    start = sq["start_err"].abs()
+    assert start.median() <= 2 and (start <= 3).sum() >= 6, sq.to_string()
+    assert sq["end_err"].abs().median() <= 3, sq.to_string()
 
 
 @pytest.mark.slow
