@@ -165,8 +165,9 @@ class AnalysisParams:
         track that does not (a plate on the floor, a background circle) is
         not the lifter's bar.
     bar_still_fraction : float
-        With the tracked bar, it counts as still (rep start, deadlift lockout,
-        return to rest, the edges of a pause) below this fraction of its peak
+        With the tracked bar, it counts as still (the motion onset from which
+        a rep's start is measured, deadlift lockout, return to rest, the edges
+        of a pause) below this fraction of its peak
         speed in the clip (default 0.05: the usual movement-onset threshold of
         5 % of peak velocity, cf. Teasdale et al. 1993), as well as below
         ``still_noise_k`` (``pause_noise_k``) SDs of its noise.
