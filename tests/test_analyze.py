@@ -160,6 +160,34 @@ def test_deadlift_metrics_match_truth(truth_dir):
     assert m["knee_forward_pct_descent_e"].isna().all()
 
 
+def test_rejected_bar_track_reaches_the_qc_plot_on_the_bar_height_scale(truth_dir, tmp_path):
+    """A bar end 30 px below the wrists but seen in only 80 % of frames (coverage
+    check: 90 %) does not stand for the bar; the QC plot still draws it, on the
+    scale of the bar height, so a reader sees why."""
+    from hipdrive.qc_media import timeseries_plot
+
+    table, meta, _ = load(truth_dir, "D_dead")
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    wrists = [KEYPOINT_NAMES.index(f"{s}_wrist") for s in ("left", "right")]
+    bar = xy[:, wrists].mean(axis=1) + [0.0, 30.0]
+    seen = np.ones(len(t))
+    seen[::5] = 0.0
+    a = analyze_frames(
+        frames, t, np.concatenate([xy, bar[:, None]], axis=1),
+        np.concatenate([score, seen[:, None]], axis=1), meta, CASES["D_dead"][0], TRUTH_PARAMS,
+        names=(*KEYPOINT_NAMES, "bar_end"),
+    )  # fmt: skip
+    assert a.provenance["bar_proxy"] == "wrist" and not a.provenance["bar_track"]["used"]
+    assert a.bar_xy is None
+    below = a.kinematics["bar_height_bh"] - a.rejected_bar_height_bh
+    assert np.isfinite(below).mean() > 0.95  # unseen at the clip's edges only
+    below = below[np.isfinite(below)]
+    np.testing.assert_allclose(below, 30.0 / a.kinematics.body_height_px, atol=2e-3)
+    assert timeseries_plot(a, a.reps, tmp_path / "plot.png").stat().st_size > 10_000
+    plain = analyze(table, meta, "D_dead")  # no bar track at all: nothing to draw
+    assert plain.rejected_bar_height_bh is None
+
+
 def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):
     table, meta, truth = load(truth_dir, "C_paused")
     est = analyze(table, meta, "C_paused").reps

@@ -345,6 +345,7 @@ class VideoAnalysis:
     frames: np.ndarray
     provenance: dict
     bar_xy: np.ndarray | None = None
+    rejected_bar_height_bh: np.ndarray | None = None
 
 
 def analyze_video(
@@ -416,7 +417,9 @@ def analyze_frames(
         tracked bar (see ``AnalysisParams.bar_track``), the others the body.
 
     ``VideoAnalysis.bar_xy`` is the cleaned bar end in image pixels where it
-    was used as the bar, else None.
+    was used as the bar, else None; ``rejected_bar_height_bh`` is its height
+    on the scale of ``bar_height_bh`` where a track exists but failed the
+    checks (for the QC plot), else None.
     """
     video_id = str(metadata.get("video_id") or sample.get("video_id") or "?")
     where = f"video {video_id}"
@@ -495,6 +498,13 @@ def analyze_frames(
         )
     except InputError as exc:  # the lifter's body is never seen well enough
         raise UnusableVideoError(f"{where}: {exc}") from exc
+    # A bar track that failed the checks, on the bar height's scale: for the QC
+    # plot only, so a reader can see why it did not stand for the bar.
+    rejected_bar_h = None
+    if bar_clean is not None and bar_proxy != "bar_end":
+        floor = np.nanmedian(filt_h / kin.body_height_px - kin["bar_height_bh"])
+        rejected_up = kinematics.to_body_frame(bar_clean.xy[:, 0], facing=facing, tilt_deg=tilt)
+        rejected_bar_h = rejected_up[:, 1] / kin.body_height_px - floor
     # Velocity noise of the bar proxy -> the sticking threshold for this video.
     noise_bh = (
         clean.white_noise_sd(raw_h, filt_h, fs_hz=fs_hz, cutoff_hz=cleaned.cutoff_hz)
@@ -581,6 +591,7 @@ def analyze_frames(
         reps=rep_table, curves=curves, kinematics=kin, events=events, cleaned=cleaned,
         frames=np.asarray(frames), provenance=provenance,
         bar_xy=bar_clean.xy[:, 0] if bar_proxy == "bar_end" else None,
+        rejected_bar_height_bh=rejected_bar_h,
     )  # fmt: skip
 
 

@@ -370,7 +370,9 @@ def timeseries_plot(
 ) -> Path:
     """Write the per-video plot: bar-proxy height, velocity and trunk angle vs time.
 
-    Reps are shaded from start to end; bottom (squat) / lockout lines; the
+    A bar track the analysis rejected is drawn dashed beside the body proxy
+    that stood for the bar. Reps are shaded from start to end; bottom (squat)
+    / lift-off (deadlift) and lockout lines; the
     sticking events ``v_max1`` (triangle up), ``v_min`` (triangle down) and
     ``v_max2`` (square) marked on the velocity.
     """
@@ -402,6 +404,9 @@ def timeseries_plot(
     if prov["bar_proxy"] == "bar_end" and body and f"{body}_height_bh" in kin.series:
         axes[0].plot(t, kin[f"{body}_height_bh"], color="grey", lw=1.0, ls="--",
                      label=f"body proxy ({body}): not used")  # fmt: skip
+    if analysis.rejected_bar_height_bh is not None:
+        axes[0].plot(t, analysis.rejected_bar_height_bh, color="tab:orange", lw=1.0, ls="--",
+                     label="tracked bar end: not used (see the title)")  # fmt: skip
     axes[0].legend(fontsize=7, loc="best", framealpha=0.8)
 
     def time_of(frame) -> float:
