@@ -116,13 +116,14 @@ def _left_rest(
     ``../shared/real`` (their README: "at least about 1 % of that rep's
     vertical range of motion" past the resting height), the operational
     form of barbell lift-off (LO, Escamilla et al. 2001, Med Sci Sports Exerc
-    33:1345-1353). Rest height = the level the bar sat at in the
-    ``REST_BASELINE_S`` before the onset (not before ``rest_from``): the
-    maximum of ``g`` there (squat: the highest stance; deadlift: the lowest the
-    bar sat), so that neither
-    the hands coming down to grip nor a slow creep towards the rep (slack
-    taken out, camera drift) moves it; ROM = rest height minus ``g`` at the
-    rep's extreme (frame ``extreme``). The simulator's truth uses the same
+    33:1345-1353).
+
+    Rest height = the level the bar sat at in the ``REST_BASELINE_S`` before
+    the onset (not before ``rest_from``): the maximum of ``g`` there (squat:
+    the highest stance; deadlift: the lowest the bar sat), so that neither the
+    hands coming down to grip nor a slow creep towards the rep (slack taken
+    out, camera drift) moves it. ROM = rest height minus ``g`` at the rep's
+    extreme (frame ``extreme``). The simulator's truth uses the same
     definition (:func:`hipdrive.simulate.truth.truth_rep_table`).
     """
     if fraction <= 0:
