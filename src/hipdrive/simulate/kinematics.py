@@ -672,17 +672,17 @@ class LifterMotion:
     def bottom_time(self, r: RepPlan) -> float:
         return r.t_start + (r.descent_s + r.pause_s if self.lift == "squat" else 0.0)
 
-    def start_time(self, r: RepPlan, rom_fraction: float) -> float:
-        """When the bar proxy is ``rom_fraction`` of the ROM from rest.
+    def start_time(self, i: int, rom_fraction: float) -> float:
+        """When rep ``i``'s bar proxy is ``rom_fraction`` of the ROM from rest.
 
         Squat: into the descent; deadlift: the lift-off that the analysis
         times (:func:`hipdrive.reps._left_rest`). The motion itself begins at
-        ``r.t_start`` with zero velocity, so this is a little later.
+        ``t_start`` with zero velocity, so this is a little later.
         """
+        r = self.reps[i]
         if self.lift == "squat":
             return r.t_start + r.descent_s * float(descent_time_at_fraction(rom_fraction))
-        sh = self.shapes[self.reps.index(r)]
-        return r.t_start + r.ascent_s * float(sh.time_at_fraction(rom_fraction))
+        return r.t_start + r.ascent_s * float(self.shapes[i].time_at_fraction(rom_fraction))
 
     def lockout_time(self, r: RepPlan) -> float:
         return self.bottom_time(r) + r.ascent_s

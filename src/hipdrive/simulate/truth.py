@@ -202,9 +202,11 @@ def truth_rep_table(
     Notes
     -----
     Definitions follow DESIGN.md and the analysis: a rep starts (squat
-    descent, deadlift lift-off = the deadlift's "bottom") where the bar proxy
-    is ``START_ROM_FRACTION`` of its ROM from rest (:func:`_ascent_window`);
-    sticking region after the bottom
+    descent, deadlift lift-off = the deadlift's "bottom", where its ascent
+    begins) where the bar proxy is ``START_ROM_FRACTION`` of its ROM from rest
+    (:meth:`LifterMotion.start_time`, as :func:`hipdrive.reps._left_rest`;
+    the model starts moving at ``t_start``, a little earlier); sticking
+    region after the bottom
     (v_max1 = first peak of upward proxy velocity, v_min = the first local
     minimum after it, v_max2 = the next peak; van den Tillaar et al. 2014,
     J Hum Kinet 42:63-71, doi:10.2478/hukin-2014-0061); primary hip-lead index
@@ -225,8 +227,10 @@ def truth_rep_table(
 
     # every time any rep needs, evaluated in one call
     plans = []
-    for r, ev_tau in zip(motion.reps, motion.events_tau, strict=True):
-        t_b, t_l = _ascent_window(motion, r)
+    for i, (r, ev_tau) in enumerate(zip(motion.reps, motion.events_tau, strict=True)):
+        t_s = motion.start_time(i, START_ROM_FRACTION)
+        t_b = t_s if lift == "deadlift" else motion.bottom_time(r)  # deadlift: lift-off
+        t_l = motion.lockout_time(r)
         ev_t = (
             None
             if ev_tau is None
@@ -237,14 +241,14 @@ def truth_rep_table(
             [t_b, ev_t[1] if ev_t else t_early, t_l, t_early] + (list(ev_t) if ev_t else [t_b] * 3)
         )
         tg = np.linspace(t_b, t_l, max(int(r.ascent_s * 500), 200))  # 2-ms grid
-        t_s = motion.start_time(r, START_ROM_FRACTION)
+        # the squat's descent from the start the analysis times (unused for deadlifts)
         td = np.linspace(t_s, r.t_start + r.descent_s, max(int(r.descent_s * 500), 200))
-        plans.append((ev_t, key_t, tg, td))
-    all_t = np.concatenate([np.concatenate(p[1:]) for p in plans])
+        plans.append((t_b, t_l, ev_t, key_t, tg, td))
+    all_t = np.concatenate([np.concatenate(p[3:]) for p in plans])
     all_kp = project_keypoints(motion.pose(all_t), camera, H_m)
     chunks, start = [], 0
     for p in plans:
-        sizes = [len(x) for x in p[1:]]
+        sizes = [len(x) for x in p[3:]]
         parts = np.split(all_kp[start : start + sum(sizes)], np.cumsum(sizes)[:-1])
         chunks.append(parts)
         start += sum(sizes)
@@ -253,8 +257,10 @@ def truth_rep_table(
         return int(np.clip(np.rint(t * fps), 0, n_frames - 1))
 
     rows = []
-    for r, (ev_t, _, tg, td), (kp, kpg, kpd) in zip(motion.reps, plans, chunks, strict=True):
-        (t_b, t_l), t_e = _ascent_window(motion, r), motion.end_time(r)
+    for r, (t_b, t_l, ev_t, _, tg, td), (kp, kpg, kpd) in zip(
+        motion.reps, plans, chunks, strict=True
+    ):
+        t_e = motion.end_time(r)
         Ta = t_l - t_b
         ang = body_angles(kp, facing)
         prox, hip, kne = _proxy(kp, lift, variant), _mid(kp, "hip"), _mid(kp, "knee")
@@ -325,20 +331,6 @@ def truth_rep_table(
             row[f"{col}_frame"] = frame_of(row[f"{col}_s"])
         rows.append(row)
     return rep_table_frame(rows)
-
-
-def _ascent_window(motion: LifterMotion, r: RepPlan) -> tuple[float, float]:
-    """Start and end (s) of the ascent as the analysis times them.
-
-    Squat: bottom (end of any pause) -> lockout. Deadlift: lift-off, where the
-    bar is ``START_ROM_FRACTION`` of its ROM off the floor (the analysis'
-    definition, :func:`hipdrive.reps._left_rest`; the model starts moving at
-    ``r.t_start``, a few frames earlier) -> lockout.
-    """
-    t_l = motion.lockout_time(r)
-    if motion.lift == "squat":
-        return motion.bottom_time(r), t_l
-    return motion.start_time(r, START_ROM_FRACTION), t_l
 
 
 def _moment_arm_ratio(hip: np.ndarray, knee: np.ndarray, bar: np.ndarray) -> float:
