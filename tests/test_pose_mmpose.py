@@ -214,3 +214,96 @@ def test_bad_options(mm, options, error, match):
         pytest.skip("CUDA is available here, so cuda:7 may exist")
     with pytest.raises(error, match=match):
         make_backend("mmpose", options)
+
+
+# --- mmcv without compiled ops (the GPU machine's install path) -------------------------------
+
+#: Run in a child: mmcv's compiled extension made unimportable, as with mmcv-lite.
+WITHOUT_EXT = """
+import importlib.abc, sys
+class NoExt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "mmcv._ext":
+            raise ModuleNotFoundError("No module named 'mmcv._ext'", name="mmcv._ext")
+sys.meta_path.insert(0, NoExt())
+"""
+
+
+@pytest.mark.mmpose
+@pytest.mark.parametrize("n", [0, 1, 7, 300])
+def test_torchvision_nms_equals_mmcv_compiled_nms(mm, n):
+    from mmcv.ops import batched_nms as mmcv_batched_nms
+    from mmcv.ops import nms as mmcv_nms
+
+    from hipdrive.pose.mmcv_ops import batched_nms, nms
+
+    g = mm.Generator().manual_seed(n)
+    xy = mm.rand(n, 2, generator=g) * 600
+    boxes = mm.cat([xy, xy + 20 + mm.rand(n, 2, generator=g) * 200], dim=1)
+    scores = mm.rand(n, generator=g)
+    labels = mm.randint(0, 3, (n,), generator=g)
+    for kwargs in ({}, {"score_threshold": 0.3}, {"max_num": 5}):
+        ours, ref = nms(boxes, scores, 0.5, **kwargs), mmcv_nms(boxes, scores, 0.5, **kwargs)
+        assert mm.equal(ours[1], ref[1]) and mm.allclose(ours[0], ref[0])
+    np_ours, np_ref = (
+        nms(boxes.numpy(), scores.numpy(), 0.6),
+        mmcv_nms(boxes.numpy(), scores.numpy(), 0.6),
+    )
+    np.testing.assert_array_equal(np_ours[1], np_ref[1])
+    for cfg in ({"type": "nms", "iou_threshold": 0.6}, {"iou_threshold": 0.5, "split_thr": 10, "max_num": 4},
+                {"iou_threshold": 0.5, "class_agnostic": True}, None):  # fmt: skip
+        ours, ref = (
+            batched_nms(boxes, scores, labels, cfg),
+            mmcv_batched_nms(boxes, scores, labels, cfg),
+        )
+        assert mm.equal(ours[1], ref[1]) and mm.allclose(ours[0], ref[0])
+
+
+@pytest.mark.mmpose
+def test_without_compiled_ops_the_same_keypoints_through_torchvision(mm, tmp_path):
+    """RTMPose + RTMDet on mmcv-lite: the stand-in serves NMS and the keypoints are unchanged."""
+    frames = np.stack(person_frames(4, height=320, width=240))
+    np.save(tmp_path / "frames.npy", frames)
+    run = (
+        "import sys, json, numpy as np, torch\n"
+        "torch.manual_seed(0); torch.set_num_threads(2)\n"
+        "from hipdrive.pose.mmpose_backend import MMPoseBackend\n"
+        "import hipdrive.pose.mmpose_backend as mb\n"
+        f"b = MMPoseBackend(config={RTMPOSE!r}, random_init=True, device='cpu', "
+        f"detector_config={RTMDET!r}, detect_every=2, min_box_score=0.0, max_people=2)\n"
+        f"people = b.predict(list(np.load({str(tmp_path / 'frames.npy')!r})))\n"
+        "np.save(sys.argv[1], np.stack([np.nan_to_num(p[0][:1], nan=-1).reshape(-1, 2) for p in people]))\n"
+        "print(mb.MMCV_OPS, b.provenance()['mmcv_ops'])\n"
+    )  # fmt: skip
+    out = {}
+    for mode, prelude in (("compiled", ""), ("torchvision", WITHOUT_EXT)):
+        proc = subprocess.run([sys.executable, "-c", prelude + run, str(tmp_path / f"{mode}.npy")],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert proc.stdout.split() == [mode, mode]
+        out[mode] = np.load(tmp_path / f"{mode}.npy")
+    assert out["compiled"].shape == out["torchvision"].shape == (4, 21, 2)
+    np.testing.assert_allclose(out["torchvision"], out["compiled"], atol=1e-4)
+
+
+@pytest.mark.mmpose
+def test_without_compiled_ops_other_ops_say_what_is_missing(mm):
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXT + (
+            "from hipdrive.pose.mmcv_ops import ensure_mmcv_ops\n"
+            "print(ensure_mmcv_ops())\n"
+            "from mmcv.ops import DeformConv2d\n"
+            "from mmcv.ops.roi_align import roi_align\n"
+            "class Sub(DeformConv2d):\n"
+            "    pass\n"
+            "try:\n"
+            "    Sub(1, 1, 3)\n"
+            "except Exception as exc:\n"
+            "    print(type(exc).__name__, exc)\n"
+        )],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = proc.stdout.splitlines()[:2]
+    assert first == "torchvision"
+    assert second.startswith("BackendUnavailableError mmcv.ops.DeformConv2d needs mmcv built")

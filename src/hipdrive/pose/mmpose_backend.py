@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ from hipdrive.keypoints import KEYPOINT_NAMES, sha256_file
 from hipdrive.pose.base import People, PoseBackend, no_people
 from hipdrive.pose.importers import MMPOSE_LAYOUTS, _remap
 from hipdrive.pose.lifter import box_iou
+from hipdrive.pose.mmcv_ops import ensure_mmcv_ops
 
 __all__ = [
     "MMPoseBackend",
@@ -69,11 +71,17 @@ INSTALL_HINT = (
     "hipdrive from it"
 )
 PRECISIONS = ("fp32", "fp16", "bf16")
+#: Where ``mmcv.ops`` came from once a backend was built: "compiled" or "torchvision".
+MMCV_OPS: str | None = None
 
 
 def _import_torch():
+    """torch, with ``mmcv.ops`` importable (compiled, or the torchvision stand-in)."""
+    global MMCV_OPS
     try:
         import torch
+
+        MMCV_OPS = ensure_mmcv_ops()
     except ImportError as exc:
         raise BackendUnavailableError(f"{INSTALL_HINT} ({exc})") from exc
     return torch
@@ -229,6 +237,9 @@ class MMPoseBackend(PoseBackend):
         Use randomly initialised weights (``init_weights()``) instead of a
         checkpoint: for tests and benchmarks on machines without checkpoints.
         Keypoints are then meaningless and the metadata says so.
+    profile : bool, default False
+        Wait for the GPU at each stage boundary so that :attr:`stage_seconds`
+        (detect, preprocess, forward) are exact; costs some overlap.
     """
 
     name = "mmpose"
@@ -250,6 +261,7 @@ class MMPoseBackend(PoseBackend):
         min_box_score: float = 0.5,
         max_people: int = 5,
         random_init: bool = False,
+        profile: bool = False,
     ) -> None:
         torch = _import_torch()
         try:
@@ -329,6 +341,19 @@ class MMPoseBackend(PoseBackend):
             )
         self._frame_index = 0
         self._last_detection: np.ndarray | None = None
+        self.profile = bool(profile)
+        #: Wall seconds spent per stage (detector, pose pre-processing, pose network).
+        self.stage_seconds = {"detect": 0.0, "preprocess": 0.0, "forward": 0.0}
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.profile and self.device.startswith("cuda"):
+                self._torch.cuda.synchronize(self.device)
+            self.stage_seconds[stage] += time.perf_counter() - start
 
     def reset(self) -> None:
         """Start the next video with a detection (no box carried over from the last one)."""
@@ -349,7 +374,7 @@ class MMPoseBackend(PoseBackend):
         results = []
         for start in range(0, len(data_list), self.batch_size):
             batch = self._collate(data_list[start : start + self.batch_size])
-            with self._torch.inference_mode(), self._autocast():
+            with self._timed("forward"), self._torch.inference_mode(), self._autocast():
                 results.extend(self.model.test_step(batch))
         return results
 
@@ -358,21 +383,25 @@ class MMPoseBackend(PoseBackend):
         bgr = [np.ascontiguousarray(f[..., ::-1]) for f in frames]  # MMPose configs expect BGR
         meta = self.model.dataset_meta
         if self.one_stage:
-            samples = self._run([self._pipeline({"img": img, **meta}) for img in bgr])
+            with self._timed("preprocess"):
+                data = [self._pipeline({"img": img, **meta}) for img in bgr]
+            samples = self._run(data)
             people = [self._instances(s, min_score=self.min_box_score) for s in samples]
         else:
-            boxes = self._boxes(bgr)
+            with self._timed("detect"):
+                boxes = self._boxes(bgr)
             data, owner = [], []
-            for f, (img, frame_boxes) in enumerate(zip(bgr, boxes, strict=True)):
-                for box in frame_boxes:
-                    info = {
-                        "img": img,
-                        "bbox": box[None, :4],
-                        "bbox_score": np.ones(1, np.float32),
-                        **meta,
-                    }
-                    data.append(self._pipeline(info))
-                    owner.append(f)
+            with self._timed("preprocess"):
+                for f, (img, frame_boxes) in enumerate(zip(bgr, boxes, strict=True)):
+                    for box in frame_boxes:
+                        info = {
+                            "img": img,
+                            "bbox": box[None, :4],
+                            "bbox_score": np.ones(1, np.float32),
+                            **meta,
+                        }
+                        data.append(self._pipeline(info))
+                        owner.append(f)
             samples = self._run(data)
             per_frame: list[list] = [[] for _ in frames]
             for f, s in zip(owner, samples, strict=True):
@@ -457,6 +486,7 @@ class MMPoseBackend(PoseBackend):
             "config_path": str(self.config_path),
             "backend_version": self._mmpose_version,
             "torch_version": torch.__version__,
+            "mmcv_ops": MMCV_OPS,
             "backend_settings": {
                 "device": self.device,
                 "precision": self.precision,
@@ -511,11 +541,16 @@ def _init_detector(config: str, checkpoint: str | None, device: str, random_init
     path = Path(config)
     if not path.is_file():
         import mmdet
+        import mmpose
 
-        found = sorted((Path(mmdet.__file__).parent / ".mim" / "configs").rglob(f"{path.stem}.py"))
+        # mmdet's own configs, then the person detectors mmpose ships for top-down demos
+        roots = [Path(mmdet.__file__).parent / ".mim" / "configs",
+                 Path(mmpose.__file__).parent / ".mim" / "demo" / "mmdetection_cfg"]  # fmt: skip
+        found = [p for root in roots for p in sorted(root.rglob(f"{path.stem}.py"))]
         if not found:
             raise InputError(
-                f"mmdet config {config!r} is neither a file nor a config name shipped with mmdet"
+                f"mmdet config {config!r} is neither a file nor a config name shipped with "
+                "mmdet or mmpose's demo detectors"
             )
         path = found[0]
     if checkpoint is None and not random_init:
@@ -562,6 +597,7 @@ def reference_inferencer(options: dict[str, Any]):
 
     It runs one frame at a time with the config's own test settings (flip
     test as the config says); ``det_model="whole_image"`` for top-down models
+    unless ``detector_config`` and ``detector_checkpoint`` name the detector
     (the offline choice: the default detector would be downloaded).
     """
     torch = _import_torch()
@@ -575,7 +611,9 @@ def reference_inferencer(options: dict[str, Any]):
         pose2d=str(resolve_config(options["config"])),
         pose2d_weights=options.get("checkpoint"),
         device=device,
-        det_model="whole_image",
+        det_model=options.get("detector_config") or "whole_image",
+        det_weights=options.get("detector_checkpoint"),
+        det_cat_ids=(0,),
     )
 
     def run(bgr: np.ndarray, **kwargs):
