@@ -1,6 +1,6 @@
 """Accuracy and throughput of the rep analysis against the simulator's ground truth.
 
-Prints the figures the README records (it asserts nothing):
+Prints the figures docs/validation.md and docs/benchmarks.md record (it asserts nothing):
 
 accuracy
     A simulated study (``--lifters`` x ``--loads``, squats by default, both
@@ -18,7 +18,7 @@ mediapipe (``--mediapipe-videos N``, off by default: MediaPipe on CPU is slow)
     ``--mp-reps`` reps), each encoded to H.264, run through the bundled
     MediaPipe model (:func:`hipdrive.pose.estimate_poses`) and analysed with
     the default :class:`AnalysisParams`. Per video: rep count exact. Per rep
-    (matched by rep number): primary hip-lead index error. Targets (issue 5):
+    (matched by rep number): primary hip-lead index error. Targets:
     rep count exact on >= 98 % of videos, hip-lead error <= 5 deg. Keypoints
     are kept in ``--mp-dir`` when given, so the analysis can be re-run
     without MediaPipe.

@@ -3,7 +3,7 @@
 For each phase (standing, descent, bottom, ascent) and lift: share of frames
 with a detection, median / 95th-percentile keypoint error in pixels (near-side
 shoulder, elbow, wrist, hip, knee, ankle) and trunk-angle error in degrees
-against the simulator's truth. Targets (issue 3): detection >= 98 % and median
+against the simulator's truth. Targets: detection >= 98 % and median
 trunk-angle error <= 5 deg at every phase.
 
 Run: ``python benchmarks/bench_detection.py [--videos 4] [--lift both] [--csv out.csv]``

@@ -1,6 +1,6 @@
 """How long Snakemake takes to plan (dry-run) large manifests.
 
-Target (issue 7): a 10,000-video manifest planned in <= 60 s on 2 cores.
+Target: a 10,000-video manifest planned in <= 60 s on 2 cores.
 A researcher's collection: videos that exist on disk (empty placeholder files
 here, planning never opens them), MediaPipe, QC media off above 50 videos.
 Prints one line per size and shard size: videos, jobs planned, seconds, peak

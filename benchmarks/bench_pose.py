@@ -79,7 +79,7 @@ def warm_imports(backend: str) -> None:
     """Import what both timed paths use, so neither pays the one-off imports (~2 s).
 
     The overhead target is per frame; a Snakemake job pays the imports once per
-    video either way, and whichever path ran first used to pay them alone.
+    video either way, and without this whichever path ran first would pay them alone.
     """
     import cv2  # noqa: F401
 

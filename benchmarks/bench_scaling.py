@@ -1,6 +1,6 @@
 """Scaling of the analysis side: wall time and peak memory for 100, 1,000 and 10,000 videos.
 
-Issue 7: the cost of everything after pose must grow linearly with the number
+Target: the cost of everything after pose must grow linearly with the number
 of videos and memory must stay bounded. Keypoints-only simulated videos: a pool
 of ``--pool`` simulated squat sets (true keypoints + 2 px noise, the synthetic
 backend's :func:`degrade_keypoints`) is written under new ids until the study

@@ -11,7 +11,7 @@ With ``--workflow`` it times what a researcher runs instead: the Snakemake
 workflow on a folder holding only the cached tables (``fit_models`` +
 ``plot_figures``, then ``snakemake --report``), with torch, MMPose and
 MediaPipe made unimportable (a folder first on ``PYTHONPATH`` whose packages
-raise ImportError), which is the issue's target as stated.
+raise ImportError): the case the <= 60 s target is stated for.
 
 Usage::
 

@@ -1,7 +1,7 @@
 """The per-video analysis against the simulator's ground truth, the CLI and the parameters.
 
 Truth keypoints get a little Gaussian noise (0.5 px, the synthetic backend's
-``degrade_keypoints``); the cases the issue names are built on top: facing
+``degrade_keypoints``); the cases to cover are built on top: facing
 left, 30 fps, a paused rep, a failed rep, a long gap and a limb swap.
 """
 
@@ -430,7 +430,7 @@ def test_real_deadlifts_through_mediapipe_match_the_hand_labels(real_dir, clip, 
     rep = reps.iloc[0]
     assert abs(rep["start_frame"] - label["start_frame"]) <= 6
     assert abs(rep["end_frame"] - label["end_frame"]) <= 6
-    # Known limitation (issue 9): MediaPipe's wrists wobble by ~0.05 body heights at
+    # Known limitation: MediaPipe's wrists wobble by ~0.05 body heights at
     # the top of Good_000002, so "the bar's first stop" is found 25 frames late; the
     # bound holds that measured level so a regression still fails.
     max_late = 30 if clip.endswith("000002") else 15

@@ -155,7 +155,8 @@ def test_every_bad_video_is_excluded_with_its_reason(corpus_run):
 
 def test_good_videos_finish_with_the_true_reps(corpus_run):
     """Every decodable video with a lifter gives its true reps; a rep that MediaPipe's tracking
-    spoils (the render's squat bottom; issue 3 measures detection) is listed with its reason."""
+    spoils (the render's squat bottom; test_simulate_detection.py measures detection) is listed
+    with its reason."""
     reps = pd.read_parquet(corpus_run / "results/tables/reps.parquet")
     excluded = read_excluded(corpus_run / "results/qc/excluded.tsv")
     listed = set(zip(excluded["video_id"], excluded["rep"].astype("float"), strict=True))

@@ -147,7 +147,7 @@ def test_cli_power_bad_list(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_calibration_fast_mode_500_studies():
-    """Targets of the issue: false-positive rate 5 +/- 2 %, CI coverage >= 93 %."""
+    """Targets: false-positive rate 5 +/- 2 %, CI coverage >= 93 %."""
     studies = power.run_power(
         power.StudyDesign(), n_studies=500, lifters=(10,), effect_slopes=(0.0, 1.5), seed=2026
     )

@@ -6,9 +6,9 @@ that needs the real clips is marked slow.)
 One run of ``config/real-test.yaml`` (63 clips, MediaPipe on CPU on every
 frame, no subsampling, bar tracker on; 14-21 minutes on 2 shared cores) shared by the tests
 below. The figures are computed by ``benchmarks/bench_real.py`` (which prints
-them); each test asserts one against a threshold: the issue's target where it
-is met, otherwise the level measured on 2026-11-21 minus a margin so that a
-regression fails (the README's "Real footage: what to expect" says which
+them); each test asserts one against a threshold: the target where it is met,
+otherwise the level measured on 2026-11-21 minus a margin so that a regression
+fails (docs/validation.md, "Real footage" and "Known limits", says which
 targets are not met and why).
 
 Set ``HIPDRIVE_REAL_WORKDIR`` to the working directory of a finished run to
@@ -229,7 +229,7 @@ def test_rep_count_on_clean_side_view_clips(figures):
     assert len(clean) == 22
     # target met: 21/22 at min_tracking_confidence 0.5 (mattiolato Bad_000009
     # lifts off 2 frames into the clip, so its start counts as unseen); 20/22 at
-    # the new default 0.1 (Bad_000005 too; see the README)
+    # 0.1 for deadlifts too (Bad_000005 too; docs/validation.md, "Settings compared")
     assert clean["exact"].mean() >= 0.95, clean[~clean["exact"]].to_string()
 
 
@@ -246,9 +246,9 @@ def test_completed_deadlifts_marked_failed(figures):
     failed = figures["failed_deadlifts"]
     assert len(failed) == 20
     # Target 0 (every one of these lifts was locked out) NOT met: measured 3/20
-    # with the tracked bar (6/20 when only the lockout frame's posture counted,
-    # 11/20 on the wrists): Bad_000002/3/8, a lifter far from the camera whose
-    # hips and knees MediaPipe puts at 80-120 deg (see the README). Guard
+    # with the tracked bar (11/20 on the wrists): Bad_000002/3/8, a lifter far
+    # from the camera whose hips and knees MediaPipe puts at 80-120 deg
+    # (docs/validation.md, "Known limits"). Guard
     # against getting worse.
     assert failed.sum() <= 3, failed[failed].index.tolist()
 
@@ -275,8 +275,8 @@ def test_deadlift_lockout_against_labels(figures):
     err = dl["key_err"].dropna().abs()
     assert len(err) == 10
     # Target (within 3 frames) met on 10/10 with the tracked bar, -2..+3
-    # (the wrists: median 10). Good_000003 was 10 late before the lockout
-    # became the first stop at the top: its shrug creeps on afterwards.
+    # (the wrists: median 10). Lockout is the first stop at the top: Good_000003's
+    # shrug creeps on afterwards.
     assert (err <= 3).all(), dl.to_string()
     bichraix = figures["events"]
     bichraix = bichraix[bichraix["video_id"].str.startswith("deadlift_bichraix_good00")]

@@ -1,6 +1,6 @@
 """The bundled MediaPipe model on rendered lifters (slow: renders and runs pose).
 
-Targets (issue 3): detection >= 98 % of frames and median trunk-angle error
+Targets: detection >= 98 % of frames and median trunk-angle error
 <= 5 deg in every phase. Measured (``benchmarks/bench_detection.py``): met with
 the camera-side (near) trunk angle for every squat phase; for the deadlift with
 MediaPipe's tracking (its default) NOT while the bar is lowered, where it keeps

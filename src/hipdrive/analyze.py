@@ -72,7 +72,7 @@ class AnalysisParams:
     side : {'auto', 'auto_mean', 'left', 'right', 'mean'}
         Body side used for every joint; ``auto`` = the camera-facing side;
         ``auto_mean`` = the same, or the mean of both sides when both are
-        confident (DESIGN.md's rule; :func:`hipdrive.kinematics.choose_side`
+        confident (docs/definitions.md, "Body side"; :func:`hipdrive.kinematics.choose_side`
         says why it is not the default).
     both_sides_score : float
         Median score both sides need for ``auto_mean`` to use their mean (0.8).
@@ -107,8 +107,9 @@ class AnalysisParams:
         0.01, the hand labels' rule; see :func:`hipdrive.reps._left_rest`).
     early_ascent_fraction : float
         "Early ascent" for the hip-lead indices (0.3 = first 30% of the time;
-        DESIGN.md, the v_min of a squat's sticking region lies at ~30-40% of
-        the ascent, van den Tillaar et al. 2014).
+        docs/definitions.md, "Hip-lead indices": the v_min of a squat's
+        sticking region lies at ~30-40% of the ascent, van den Tillaar et al.
+        2014).
     sticking_prominence_bh_s : float
         Smallest dip of the upward bar velocity that counts as a sticking
         region, body heights/s (default 0.005 ~ 1 cm/s for a 1.75 m lifter).
@@ -153,7 +154,7 @@ class AnalysisParams:
         Use the tracked bar end (keypoint ``bar_end``,
         :mod:`hipdrive.pose.bar_tracker`) as the bar where the keypoint file
         has one and it passes the two checks below; else the body proxy
-        (default true; DESIGN.md: "where a bar track exists, use it").
+        (default true; docs/definitions.md, "Bar proxy").
     bar_track_min_coverage : float
         Share of frames the bar end must be seen in (score at or above
         ``score_threshold``; default 0.9: gaps longer than ``max_gap_s`` are

@@ -314,8 +314,8 @@ def plot_trunk_curves_by_load(reps: pd.DataFrame, curves: pd.DataFrame | None):
     Notes
     -----
     Trunk angle = mid-hip -> mid-shoulder segment from vertical, 0 = upright
-    (DESIGN.md); time normalised to 101 nodes from the bottom to lockout. Each
-    lifter's curves are averaged within a band first, so the CI
+    (docs/definitions.md, "Trunk angle"); time normalised to 101 nodes from the
+    bottom to lockout. Each lifter's curves are averaged within a band first, so the CI
     (``mean +/- t_{0.975, n-1} sd / sqrt(n)``) is over lifters, not reps.
     """
     return _plot_band_curves(
@@ -332,7 +332,7 @@ def plot_moment_arm_ratio_curves(reps: pd.DataFrame, curves: pd.DataFrame | None
 
     The moment arm of a joint is the horizontal distance from the bar line to
     the joint (body heights); their ratio > 1 means the hips carry the longer
-    lever (DESIGN.md, "moment = weight x moment arm"). Summaries as in
+    lever (docs/definitions.md, "Moment arms": moment = weight x moment arm). Summaries as in
     :func:`plot_trunk_curves_by_load`, but on the log scale (geometric means
     and their CIs, log y axis) when every value is positive: a ratio is
     right-skewed and explodes when the knee moment arm nears 0, so an
@@ -441,8 +441,9 @@ def plot_hip_lead_vs_load(reps: pd.DataFrame, models: pd.DataFrame | None = None
 
     The primary index is the change in trunk angle from the bottom to v_min (or
     30% of ascent time without a sticking region); positive = hips lead
-    (DESIGN.md). The black line is the fixed effect of the random-slope mixed
-    model of :func:`hipdrive.stats.fit_mixed_model`, the band the 95% CI of its
+    (docs/definitions.md, "Hip-lead indices"). The black line is the fixed
+    effect of the random-slope mixed model of
+    :func:`hipdrive.stats.fit_mixed_model`, the band the 95% CI of its
     slope around the centre load.
     """
     lifts = _lifts_present(reps[reps["used"]])
@@ -464,7 +465,7 @@ def plot_deadlift_hip_shoot(reps: pd.DataFrame, models: pd.DataFrame | None = No
 
     Hip-shoot index = hip rise / shoulder rise from lift-off until the bar
     passes the knee; > 1 = the hips rise faster than the shoulders ("hips shoot
-    up"), the classic deadlift fault (DESIGN.md). With no deadlift reps the
+    up"), the classic deadlift fault (docs/definitions.md, "Deadlift"). With no deadlift reps the
     panel says so.
     """
     fig, counts = _scatter_metric_vs_load(

@@ -8,8 +8,8 @@ when the lifter faces image-left so that ``+x`` is always the lifter's
 forward direction, and optionally rotated by the floor tilt seen at the feet.
 Angles are therefore identical for a lifter filmed facing left or right.
 
-Definitions (all degrees; DESIGN.md "Definitions")
---------------------------------------------------
+Definitions (all degrees; docs/definitions.md "Kinematics")
+-----------------------------------------------------------
 trunk angle
     angle of the hip -> shoulder segment from vertical, 0 = upright, positive
     = shoulders forward of the hips (trunk inclination; Schoenfeld 2010,
@@ -173,8 +173,8 @@ def choose_side(
     The side facing the camera is the one the detector sees: the manifest's
     ``camera_side`` when given, else the side with the higher median score of
     shoulder, hip, knee and ankle over the clip. Only when ``both_confident_score``
-    is given and both sides reach that median score is their mean used (DESIGN.md:
-    "use the side facing the camera, or the mean when both are confident"). It is
+    is given and both sides reach that median score is their mean used
+    (docs/definitions.md, "Body side"). It is
     off by default: on rendered lifters with exact truth, MediaPipe's far-side
     points pulled the two-side trunk angle upright at the squat bottom (median
     error 10.4 deg vs 1.5 deg for the near side; ``benchmarks/bench_detection.py``).
@@ -368,7 +368,7 @@ def compute_kinematics(
         From :func:`choose_side`; used for every joint.
     bar_proxy : {'shoulder', 'wrist', 'bar_end'}
         Point standing in for the bar: shoulders for a back squat, wrists for
-        a front squat and the deadlift (DESIGN.md); ``bar_end`` = the tracked
+        a front squat and the deadlift (docs/definitions.md, "Bar proxy"); ``bar_end`` = the tracked
         bar itself, given as ``bar_xy``.
     height_m : float
         Stature in metres (NaN when unknown).

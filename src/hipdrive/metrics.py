@@ -474,7 +474,7 @@ def rep_metrics(
 
 
 def _squat_knee_travel(kin: Kinematics, a: int, b: int) -> dict[str, float]:
-    """Knee travel in the descent (DESIGN.md "Knee travel").
+    """Knee travel in the descent (docs/definitions.md "Knee travel").
 
     ``knee_forward_pct_descent``: when the knee (horizontal position relative
     to the ankle, body heights) reaches its forward-most point, in % of the
@@ -497,7 +497,7 @@ def _squat_knee_travel_nan() -> dict[str, float]:
 
 
 def _deadlift_metrics(kin: Kinematics, b: int, lk: int, min_rise_bh: float) -> dict[str, float]:
-    """Deadlift set-up and "hips shoot up" (DESIGN.md "Deadlift").
+    """Deadlift set-up and "hips shoot up" (docs/definitions.md "Deadlift").
 
     The bar passes the knee at the first ascent frame where the wrists are at
     or above knee height. ``hip_shoot_index`` = hip rise / shoulder rise from

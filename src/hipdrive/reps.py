@@ -4,7 +4,7 @@ A squat repetition is top -> bottom -> top of the bar proxy; a deadlift
 repetition is floor -> top -> floor. Both are the same problem on a signal
 ``g`` that rests at a high level and makes excursions down: ``g`` is the bar
 height for the squat and minus the bar height for the deadlift. Pauses at the
-rest level between reps belong to no rep (DESIGN.md "Reps").
+rest level between reps belong to no rep (docs/definitions.md "Reps").
 
 Algorithm (:func:`segment_reps`)
 --------------------------------

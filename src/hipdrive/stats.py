@@ -44,7 +44,7 @@ from scipy import stats as sps
 from hipdrive.errors import HipdriveError, InputError
 
 PRIMARY_METRIC = "hip_lead_trunk_change_deg"
-"""The primary hip-lead index (see :data:`METRICS` and DESIGN.md)."""
+"""The primary hip-lead index (see :data:`METRICS` and docs/definitions.md, "Hip-lead indices")."""
 
 PCT_STEP = 10.0
 """Slopes are reported per this many percentage points of 1RM."""
@@ -147,7 +147,7 @@ Both lifts together (``"all"``, lift/variant as a fixed effect) only for the
 primary index and sticking-region presence: the headline questions; the
 secondary indices are analysed per lift.
 
-Definitions (DESIGN.md, ``hipdrive.metrics``): the primary hip-lead index is the
+Definitions (docs/definitions.md, ``hipdrive.metrics``): the primary hip-lead index is the
 change in trunk angle from the bottom to the velocity minimum of the sticking
 region (or to 30% of ascent time when there is none), positive when the trunk
 becomes more horizontal, i.e. the hips rise first; the sticking region is

@@ -128,7 +128,7 @@ class MediaPipeBackend(PoseBackend):
     smooth_landmarks : bool, default True
         MediaPipe's own temporal filter across frames. The analysis stage
         filters again with a zero-lag Butterworth; turn this off to give it
-        raw positions (DESIGN notes: it changed little on simulated clips).
+        raw positions (turning it off changed little on simulated clips).
     min_detection_confidence : float, default 0.5
         MediaPipe's threshold (0..1) for a detection.
     min_tracking_confidence : float, default 0.5
@@ -143,7 +143,7 @@ class MediaPipeBackend(PoseBackend):
         for deadlifts: there a kept track carries wrong hips through the
         lowering (see ``recheck_every``), and on the real single-rep deadlift
         clips 0.1 cost one exact rep count and marked more completed lifts as
-        failed (README, "Real footage").
+        failed (docs/validation.md, "Settings compared").
     static_image_mode : bool, default False
         Run the detector on every frame instead of tracking (slower).
     recheck_every : int, default 0
@@ -158,8 +158,8 @@ class MediaPipeBackend(PoseBackend):
         off with ``min_tracking_confidence`` 0.1); the detector, whenever it
         finds the lifter, does not. Where it finds no one (a plate over the
         head), the track is kept. Costs one extra inference per
-        ``recheck_every`` frames. Measured on simulated clips only (README,
-        "Simulator"), so off by default.
+        ``recheck_every`` frames. Measured on simulated clips only (docs/validation.md,
+        "Detection on rendered lifters"), so off by default.
     """
 
     name = "mediapipe"

@@ -5,7 +5,7 @@ on the encoded mp4 (decoded by :func:`hipdrive.video.iter_frames`) and compares
 with the true keypoints frame by frame: detection rate, keypoint error in
 pixels (near-side shoulder, elbow, wrist, hip, knee, ankle: the side facing the
 camera) and trunk-angle error in degrees (mid-hip -> mid-shoulder from vertical,
-DESIGN.md), per phase of the lift. Targets (issue 3): detection >= 98 % of
+docs/definitions.md, "Trunk angle"), per phase of the lift. Targets: detection >= 98 % of
 frames and median trunk-angle error <= 5 deg in every phase.
 """
 
@@ -124,7 +124,7 @@ def check_detection(
     the hips at a deadlift lockout; running its detector on every frame
     (``static_image_mode=True``) recovers. A track dropped at a squat bottom
     (plate over the head) is re-detected only once the lifter stands up; a
-    lower ``min_tracking_confidence`` keeps it (measured figures in the README).
+    lower ``min_tracking_confidence`` keeps it (measured figures in docs/validation.md).
     """
     from hipdrive.pose.mediapipe_backend import MediaPipeBackend
     from hipdrive.video import iter_frames
@@ -217,7 +217,7 @@ def summarise_detection(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_detection_report(table: pd.DataFrame, *, per_video: bool = False) -> str:
-    """The summary as a fixed-width text table (what the README records); optionally per video too."""
+    """The summary as a fixed-width text table (see docs/validation.md); per video on request."""
     fmt = lambda v: f"{v:.1f}"  # noqa: E731
     s = summarise_detection(table)
     n_vid = table["video_id"].nunique()

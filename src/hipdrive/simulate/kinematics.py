@@ -280,7 +280,7 @@ def solve_pose(
     style : LiftStyle
     proxy_y_m : (n,) array
         Height of the bar proxy (mid-shoulder for back squats, wrist for front
-        squats and deadlifts; DESIGN.md) above the floor, metres.
+        squats and deadlifts; docs/definitions.md, "Bar proxy") above the floor, metres.
     trunk_deg : (n,) array
         Trunk angle from vertical, degrees (0 = upright).
     arm_deg : (n,) array, optional

@@ -6,7 +6,7 @@ video of one lifter shows the same person; the rep-level noise derives from
 ``(seed, video_id)``.
 
 Hip-drive model (degrees of trunk-angle change from the bottom to v_min, the
-primary hip-lead index of DESIGN.md)::
+primary hip-lead index of docs/definitions.md, "Hip-lead indices")::
 
     hip_drive = a_i + (beta + b_i) * (pct_1rm - 70) / 10 + e
 

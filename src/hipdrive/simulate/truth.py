@@ -8,7 +8,7 @@ heels and big toes, written through :func:`hipdrive.keypoints.write_keypoints`
 with ``backend="truth"``.
 
 The true per-rep table uses the column names of the analysis
-(:data:`REP_COLUMNS`) and the definitions of DESIGN.md, evaluated on the
+(:data:`REP_COLUMNS`) and the definitions of docs/definitions.md, evaluated on the
 noise-free projected keypoints (without camera shake, which is not lifter
 motion) at the exact event times of the model, not at frame times.
 """
@@ -164,7 +164,9 @@ def _inner_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def body_angles(kp: np.ndarray, facing: str) -> dict[str, np.ndarray]:
-    """Trunk, hip, knee and shin angles (deg) from pixel keypoints (DESIGN.md).
+    """Trunk, hip, knee and shin angles (deg) from pixel keypoints.
+
+    Definitions: docs/definitions.md, "Trunk angle" and "Joint angles".
 
     Trunk: mid-hip -> mid-shoulder from vertical (0 upright, forward positive);
     hip: shoulder-hip-knee; knee: hip-knee-ankle; shin: ankle -> knee from
@@ -180,7 +182,7 @@ def body_angles(kp: np.ndarray, facing: str) -> dict[str, np.ndarray]:
 
 
 def _proxy(kp: np.ndarray, lift: str, variant: str) -> np.ndarray:
-    """Bar proxy (DESIGN.md): mid-shoulder for back squats, mid-wrist otherwise."""
+    """Bar proxy (docs/definitions.md, "Bar proxy"): mid-shoulder (back squats), else mid-wrist."""
     return _mid(kp, "shoulder") if lift == "squat" and variant != "front" else _mid(kp, "wrist")
 
 
@@ -201,7 +203,7 @@ def truth_rep_table(
 
     Notes
     -----
-    Definitions follow DESIGN.md and the analysis: a rep starts (squat
+    Definitions follow docs/definitions.md and the analysis: a rep starts (squat
     descent, deadlift lift-off = the deadlift's "bottom", where its ascent
     begins) where the bar proxy is ``START_ROM_FRACTION`` of its ROM from rest
     (:meth:`LifterMotion.start_time`, as :func:`hipdrive.reps._left_rest`;
