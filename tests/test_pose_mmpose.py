@@ -9,6 +9,7 @@ loading, the keypoint contract. The unmarked tests run everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -67,6 +68,17 @@ def mm():
     return torch
 
 
+@contextlib.contextmanager
+def stock_channels(model):
+    """The model as MMPose built it (BGR in), for the duration of a reference call."""
+    pre = model.data_preprocessor
+    pre._channel_conversion = not pre._channel_conversion
+    try:
+        yield model
+    finally:
+        pre._channel_conversion = not pre._channel_conversion
+
+
 def person_frames(n: int, *, height: int = 256, width: int = 192) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     frames = []
@@ -88,9 +100,10 @@ def test_batched_topdown_equals_mmpose_inference_topdown(mm):
     frames = person_frames(6)
     ours = backend.predict(frames)
     for rgb, (xy, score) in zip(frames, ours, strict=True):
-        ref = inference_topdown(backend.model, np.ascontiguousarray(rgb[..., ::-1]))[
-            0
-        ].pred_instances
+        with stock_channels(backend.model):  # MMPose's own setting: BGR in
+            ref = inference_topdown(backend.model, np.ascontiguousarray(rgb[..., ::-1]))[
+                0
+            ].pred_instances
         assert xy.shape == (1, 21, 2)
         np.testing.assert_allclose(xy[0, :17], ref.keypoints[0], atol=1e-2)
         np.testing.assert_allclose(score[0, :17], np.clip(ref.keypoint_scores[0], 0, 1), atol=1e-4)
@@ -307,3 +320,29 @@ def test_without_compiled_ops_other_ops_say_what_is_missing(mm):
     first, second = proc.stdout.splitlines()[:2]
     assert first == "torchvision"
     assert second.startswith("BackendUnavailableError mmcv.ops.DeformConv2d needs mmcv built")
+
+
+@pytest.mark.mmpose
+def test_batched_detector_equals_mmdet_inference_detector(mm):
+    """One forward pass for all detection frames gives mmdet's per-image boxes."""
+    from mmdet.apis import inference_detector
+    from mmengine.registry import DefaultScope
+
+    from hipdrive.pose.mmpose_backend import MMPoseBackend
+
+    mm.manual_seed(0)
+    backend = MMPoseBackend(
+        config=RTMPOSE, random_init=True, device="cpu", detector_config=RTMDET,
+        min_box_score=0.0, max_people=3,
+    )  # fmt: skip
+    images = person_frames(3, height=240, width=320)
+    ours = backend._detect(images)
+    bgr = [np.ascontiguousarray(f[..., ::-1]) for f in images]
+    with DefaultScope.overwrite_default_scope("mmdet"), stock_channels(backend.detector):
+        refs = inference_detector(backend.detector, bgr)
+    for boxes, ref in zip(ours, refs, strict=True):
+        inst = ref.pred_instances
+        keep = np.flatnonzero(inst.labels.numpy() == 0)
+        keep = keep[np.argsort(-inst.scores.numpy()[keep], kind="stable")][:3]
+        assert boxes.shape == (len(keep), 4)
+        np.testing.assert_allclose(boxes, inst.bboxes.numpy()[keep], atol=1e-2)

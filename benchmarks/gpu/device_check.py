@@ -126,21 +126,34 @@ import json, sys, time
 from hipdrive.pose.mmpose_backend import MMPoseBackend
 from hipdrive.pose import estimate_poses
 video, out, options, repeat = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
+cprofile = options.pop("cprofile", False)
 model = MMPoseBackend(**options)
 import torch
 if model.device.startswith("cuda"):
     torch.cuda.reset_peak_memory_stats()
 print("READY", flush=True)
 sys.stdin.readline()  # all children start timing together
+if cprofile:
+    import cProfile
+    prof = cProfile.Profile()
+    prof.enable()
 start, frames = time.time(), 0
 for _ in range(repeat):  # one shard of `repeat` videos, the model loaded once
     model.reset()
     frames += estimate_poses(video, out, video_id="bench", backend="mmpose", options=options,
                              model=model)["n_frames"]
 end = time.time()
+top = []
+if cprofile:
+    import pstats
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    rows = sorted(stats.items(), key=lambda kv: -kv[1][2])[:25]  # by own time, all threads
+    top = [[f"{k[0].split('site-packages/')[-1].split('/src/')[-1]}:{k[1]}:{k[2]}", round(v[2], 3),
+            round(v[3], 3), v[1]] for k, v in rows]
 peak = torch.cuda.max_memory_allocated() / 2**20 if model.device.startswith("cuda") else None
 print("RESULT " + json.dumps({"frames": frames, "start": start, "end": end,
-      "stage_seconds": model.stage_seconds, "gpu_peak_mib": peak}), flush=True)
+      "stage_seconds": model.stage_seconds, "gpu_peak_mib": peak, "top_own_s": top}), flush=True)
 """
 
 
@@ -171,7 +184,8 @@ def run_in_flight(video: Path, options: dict, n: int, tmp: Path, repeat: int) ->
     wall = max(r["end"] for r in results) - min(r["start"] for r in results)
     stages = {k: round(sum(r["stage_seconds"][k] for r in results) / n, 2)
               for k in results[0]["stage_seconds"]}  # fmt: skip
-    return {"in_flight": n, "frames": frames, "wall_s": round(wall, 2),
+    top = results[0]["top_own_s"]
+    return {"in_flight": n, "frames": frames, "wall_s": round(wall, 2), **({"top_own_s": top} if top else {}),
             "frames_per_s": round(frames / wall, 1),
             "per_process_stage_seconds": stages,
             "gpu_peak_mib_per_process": [r["gpu_peak_mib"] for r in results]}  # fmt: skip
@@ -214,7 +228,7 @@ def random_checkpoints(tmp: Path) -> dict:
     # RTMO's own score threshold likewise: a random head scores nobody above it
     rtmo_cfg = tmp / "rtmo_m_one_person.py"
     rtmo_cfg.write_text(f"_base_ = {str(resolve_config(RTMO_CONFIG))!r}\n"
-                        "model = dict(test_cfg=dict(score_thr=0.0))\n")  # fmt: skip
+                        "model = dict(test_cfg=dict(score_thr=0.0, nms_pre=5))\n")  # fmt: skip
     for cfg in (det_cfg, rtmo_cfg):
         Config.fromfile(str(cfg))  # fails here, not in a child, if a config is wrong
     return {"pose": str(pose), "rtmo": str(rtmo), "detector": str(det_ckpt),
@@ -306,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--detect-every", type=int, default=5)
     ap.add_argument("--precision", default=None, help="default: fp16 on CUDA, fp32 on CPU")
+    ap.add_argument(
+        "--cpu-threads", type=int, default=None, help="per pose process (default: as is)"
+    )
+    ap.add_argument("--sections", default="all",
+                    help="comma-separated: decode,inferencer,batched,profiled,agreement,rtmo")  # fmt: skip
     args = ap.parse_args(argv)
     cuda = args.device.startswith("cuda")
     precision = args.precision or ("fp16" if cuda else "fp32")
@@ -318,7 +337,16 @@ def main(argv: list[str] | None = None) -> int:
     clip = report.section("render", render_clip, video, args.width, args.height, args.reps)
     if clip is None:
         return 1
-    decode = report.section("decode_only", decode_only, video, in_flight, args.repeat, need_s=10)
+    want = set(args.sections.split(",")) if args.sections != "all" else None
+
+    def wanted(name: str) -> bool:
+        return want is None or name in want
+
+    decode = ref = None
+    if wanted("decode"):
+        decode = report.section(
+            "decode_only", decode_only, video, in_flight, args.repeat, need_s=10
+        )
     ckpt = report.section("checkpoints", random_checkpoints, args.work)
     if ckpt is None:
         return 1
@@ -326,20 +354,24 @@ def main(argv: list[str] | None = None) -> int:
               "detector_config": ckpt["detector_config"], "detector_checkpoint": ckpt["detector"],
               "min_box_score": 0.0, "max_people": 1}  # fmt: skip
     batched = {**common, "precision": precision, "batch_size": args.batch_size,
-               "detect_every": args.detect_every, "profile": False}  # fmt: skip
+               "detect_every": args.detect_every, "profile": False, "cpu_threads": args.cpu_threads}  # fmt: skip
     frames = first_frames(video, args.ref_frames)
-    ref = report.section("inferencer", inferencer_fps, frames, common, need_s=30)
+    if wanted("inferencer"):
+        ref = report.section("inferencer", inferencer_fps, frames, common, need_s=30)
     paths = {}
-    for n in in_flight:
+    for n in in_flight if wanted("batched") else ():
         paths[n] = report.section(f"batched_{n}_in_flight", run_in_flight, video, batched, n,
                                   args.work, args.repeat, need_s=20 + 10 * n)  # fmt: skip
-    report.section("batched_profiled", run_in_flight, video, {**batched, "profile": True}, 1,
-                   args.work, 1, need_s=30)  # fmt: skip
-    report.section("agreement", agreement, frames[:16], common, need_s=30)
+    if wanted("profiled"):  # stage times with the GPU waited for, and Python's own-time profile
+        report.section("batched_profiled", run_in_flight, video,
+                       {**batched, "profile": True, "cprofile": True}, 1, args.work, 1, need_s=30)  # fmt: skip
+    if wanted("agreement"):
+        report.section("agreement", agreement, frames[:16], common, need_s=30)
     rtmo = {"config": ckpt["rtmo_config"], "checkpoint": ckpt["rtmo"], "device": args.device,
             "precision": precision, "batch_size": args.batch_size, "min_box_score": 0.0,
-            "max_people": 1}  # fmt: skip
-    report.section("rtmo", run_in_flight, video, rtmo, 1, args.work, 1, need_s=40)
+            "max_people": 1, "cpu_threads": args.cpu_threads}  # fmt: skip
+    if wanted("rtmo"):
+        report.section("rtmo", run_in_flight, video, rtmo, 1, args.work, 1, need_s=40)
 
     best = max((p for p in paths.values() if p), key=lambda p: p["frames_per_s"], default=None)
     if best:
