@@ -7,10 +7,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hipdrive.analyze import write_curves, write_reps
+from hipdrive.contracts.curves import (
+    CURVE_POINTS,
+    CURVE_VARIABLES,
+    CURVES_TABLE_SCHEMA,
+    write_curves,
+)
+from hipdrive.contracts.reps import REP_COLUMNS, REPS_TABLE_SCHEMA, empty_reps, write_reps
 from hipdrive.errors import InputError
-from hipdrive.metrics import CURVE_POINTS, CURVE_VARIABLES, REP_COLUMNS, empty_reps
-from hipdrive.tables import CURVES_TABLE_SCHEMA, REPS_TABLE_SCHEMA, collect_tables, estimate_one_rm
+from hipdrive.tables import collect_tables, estimate_one_rm
 
 
 def test_estimate_one_rm_extrapolates_the_line_to_the_mvt():

@@ -104,14 +104,17 @@ def _numbers(text: str, name: str, kind: type) -> list:
 
 def _fit_models(args: argparse.Namespace) -> int:
     from hipdrive import stats
+    from hipdrive.contracts.curves import read_curves
+    from hipdrive.contracts.reps import read_reps
+    from hipdrive.contracts.results import provenance
 
     params = _parse_params(args.params)
-    reps = stats.read_reps(args.reps)
+    reps = read_reps(args.reps)
     curves = None
     if args.curves is not None:
-        curves = stats.read_curves(args.curves, variables=["trunk_angle_deg"], phase="ascent")
+        curves = read_curves(args.curves, variables=["trunk_angle_deg"], phase="ascent")
     result = stats.run_stats(reps, curves, **params)
-    result.provenance["inputs"] = stats.provenance(
+    result.provenance["inputs"] = provenance(
         {}, {"reps": args.reps, **({"curves": args.curves} if args.curves else {})}
     )["inputs"]
     stats.write_stats(result, args.out_dir)
@@ -119,12 +122,14 @@ def _fit_models(args: argparse.Namespace) -> int:
 
 
 def _plot_figures(args: argparse.Namespace) -> int:
-    from hipdrive import figures, stats
+    from hipdrive import figures
+    from hipdrive.contracts.curves import read_curves
+    from hipdrive.contracts.reps import read_reps
 
-    reps = stats.read_reps(args.reps)
+    reps = read_reps(args.reps)
     curves = None
     if args.curves is not None:
-        curves = stats.read_curves(
+        curves = read_curves(
             args.curves, variables=list(figures.CURVE_VARIABLES_USED), phase="ascent"
         )
     figures.plot_all(
