@@ -40,6 +40,7 @@ import pandas as pd
 
 from hipdrive.contracts.curves import curve_matrix
 from hipdrive.contracts.files import atomic_path, atomic_write_bytes
+from hipdrive.contracts.params import HEAVY_PCT_1RM
 from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC, validate_reps
 from hipdrive.contracts.results import PCT_STEP, read_stats_table
 from hipdrive.errors import InputError
@@ -518,7 +519,7 @@ def plot_load_velocity(reps: pd.DataFrame):
 # sticking region (c)
 
 
-def plot_sticking_vs_load(reps: pd.DataFrame, *, heavy_pct_1rm: float = 85.0):
+def plot_sticking_vs_load(reps: pd.DataFrame, *, heavy_pct_1rm: float = HEAVY_PCT_1RM):
     """(c) Sticking region vs load: share of reps with one, and where it falls.
 
     Left: per load, the share of a lifter's reps with a sticking region
@@ -764,7 +765,7 @@ def plot_all(
     *,
     stats_dir: str | Path,
     out_dir: str | Path,
-    heavy_pct_1rm: float = 85.0,
+    heavy_pct_1rm: float = HEAVY_PCT_1RM,
     workers: int = 2,
 ) -> dict[str, dict]:
     """Draw the eight figures; write PNG, PDF and ``.counts.rst`` for each.

@@ -39,6 +39,14 @@ from scipy import stats as sps
 
 from hipdrive.contracts.curves import REQUIRED_CURVE_COLUMNS, curve_matrix
 from hipdrive.contracts.files import atomic_write_bytes
+from hipdrive.contracts.params import (
+    ALPHA,
+    HEAVY_PCT_1RM,
+    MIN_LIFTERS,
+    MIN_LIFTERS_SPM,
+    N_BOOTSTRAP,
+    SEED,
+)
 from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC, QUALITY_FLAGS, validate_reps
 from hipdrive.contracts.results import PCT_STEP, provenance, write_csv
 from hipdrive.errors import HipdriveError
@@ -268,8 +276,8 @@ def fit_mixed_model(
     metric: str = PRIMARY_METRIC,
     *,
     lift: str = "all",
-    alpha: float = 0.05,
-    min_lifters: int = 3,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
 ) -> dict:
     """Random-slope linear mixed model ``metric ~ pct_1rm`` with lifter as group.
 
@@ -471,8 +479,8 @@ def fit_gee_logistic(
     metric: str = "sticking_present",
     *,
     lift: str = "all",
-    alpha: float = 0.05,
-    min_lifters: int = 3,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
 ) -> dict:
     """Population-averaged logistic model (GEE) of a yes/no metric on %1RM.
 
@@ -593,8 +601,8 @@ def fit_models(
     reps: pd.DataFrame,
     *,
     metrics: Sequence[MetricSpec] = METRICS,
-    alpha: float = 0.05,
-    min_lifters: int = 3,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
     workers: int = 1,
 ) -> pd.DataFrame:
     """Fit every metric x lift subset that has data; one row each.
@@ -668,7 +676,7 @@ def lifter_slopes(
     reps: pd.DataFrame,
     *,
     metrics: Sequence[str] | None = None,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """Ordinary least-squares slope of each metric on %1RM, per lifter and lift.
 
@@ -753,8 +761,8 @@ def cluster_bootstrap_ratio(
     numerator: np.ndarray,
     denominator: np.ndarray,
     *,
-    n_bootstrap: int = 2000,
-    alpha: float = 0.05,
+    n_bootstrap: int = N_BOOTSTRAP,
+    alpha: float = ALPHA,
     rng: np.random.Generator,
 ) -> tuple[float, float, float]:
     """Ratio ``sum(numerator) / sum(denominator)`` with a cluster-bootstrap CI.
@@ -818,10 +826,10 @@ def always_shares(
     slopes: pd.DataFrame | None = None,
     *,
     metric: str = PRIMARY_METRIC,
-    heavy_pct_1rm: float = 85.0,
-    n_bootstrap: int = 2000,
-    alpha: float = 0.05,
-    seed: int = 1,
+    heavy_pct_1rm: float = HEAVY_PCT_1RM,
+    n_bootstrap: int = N_BOOTSTRAP,
+    alpha: float = ALPHA,
+    seed: int = SEED,
 ) -> pd.DataFrame:
     """Test the "always" claim: every lifter, every heavy rep.
 
@@ -983,8 +991,8 @@ def spm_slope_curves(
     *,
     variable: str = "trunk_angle_deg",
     phase: str = "ascent",
-    alpha: float = 0.05,
-    min_lifters: int = 5,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS_SPM,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """SPM one-sample t test of per-lifter slope curves, per lift.
 
@@ -1158,19 +1166,16 @@ class StatsResult:
     provenance: dict = field(default_factory=dict)
 
 
-DEFAULT_PARAMS = {"heavy_pct_1rm": 85.0, "n_bootstrap": 2000, "seed": 1, "alpha": 0.05}
-
-
 def run_stats(
     reps: pd.DataFrame,
     curves: pd.DataFrame | None,
     *,
-    heavy_pct_1rm: float = 85.0,
-    n_bootstrap: int = 2000,
-    seed: int = 1,
-    alpha: float = 0.05,
-    min_lifters: int = 3,
-    min_lifters_spm: int = 5,
+    heavy_pct_1rm: float = HEAVY_PCT_1RM,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = SEED,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
+    min_lifters_spm: int = MIN_LIFTERS_SPM,
     workers: int = 2,
 ) -> StatsResult:
     """The whole statistics stage on in-memory tables.

@@ -11,5 +11,6 @@ or a file layout from another stage:
 * :mod:`~hipdrive.contracts.curves` -- time-normalised curves, per video and aggregated;
 * :mod:`~hipdrive.contracts.manifest` -- the sample sheet;
 * :mod:`~hipdrive.contracts.exclusions` -- exclusion records and ``excluded.tsv``;
-* :mod:`~hipdrive.contracts.results` -- the statistics tables and their provenance.
+* :mod:`~hipdrive.contracts.results` -- the statistics tables and their provenance;
+* :mod:`~hipdrive.contracts.params` -- defaults of the parameters several rules share.
 """
