@@ -16,6 +16,7 @@ from hipdrive import figures
 from hipdrive.cli import main as cli
 from hipdrive.contracts.curves import CURVE_SCHEMA, CURVE_VARIABLES
 from hipdrive.contracts.files import atomic_parquet_writer, atomic_write_bytes, atomic_write_table
+from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.contracts.params import HEAVY_PCT_1RM, STATS_DEFAULTS
 from hipdrive.contracts.reps import REP_COLUMNS
 from hipdrive.power import StudyDesign, simulate_study_tables
@@ -122,6 +123,8 @@ def test_table_columns_are_declared_in_the_contracts_only():
                 copies.append(f"{path.name}:{line}: the per-rep columns")
             if strings == set(CURVE_VARIABLES) or strings >= set(CURVE_SCHEMA.names):
                 copies.append(f"{path.name}:{line}: the curve variables or columns")
+            if strings >= set(MANIFEST_COLUMNS):
+                copies.append(f"{path.name}:{line}: the manifest columns")
     assert not copies
 
 

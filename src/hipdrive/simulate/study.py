@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive.contracts.files import atomic_write_bytes
+from hipdrive.contracts.files import atomic_write_bytes, package_version
+from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.errors import InputError
 from hipdrive.simulate.anthropometry import Anthropometry
 from hipdrive.simulate.kinematics import (
@@ -54,10 +55,6 @@ from hipdrive.simulate.truth import (
     write_rep_table,
     write_truth_keypoints,
 )
-
-MANIFEST_COLUMNS = (
-    "video_id", "path", "lifter_id", "lift", "variant", "load_kg", "one_rm_kg", "height_m", "camera_side",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -561,7 +558,7 @@ def simulate_study(
         "deadlift_velocity_factor": DEADLIFT_VELOCITY_FACTOR,
         "render_options": {k: v for k, v in render_options.items()},
         "lifters": lifters,
-        "package_version": _version(),
+        "package_version": package_version(),
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(study, indent=1, sort_keys=True, default=str)
@@ -574,12 +571,6 @@ def simulate_study(
 def _simulate_job(job: tuple[dict, dict]) -> None:
     row, kw = job
     simulate_video(row, **kw)
-
-
-def _version() -> str:
-    from hipdrive import __version__
-
-    return __version__
 
 
 __all__ = [
