@@ -27,7 +27,7 @@ throughput
     frames, cycled from a pool of simulated clips with fresh noise, through
     cleaning + kinematics + reps + metrics + curves (:func:`analyze_frames`)
     in one process on one core; also timed including the long -> dense
-    conversion (:func:`hipdrive.keypoints.long_to_frames`). Target >= 50,000
+    conversion (:func:`hipdrive.contracts.keypoints.long_to_frames`). Target >= 50,000
     keypoint frames/s per core, peak memory <= 1 GB (max RSS of the process).
 
 Run::
@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import body_angles, simulate_video, study_manifest
 

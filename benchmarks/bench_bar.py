@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose.base import _track_bar
 
 REPO = Path(__file__).resolve().parents[1]

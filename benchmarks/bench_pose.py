@@ -83,7 +83,7 @@ def warm_imports(backend: str) -> None:
     """
     import cv2  # noqa: F401
 
-    import hipdrive.keypoints
+    import hipdrive.contracts.keypoints
     import hipdrive.pose.lifter  # noqa: F401
 
     if backend == "mediapipe":

@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 
 REPO = Path(__file__).resolve().parents[1]
 #: The clean side-view clips: the two stynes squats and the 20 mattiolato deadlifts, 1 rep each.
@@ -225,7 +225,7 @@ def deadlift_rule_diagnosis(
     definition difference is told apart from a tracking error.
     """
     from hipdrive.analyze import AnalysisParams
-    from hipdrive.manifest import read_manifest, sample_row
+    from hipdrive.contracts.manifest import read_manifest, sample_row
     from hipdrive.qc_media import load_analysis
 
     sheet = read_manifest(REPO / "config" / "real-samples.tsv")
@@ -289,7 +289,7 @@ def bar_path_error(workdir: Path, real_dir: Path) -> dict[str, float | str]:
         (shoulder).
     """
     from hipdrive.analyze import AnalysisParams
-    from hipdrive.manifest import read_manifest, sample_row
+    from hipdrive.contracts.manifest import read_manifest, sample_row
     from hipdrive.qc_media import load_analysis
 
     sheet = read_manifest(REPO / "config" / "real-samples.tsv")

@@ -43,7 +43,7 @@ BIN = Path(sys.executable).parent
 
 def make_pool(folder: Path, n_pool: int) -> list[tuple[dict, pd.DataFrame, dict]]:
     """Simulated sets: (manifest row, noisy keypoint table, metadata), loads 55..100 %1RM."""
-    from hipdrive.keypoints import read_keypoints
+    from hipdrive.contracts.keypoints import read_keypoints
     from hipdrive.pose.synthetic import degrade_keypoints
     from hipdrive.simulate import simulate_video
 
@@ -60,7 +60,7 @@ def make_pool(folder: Path, n_pool: int) -> list[tuple[dict, pd.DataFrame, dict]
 
 
 def write_study(work: Path, n_videos: int, pool) -> list[dict]:
-    from hipdrive.keypoints import write_keypoints
+    from hipdrive.contracts.keypoints import write_keypoints
 
     rows, jobs = [], []
     for i in range(n_videos):

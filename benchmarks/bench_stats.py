@@ -34,6 +34,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from hipdrive import stats
+from hipdrive.contracts.curves import read_curves
+from hipdrive.contracts.reps import read_reps
 from hipdrive.pose import POSE_PACKAGES
 from hipdrive.power import StudyDesign, simulate_study_tables
 
@@ -140,8 +142,8 @@ def main() -> None:
 
         timings = {}
         t0 = time.perf_counter()
-        r = stats.read_reps(tmp / "reps.parquet")
-        c = stats.read_curves(tmp / "curves.parquet", variables=["trunk_angle_deg"], phase="ascent")
+        r = read_reps(tmp / "reps.parquet")
+        c = read_curves(tmp / "curves.parquet", variables=["trunk_angle_deg"], phase="ascent")
         timings["read"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         models = stats.fit_models(r)

@@ -17,16 +17,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video, read_provenance
-from hipdrive.errors import InputError
-from hipdrive.keypoints import (
+from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video
+from hipdrive.contracts.files import read_provenance
+from hipdrive.contracts.keypoints import (
     KEYPOINT_NAMES,
     frames_to_long,
     long_to_frames,
     read_keypoints,
     write_keypoints,
 )
-from hipdrive.metrics import REP_COLUMNS, REP_SCHEMA
+from hipdrive.contracts.reps import REP_COLUMNS, REP_SCHEMA
+from hipdrive.errors import InputError
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import simulate_video
 from hipdrive.simulate.study import Population
@@ -346,7 +347,7 @@ def test_analysis_imports_no_pose_or_image_library(pose_blocker, tmp_path):
         "import sys, numpy as np\n"
         "import hipdrive.analyze, hipdrive.tables, hipdrive.commands.analyze\n"
         "from hipdrive.analyze import AnalysisParams, analyze_video\n"
-        "from hipdrive.keypoints import frames_to_long\n"
+        "from hipdrive.contracts.keypoints import frames_to_long\n"
         "t = np.arange(120) / 30; xy = np.random.default_rng(0).normal(300, 50, (120, 21, 2))\n"
         "try:\n    analyze_video(frames_to_long(xy, np.ones((120, 21)), t), {'video_id': 'x'},"
         " {'lift': 'squat'}, AnalysisParams())\nexcept Exception:\n    pass\n"

@@ -19,11 +19,11 @@ import pytest
 
 import hipdrive.pose.base as pose_base
 import hipdrive.video as video
-from hipdrive.analyze import read_provenance
 from hipdrive.cli import main
+from hipdrive.contracts.exclusions import VIDEO_STAGES, excluded_table, read_excluded
+from hipdrive.contracts.files import atomic_write_table, read_provenance
+from hipdrive.contracts.keypoints import read_keypoints
 from hipdrive.errors import DecoderTimeoutError
-from hipdrive.exclusions import VIDEO_STAGES, excluded_table, read_excluded
-from hipdrive.keypoints import atomic_write_table, read_keypoints
 from hipdrive.pose.base import PoseBackend, estimate_poses
 from hipdrive.simulate import simulate_video
 from hipdrive.video import iter_frames, probe_video, write_video
@@ -209,7 +209,7 @@ def test_too_short_keypoints_are_excluded_at_analysis(study, capsys):
     root, sheet = study["root"], study["sheet"]
     assert _pose(root, "good") == 0
     table, meta = read_keypoints(root / "kp/good.parquet")
-    from hipdrive.keypoints import write_keypoints
+    from hipdrive.contracts.keypoints import write_keypoints
 
     write_keypoints(table[table["frame"] < 2], root / "kp/good.parquet", {**meta, "n_frames": 2})
     assert _analyze(root, sheet, "good", "--on-bad-video", "exclude") == 0

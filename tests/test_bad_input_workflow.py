@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hipdrive.exclusions import LOST_STAGE, VIDEO_STAGES, read_excluded
-from hipdrive.keypoints import read_keypoints
+from hipdrive.contracts.exclusions import LOST_STAGE, VIDEO_STAGES, read_excluded
+from hipdrive.contracts.keypoints import read_keypoints
 from hipdrive.simulate import simulate_video
 from hipdrive.video import iter_frames, write_video
 

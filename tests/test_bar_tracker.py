@@ -119,7 +119,7 @@ def _real_inputs():
 def test_real_squat_bar_end_matches_the_hand_marked_path(tmp_path) -> None:
     """MediaPipe + the tracker on the real clip, against the hand-marked bar end (<= 10 px)."""
     pytest.importorskip("mediapipe")
-    from hipdrive.keypoints import read_keypoints
+    from hipdrive.contracts.keypoints import read_keypoints
     from hipdrive.pose import estimate_poses
 
     video, marks = _real_inputs()

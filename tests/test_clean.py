@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from hipdrive import clean
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import InputError
-from hipdrive.keypoints import KEYPOINT_NAMES
 
 
 def test_gate_by_score_drops_low_scores_only():

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hipdrive.contracts.keypoints import COCO17, KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.errors import InputError
-from hipdrive.keypoints import COCO17, KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose.importers import (
     OPENPOSE_BODY25,
     import_keypoints,

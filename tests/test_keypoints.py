@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from hipdrive.keypoints import (
+from hipdrive.contracts.keypoints import (
     KEYPOINT_NAMES,
     KEYPOINT_SCHEMA,
     REQUIRED_METADATA,

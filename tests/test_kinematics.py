@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from hipdrive import kinematics as kin
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import InputError
-from hipdrive.keypoints import KEYPOINT_NAMES
 
 H_PX = 700.0  # stature in pixels
 

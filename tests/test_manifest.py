@@ -2,8 +2,8 @@
 
 import pytest
 
+from hipdrive.contracts.manifest import check_manifest, manifest_problems, read_manifest, sample_row
 from hipdrive.errors import InputError
-from hipdrive.manifest import check_manifest, manifest_problems, read_manifest, sample_row
 
 from .conftest import REPO
 

@@ -8,6 +8,8 @@ import pyarrow as pa
 import pytest
 
 from hipdrive import metrics
+from hipdrive.contracts import curves as curves_contract
+from hipdrive.contracts import reps as reps_contract
 from hipdrive.kinematics import SERIES, Kinematics
 
 FPS = 100.0
@@ -21,12 +23,12 @@ def velocity_with_dip(n, *, depth, centre=0.4, width=0.08):
 def test_rep_columns_are_the_agreed_contract():
     from hipdrive.simulate import REP_COLUMNS as TRUTH_COLUMNS
 
-    assert metrics.REP_COLUMNS == tuple(TRUTH_COLUMNS)
-    assert len(metrics.REP_COLUMNS) == 52
-    empty = metrics.empty_reps()
-    assert list(empty.columns) == list(metrics.REP_COLUMNS) and len(empty) == 0
-    arrow = pa.Table.from_pandas(empty, schema=metrics.REP_SCHEMA, preserve_index=False)
-    assert arrow.schema.equals(metrics.REP_SCHEMA)
+    assert reps_contract.REP_COLUMNS == tuple(TRUTH_COLUMNS)
+    assert len(reps_contract.REP_COLUMNS) == 52
+    empty = reps_contract.empty_reps()
+    assert list(empty.columns) == list(reps_contract.REP_COLUMNS) and len(empty) == 0
+    arrow = pa.Table.from_pandas(empty, schema=reps_contract.REP_SCHEMA, preserve_index=False)
+    assert arrow.schema.equals(reps_contract.REP_SCHEMA)
 
 
 def test_sticking_region_found_at_the_analytic_extremes():
@@ -113,7 +115,7 @@ def test_rep_metrics_match_hand_calculation():
         sticking_prominence_bh_s=0.01,
     )  # fmt: skip
     r = reps.iloc[0]
-    assert list(reps.columns) == list(metrics.REP_COLUMNS)
+    assert list(reps.columns) == list(reps_contract.REP_COLUMNS)
     assert (r["start_s"], r["bottom_s"], r["lockout_s"]) == pytest.approx((0.2, 1.0, 2.0))
     assert r["descent_duration_s"] == pytest.approx(0.8) and r[
         "ascent_duration_s"
@@ -175,11 +177,11 @@ def test_quality_flags_come_from_the_rep_frames_only():
 def test_curves_are_101_points_per_phase_and_variable():
     kin, events = make_kinematics()
     curves = metrics.rep_curves(kin, events, video_id="v", lift="squat")
-    assert list(curves.columns) == metrics.CURVE_SCHEMA.names
-    assert len(curves) == 2 * 101 * len(metrics.CURVE_VARIABLES)
+    assert list(curves.columns) == curves_contract.CURVE_SCHEMA.names
+    assert len(curves) == 2 * 101 * len(curves_contract.CURVE_VARIABLES)
     trunk = curves[(curves.phase == "ascent") & (curves.variable == "trunk_angle_deg")].sort_values(
         "pct"
     )
     np.testing.assert_allclose(trunk["value"], 40 + 10 * np.linspace(0, 1, 101), atol=1e-9)
     empty = metrics.rep_curves(kin, events.iloc[:0], video_id="v", lift="squat")
-    assert list(empty.columns) == metrics.CURVE_SCHEMA.names and empty.empty
+    assert list(empty.columns) == curves_contract.CURVE_SCHEMA.names and empty.empty

@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 from hipdrive.commands import pose as pose_commands
-from hipdrive.errors import InputError
-from hipdrive.keypoints import (
+from hipdrive.contracts.keypoints import (
     COCO17,
     KEYPOINT_NAMES,
     frames_to_long,
     read_keypoints,
     write_keypoints,
 )
+from hipdrive.errors import InputError
 
 
 def run(argv: list[str]) -> int:

@@ -9,14 +9,14 @@ pytest.importorskip(
     "mediapipe", reason="the mediapipe backend needs mediapipe 0.10.21 (envs/pose-cpu.yaml)"
 )
 
-from hipdrive.errors import BackendUnavailableError, InputError, UnusableVideoError
-from hipdrive.keypoints import (
+from hipdrive.contracts.keypoints import (
     COCO17,
     KEYPOINT_NAMES,
     REQUIRED_METADATA,
     long_to_frames,
     read_keypoints,
 )
+from hipdrive.errors import BackendUnavailableError, InputError, UnusableVideoError
 from hipdrive.pose import estimate_poses
 from hipdrive.pose.mediapipe_backend import MEDIAPIPE_INDEX, landmarks_to_keypoints
 from hipdrive.video import iter_frames, write_video

@@ -113,7 +113,7 @@ def test_batched_topdown_equals_mmpose_inference_topdown(mm):
 
 @pytest.mark.mmpose
 def test_estimate_poses_mmpose_writes_the_contract(mm, tmp_path):
-    from hipdrive.keypoints import read_keypoints
+    from hipdrive.contracts.keypoints import read_keypoints
     from hipdrive.pose import estimate_poses
     from hipdrive.video import write_video
 
@@ -132,7 +132,7 @@ def test_estimate_poses_mmpose_writes_the_contract(mm, tmp_path):
 def test_safe_checkpoint_round_trip_and_refusal(mm, tmp_path):
     import argparse
 
-    from hipdrive.keypoints import sha256_file
+    from hipdrive.contracts.files import sha256_file
     from hipdrive.pose.mmpose_backend import (
         MMPoseBackend,
         load_checkpoint_safely,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrive.errors import InputError
-from hipdrive.keypoints import (
+from hipdrive.contracts.keypoints import (
     KEYPOINT_NAMES,
     REQUIRED_METADATA,
     frames_to_long,
@@ -14,6 +13,7 @@ from hipdrive.keypoints import (
     read_keypoints,
     write_keypoints,
 )
+from hipdrive.errors import InputError
 from hipdrive.pose import estimate_poses
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.video import write_video
@@ -127,7 +127,7 @@ def test_video_sha256_is_taken_from_the_video_when_present(tmp_path, truth_dir):
         backend="synthetic",
         options={"truth_dir": str(truth_dir)},
     )
-    from hipdrive.keypoints import sha256_file
+    from hipdrive.contracts.files import sha256_file
 
     assert meta["video_sha256"] == sha256_file(video)
 

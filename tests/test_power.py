@@ -8,6 +8,7 @@ import pytest
 
 from hipdrive import power, stats
 from hipdrive.cli import main as cli
+from hipdrive.contracts.reps import REQUIRED_REP_COLUMNS
 from hipdrive.errors import InputError
 
 
@@ -15,7 +16,7 @@ def test_simulated_tables_have_the_agreed_shape():
     design = power.StudyDesign(n_lifters=3, reps_per_load=2, lifts=("squat", "deadlift"))
     reps, curves = power.simulate_study_tables(design, seed=0)
     assert len(reps) == 3 * 4 * 2 * 2
-    for col in (*stats.REQUIRED_REP_COLUMNS, "quality_ok", "sticking_present", "hip_shoot_index"):
+    for col in (*REQUIRED_REP_COLUMNS, "quality_ok", "sticking_present", "hip_shoot_index"):
         assert col in reps.columns
     assert reps["rep"].dtype == np.int16
     assert reps["pct_1rm"].tolist()[:2] == [60.0, 60.0]
@@ -24,7 +25,7 @@ def test_simulated_tables_have_the_agreed_shape():
     # the sticking position exists exactly when a sticking region does
     assert (reps["sticking_present"] == reps["sticking_pct_ascent"].notna()).all()
     # 101 nodes per phase per variable per rep
-    assert len(curves) == len(reps) * 2 * len(power.CURVE_VARIABLES) * 101
+    assert len(curves) == len(reps) * 2 * len(power.SIMULATED_CURVE_VARIABLES) * 101
     assert set(curves["pct"]) == set(range(101))
     assert {"lifter_id", "lift", "variant", "pct_1rm"} <= set(curves.columns)
 

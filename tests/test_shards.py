@@ -118,7 +118,7 @@ def test_track_bar_is_part_of_the_pose_cache_key(tmp_path, monkeypatch):
     import numpy as np
 
     import hipdrive.pose.base as base
-    from hipdrive.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
+    from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
     from hipdrive.pose.shard import cache_key, estimate_poses_shard
 
     opts = {"model_complexity": 1, "track_bar": False}

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.errors import InputError
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.simulate import (
     REP_COLUMNS,
     Anthropometry,
@@ -156,7 +156,7 @@ def test_truth_keypoints_follow_the_contract(tmp_path):
 
 
 def test_rep_table_columns_match_the_analysis_contract(tmp_path):
-    from hipdrive.metrics import REP_COLUMNS as ANALYSIS_COLUMNS
+    from hipdrive.contracts.reps import REP_COLUMNS as ANALYSIS_COLUMNS
 
     _, _, reps = _truth(tmp_path, SQUAT)
     assert tuple(reps.columns) == REP_COLUMNS == tuple(ANALYSIS_COLUMNS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.simulate import build_motion, simulate_video
 from hipdrive.simulate.render import Appearance, render_frames
 from hipdrive.simulate.truth import default_camera, project_keypoints
@@ -112,7 +112,7 @@ def test_mp4_frames_and_times_match_the_truth(small_videos):
     decoded = list(iter_frames(small_videos / "upright.mp4"))
     assert len(decoded) == meta["n_frames"] == len(frames)
     np.testing.assert_allclose([t for _, t, _ in decoded], time_s, atol=1e-6)
-    from hipdrive.keypoints import sha256_file
+    from hipdrive.contracts.files import sha256_file
 
     assert meta["video_sha256"] == sha256_file(small_videos / "upright.mp4")
 

@@ -17,6 +17,8 @@ from scipy import stats as sps
 
 from hipdrive import stats
 from hipdrive.cli import main as cli
+from hipdrive.contracts.reps import read_reps
+from hipdrive.contracts.results import STATS_FILES
 from hipdrive.errors import InputError
 from hipdrive.power import StudyDesign, simulate_study_tables
 
@@ -391,7 +393,7 @@ def test_used_excludes_flagged_incomplete_failed():
 
 def test_read_reps_missing_file(tmp_path):
     with pytest.raises(InputError, match="reps table not found"):
-        stats.read_reps(tmp_path / "nope.parquet")
+        read_reps(tmp_path / "nope.parquet")
 
 
 def test_qc_summary_counts_flags(study):
@@ -421,7 +423,7 @@ def test_cli_fit_models_writes_the_agreed_files(tmp_path, study):
         ]
     )
     assert code == 0
-    assert {p.name for p in out.iterdir()} == set(stats.STATS_FILES)
+    assert {p.name for p in out.iterdir()} == set(STATS_FILES)
     models = pd.read_csv(out / "models.csv")
     assert models.iloc[0]["metric"] == stats.PRIMARY_METRIC
     assert "\\begin{tabular}" in (out / "models.tex").read_text()

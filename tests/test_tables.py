@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hipdrive.analyze import write_curves, write_reps
+from hipdrive.contracts.curves import (
+    CURVE_POINTS,
+    CURVE_VARIABLES,
+    CURVES_TABLE_SCHEMA,
+    write_curves,
+)
+from hipdrive.contracts.reps import REP_COLUMNS, REPS_TABLE_SCHEMA, empty_reps, write_reps
 from hipdrive.errors import InputError
-from hipdrive.metrics import CURVE_POINTS, CURVE_VARIABLES, REP_COLUMNS, empty_reps
-from hipdrive.tables import CURVES_TABLE_SCHEMA, REPS_TABLE_SCHEMA, collect_tables, estimate_one_rm
+from hipdrive.tables import collect_tables, estimate_one_rm
 
 
 def test_estimate_one_rm_extrapolates_the_line_to_the_mvt():
@@ -137,6 +144,30 @@ def test_curves_table_streams_every_video_with_lifter_and_load(study):
     b120 = df[df.video_id == "B_120"]
     assert (b120["lifter_id"] == "B").all() and b120["pct_1rm"].to_numpy() == pytest.approx(80.0)
     assert not list((tmp / "t").glob("*.tmp"))
+
+
+def test_aggregate_tables_are_0644_whatever_the_umask(study):
+    """Shared results: the streamed curves file too, not only what atomic_write_table writes."""
+    sheet, tmp = study
+    old = os.umask(0o077)
+    try:
+        collect_tables(sheet, reps_dir=tmp / "reps", curves_dir=tmp / "curves",
+                       reps_out=tmp / "t" / "reps.parquet", curves_out=tmp / "t" / "curves.parquet",
+                       excluded_out=tmp / "t" / "excluded.tsv")  # fmt: skip
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp / "t").iterdir()}
+    assert modes == dict.fromkeys(
+        ("reps.parquet", "curves.parquet", "excluded.tsv", "excluded.html"), 0o644
+    )
+
+
+def test_off_schema_curves_file_leaves_no_aggregate_curves(study):
+    sheet, tmp = study
+    pd.DataFrame({"video_id": ["B_120"], "pct": ["one"]}).to_parquet(tmp / "curves" / "B_120.parquet")
+    with pytest.raises(InputError, match="unreadable or off-schema"):
+        collect(sheet, tmp)
+    assert not (tmp / "t" / "curves.parquet").exists() and not list((tmp / "t").glob(".*.tmp"))
 
 
 def test_missing_per_video_file_is_a_user_error(study):

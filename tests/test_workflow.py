@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hipdrive.keypoints import read_keypoints
+from hipdrive.contracts.keypoints import read_keypoints
 
 from .conftest import REPO, parse_job_table
 

@@ -10,8 +10,6 @@ This module never imports a pose or plotting library.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,20 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from hipdrive import clean, kinematics, metrics, reps
+from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
 from hipdrive.errors import InputError, UnusableVideoError
-from hipdrive.keypoints import (
-    BAR_POINTS,
-    CONTRACT_NAMES,
-    KEYPOINT_NAMES,
-    atomic_write_table,
-    long_to_frames,
-)
-
-#: Key of the provenance JSON in the Parquet metadata of reps/curves files.
-METADATA_KEY = b"hipdrive"
 
 
 @dataclass(frozen=True)
@@ -324,9 +312,9 @@ class VideoAnalysis:
     Attributes
     ----------
     reps : pandas.DataFrame
-        Per-rep table (:data:`hipdrive.metrics.REP_COLUMNS`).
+        Per-rep table (:data:`hipdrive.contracts.reps.REP_COLUMNS`).
     curves : pandas.DataFrame
-        Time-normalised curves (:data:`hipdrive.metrics.CURVE_SCHEMA`).
+        Time-normalised curves (:data:`hipdrive.contracts.curves.CURVE_SCHEMA`).
     kinematics : hipdrive.kinematics.Kinematics
         Per-frame series.
     events : pandas.DataFrame
@@ -360,7 +348,7 @@ def analyze_video(
     Parameters
     ----------
     keypoints : pandas.DataFrame
-        The long keypoint table (:mod:`hipdrive.keypoints` contract).
+        The long keypoint table (:mod:`hipdrive.contracts.keypoints` contract).
     metadata : mapping
         The keypoint file's metadata (``video_id``, ``fps``, ``backend``...).
     sample : mapping
@@ -371,11 +359,11 @@ def analyze_video(
     Returns
     -------
     reps : pandas.DataFrame
-        One row per rep, columns :data:`hipdrive.metrics.REP_COLUMNS`; zero
+        One row per rep, columns :data:`hipdrive.contracts.reps.REP_COLUMNS`; zero
         rows when no rep was found. ``reps.attrs["hipdrive"]`` holds the
         per-video provenance (facing, side, cut-off, body height in pixels...).
     curves : pandas.DataFrame
-        Long time-normalised curves (:data:`hipdrive.metrics.CURVE_SCHEMA`).
+        Long time-normalised curves (:data:`hipdrive.contracts.curves.CURVE_SCHEMA`).
 
     Raises
     ------
@@ -408,7 +396,7 @@ def analyze_frames(
     Parameters
     ----------
     frames, time_s, xy, score
-        As returned by :func:`hipdrive.keypoints.long_to_frames`. The analysis
+        As returned by :func:`hipdrive.contracts.keypoints.long_to_frames`. The analysis
         runs on a uniform time grid (:func:`hipdrive.clean.resample_uniform`);
         event frames are the nearest decoded frames.
     metadata, sample, params
@@ -632,50 +620,3 @@ def _lost_outside_reps(
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     pairs = zip(starts, ends, strict=True)
     return [[round(float(time_s[a]), 3), round(float(time_s[b]), 3)] for a, b in pairs]
-
-
-def _with_metadata(table: pa.Table, provenance: Mapping[str, Any]) -> pa.Table:
-    from hipdrive import __version__
-
-    meta = {"package_version": __version__, **provenance}
-    return table.replace_schema_metadata({METADATA_KEY: json.dumps(meta, default=_json_default)})
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def write_reps(reps_table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a per-rep table atomically with :data:`hipdrive.metrics.REP_SCHEMA`.
-
-    The provenance in ``reps_table.attrs["hipdrive"]`` (backend, facing,
-    parameters...) goes into the file's metadata under ``hipdrive``.
-    """
-    arrow = _to_arrow(reps_table, metrics.REP_SCHEMA)
-    atomic_write_table(_with_metadata(arrow, reps_table.attrs.get("hipdrive", {})), path)
-
-
-def write_curves(
-    curves: pd.DataFrame, path: str | os.PathLike, provenance: Mapping[str, Any] | None = None
-) -> None:
-    """Write a curves table atomically with :data:`hipdrive.metrics.CURVE_SCHEMA`."""
-    arrow = _to_arrow(curves, metrics.CURVE_SCHEMA)
-    atomic_write_table(_with_metadata(arrow, provenance or {}), path)
-
-
-def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    """Column by column: half the cost of ``Table.from_pandas`` (whose pandas metadata
-    :func:`_with_metadata` drops anyway) for the many small tables of a large study."""
-    return pa.Table.from_arrays(
-        [pa.Array.from_pandas(frame[f.name], type=f.type) for f in schema], schema=schema
-    )
-
-
-def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
-    """The ``hipdrive`` metadata of a reps or curves file (``{}`` when absent)."""
-    import pyarrow.parquet as pq
-
-    raw = pq.read_schema(path).metadata or {}
-    return json.loads(raw[METADATA_KEY]) if METADATA_KEY in raw else {}

@@ -2,7 +2,7 @@
 
 Every function takes dense arrays (``xy``: ``(n_frames, n_keypoints, 2)``
 pixels, ``score``: ``(n_frames, n_keypoints)``, ``time_s``: ``(n_frames,)``)
-as produced by :func:`hipdrive.keypoints.long_to_frames`, and returns new
+as produced by :func:`hipdrive.contracts.keypoints.long_to_frames`, and returns new
 arrays; nothing is modified in place.
 
 The order of operations (applied by :func:`clean_keypoints`) is the usual one
@@ -713,7 +713,7 @@ def clean_keypoints(
     ----------
     xy, score, time_s, names
         Dense keypoints of one track, as from
-        :func:`hipdrive.keypoints.long_to_frames`.
+        :func:`hipdrive.contracts.keypoints.long_to_frames`.
     fs_hz : float
         Frame rate, Hz.
     score_threshold, max_gap_s, cutoff_hz, cutoff_method

@@ -19,7 +19,7 @@ class UnusableVideoError(InputError):
     The workflow's stages catch it (``--on-bad-video exclude``) and write an
     exclusion record instead of failing, so the run goes on for the other videos
     and the video is listed with this message in ``results/qc/excluded.tsv``
-    (:mod:`hipdrive.exclusions`). Problems with the config, the manifest or the
+    (:mod:`hipdrive.contracts.exclusions`). Problems with the config, the manifest or the
     installation are never this class: they stop the run.
     """
 

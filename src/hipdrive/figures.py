@@ -38,14 +38,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.curves import curve_matrix
+from hipdrive.contracts.files import atomic_path, atomic_write_bytes
+from hipdrive.contracts.params import HEAVY_PCT_1RM
+from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC, validate_reps
+from hipdrive.contracts.results import PCT_STEP, read_stats_table
 from hipdrive.errors import InputError
-from hipdrive.stats import (
-    LIFTS,
-    PCT_STEP,
-    PRIMARY_METRIC,
-    curve_matrix,
-    validate_reps,
-)
 
 FIGURES = (
     "trunk_curves_by_load",
@@ -522,7 +520,7 @@ def plot_load_velocity(reps: pd.DataFrame):
 # sticking region (c)
 
 
-def plot_sticking_vs_load(reps: pd.DataFrame, *, heavy_pct_1rm: float = 85.0):
+def plot_sticking_vs_load(reps: pd.DataFrame, *, heavy_pct_1rm: float = HEAVY_PCT_1RM):
     """(c) Sticking region vs load: share of reps with one, and where it falls.
 
     Left: per load, the share of a lifter's reps with a sticking region
@@ -730,15 +728,6 @@ def plot_slope_forest(slopes: pd.DataFrame | None, models: pd.DataFrame | None =
 # all figures
 
 
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
 def counts_rst(name: str, counts: dict) -> str:
     """One RST paragraph naming the lifters and reps a figure rests on."""
     parts = [f"**{counts.get('n_lifters', 0)} lifters**"]
@@ -764,9 +753,8 @@ def save_figure(fig, out_dir: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("png", "pdf"):
         path = out_dir / f"{name}.{ext}"
-        tmp = out_dir / f".{name}.tmp.{ext}"
-        fig.savefig(tmp, format=ext)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext)
         paths.append(path)
     plt.close(fig)
     return paths
@@ -778,7 +766,7 @@ def plot_all(
     *,
     stats_dir: str | Path,
     out_dir: str | Path,
-    heavy_pct_1rm: float = 85.0,
+    heavy_pct_1rm: float = HEAVY_PCT_1RM,
     workers: int = 2,
 ) -> dict[str, dict]:
     """Draw the eight figures; write PNG, PDF and ``.counts.rst`` for each.
@@ -812,9 +800,9 @@ def plot_all(
     if not stats_dir.is_dir():
         raise InputError(f"{stats_dir}: fit-models output folder not found")
     out.mkdir(parents=True, exist_ok=True)
-    models = _read_csv(stats_dir / "models.csv")
-    slopes = _read_csv(stats_dir / "lifter_slopes.csv")
-    spm = _read_csv(stats_dir / "spm.csv")
+    models = read_stats_table(stats_dir / "models.csv")
+    slopes = read_stats_table(stats_dir / "lifter_slopes.csv")
+    spm = read_stats_table(stats_dir / "spm.csv")
     if slopes is not None and len(slopes):
         slopes["lifter_id"] = slopes["lifter_id"].astype(str)
     drawers = {
@@ -843,7 +831,7 @@ def plot_all(
     else:
         done = dict(_draw_and_save(name, state) for name in FIGURES)
     all_counts = {name: done[name] for name in FIGURES}
-    (out / "figure_counts.json").write_text(json.dumps(all_counts, indent=2))
+    atomic_write_bytes(json.dumps(all_counts, indent=2).encode(), out / "figure_counts.json")
     return all_counts
 
 
@@ -874,5 +862,5 @@ def _draw_and_save(name: str, state: dict | None = None) -> tuple[str, dict]:
             counts["note"] = "Not tested: " + "; ".join(bad) + "."
     if name == "deadlift_hip_shoot" and not counts["n_reps"]:
         counts["note"] = "There are no deadlift reps in this study."
-    (out / f"{name}.counts.rst").write_text(counts_rst(name, counts))
+    atomic_write_bytes(counts_rst(name, counts).encode(), out / f"{name}.counts.rst")
     return name, counts

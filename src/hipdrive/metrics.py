@@ -1,7 +1,8 @@
 """Per-rep metrics: sticking region, hip-lead indices, moment arms, knee travel.
 
-The per-rep table has exactly the columns of :data:`REP_COLUMNS` (the agreed
-contract shared with the simulator's truth tables), typed by :data:`REP_SCHEMA`.
+The per-rep table has exactly the columns of
+:data:`~hipdrive.contracts.reps.REP_COLUMNS` (the contract shared with the
+simulator's truth tables), typed by :data:`~hipdrive.contracts.reps.REP_SCHEMA`.
 Columns that do not apply to a lift are NaN / False, never dropped.
 
 Definitions
@@ -68,90 +69,11 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import signal
 
+from hipdrive.contracts.curves import CURVE_POINTS, CURVE_VARIABLES, empty_curves
+from hipdrive.contracts.reps import typed_reps
 from hipdrive.kinematics import Kinematics
-
-#: Per-rep table: the agreed columns, in order, with their Arrow types.
-REP_SCHEMA = pa.schema(
-    [
-        ("video_id", pa.string()), ("rep", pa.int16()), ("lift", pa.string()),
-        ("start_frame", pa.int32()), ("bottom_frame", pa.int32()),
-        ("lockout_frame", pa.int32()), ("end_frame", pa.int32()),
-        ("start_s", pa.float64()), ("bottom_s", pa.float64()),
-        ("lockout_s", pa.float64()), ("end_s", pa.float64()),
-        ("descent_duration_s", pa.float64()), ("ascent_duration_s", pa.float64()),
-        ("complete", pa.bool_()), ("failed", pa.bool_()),
-        ("sticking_present", pa.bool_()),
-        ("v_max1_frame", pa.int32()), ("v_min_frame", pa.int32()), ("v_max2_frame", pa.int32()),
-        ("v_max1_s", pa.float64()), ("v_min_s", pa.float64()), ("v_max2_s", pa.float64()),
-        ("sticking_pct_ascent", pa.float64()),
-        ("hip_angle_vmin_deg", pa.float64()), ("knee_angle_vmin_deg", pa.float64()),
-        ("hip_lead_trunk_change_deg", pa.float64()), ("hip_lead_rise_ratio", pa.float64()),
-        ("hip_lead_peak_velocity_lag_s", pa.float64()),
-        ("trunk_angle_bottom_deg", pa.float64()), ("trunk_angle_vmax1_deg", pa.float64()),
-        ("trunk_angle_vmin_deg", pa.float64()), ("trunk_angle_lockout_deg", pa.float64()),
-        ("mean_concentric_velocity_bh_s", pa.float64()),
-        ("peak_concentric_velocity_bh_s", pa.float64()),
-        ("mean_concentric_velocity_m_s", pa.float64()),
-        ("peak_concentric_velocity_m_s", pa.float64()),
-        ("moment_arm_ratio_bottom", pa.float64()), ("moment_arm_ratio_vmin", pa.float64()),
-        ("chest_rose_early", pa.bool_()),
-        ("knee_forward_pct_descent", pa.float64()), ("knee_travel_after_max_bh", pa.float64()),
-        ("hip_shoot_index", pa.float64()), ("shin_angle_liftoff_deg", pa.float64()),
-        ("trunk_angle_liftoff_deg", pa.float64()), ("trunk_angle_at_knee_deg", pa.float64()),
-        ("facing", pa.string()), ("side_used", pa.string()),
-        ("flag_low_confidence", pa.bool_()), ("flag_gap", pa.bool_()),
-        ("flag_swap", pa.bool_()), ("flag_lifter_lost", pa.bool_()), ("quality_ok", pa.bool_()),
-    ]
-)  # fmt: skip
-REP_COLUMNS: tuple[str, ...] = tuple(REP_SCHEMA.names)
-
-_PANDAS_DTYPES = {
-    pa.string(): object, pa.int16(): "int16", pa.int32(): "int32",
-    pa.float64(): "float64", pa.bool_(): bool,
-}  # fmt: skip
-#: Event frames that are missing when there is no sticking region (nullable).
-NULLABLE_INT_COLUMNS = ("v_max1_frame", "v_min_frame", "v_max2_frame")
-
-#: Curves: variables time-normalised per phase (agreed contract).
-CURVE_VARIABLES = (
-    "trunk_angle_deg", "hip_angle_deg", "knee_angle_deg", "shin_angle_deg", "bar_height_bh",
-    "bar_velocity_bh_s", "hip_height_bh", "shoulder_height_bh", "moment_arm_ratio",
-)  # fmt: skip
-CURVE_SCHEMA = pa.schema(
-    [
-        ("video_id", pa.string()), ("rep", pa.int16()), ("phase", pa.string()),
-        ("pct", pa.int16()), ("variable", pa.string()), ("value", pa.float64()),
-    ]
-)  # fmt: skip
-#: Points per phase in the time-normalised curves (0, 1, ..., 100 % of the phase).
-CURVE_POINTS = 101
-
-
-def empty_reps() -> pd.DataFrame:
-    """A zero-row per-rep table with the right columns and dtypes."""
-    return _typed([])
-
-
-def _typed(rows: list[dict]) -> pd.DataFrame:
-    """Rows (dicts keyed by :data:`REP_COLUMNS`) -> a DataFrame with the contract's dtypes.
-
-    Every column is a fresh array in :data:`REP_COLUMNS` order, so pandas is
-    told neither to copy nor to reorder: with ~50 columns and a few rows, those
-    two steps cost more than the rep analysis itself.
-    """
-    out = {}
-    for f in REP_SCHEMA:
-        values = [r[f.name] for r in rows]
-        if f.name in NULLABLE_INT_COLUMNS:
-            missing = np.array([v is None or v is pd.NA for v in values], dtype=bool)
-            data = np.array([0 if m else v for v, m in zip(values, missing, strict=True)], np.int32)
-            out[f.name] = pd.arrays.IntegerArray(data, missing)
-        else:
-            out[f.name] = np.array(values, dtype=_PANDAS_DTYPES[f.type])
-    return pd.DataFrame(out, copy=False)
 
 
 class _Event(NamedTuple):
@@ -329,7 +251,7 @@ def rep_metrics(
     min_rise_bh: float = 0.005,
     vertex_window_fraction: float = 0.06,
 ) -> pd.DataFrame:
-    """The per-rep table (:data:`REP_COLUMNS`) of one video.
+    """The per-rep table (:data:`~hipdrive.contracts.reps.REP_COLUMNS`) of one video.
 
     Parameters
     ----------
@@ -470,7 +392,7 @@ def rep_metrics(
         row |= {"facing": facing, "side_used": side_used} | flags
         row["quality_ok"] = bool(ev.complete) and not any(flags.values())
         rows.append(row)
-    return _typed(rows)
+    return typed_reps(rows)
 
 
 def _squat_knee_travel(kin: Kinematics, a: int, b: int) -> dict[str, float]:
@@ -577,12 +499,12 @@ def _time_normalise_spans(
 
 
 def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: str) -> pd.DataFrame:
-    """Time-normalised curves (long format, :data:`CURVE_SCHEMA`) of every rep.
+    """Time-normalised curves (long format, :data:`~hipdrive.contracts.curves.CURVE_SCHEMA`).
 
     Phases: squat descent = start -> bottom, ascent = bottom -> lockout;
     deadlift ascent = lift-off -> lockout, descent = lockout -> back on the
     floor. A phase of zero length (e.g. a deadlift not put down in the clip)
-    is left out. Each phase is resampled to 101 points (0..100 %) with
+    is left out. Each phase of every rep is resampled to 101 points (0..100 %) with
     :func:`time_normalise` for every variable of :data:`CURVE_VARIABLES`.
     """
     n_var = len(CURVE_VARIABLES)
@@ -605,7 +527,7 @@ def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: st
                 p0.append(a)
                 p1.append(b)
     if not reps:
-        return pd.DataFrame({f.name: pd.Series(dtype=_PANDAS_DTYPES[f.type]) for f in CURVE_SCHEMA})
+        return empty_curves()
     y = np.column_stack([kin[v] for v in CURVE_VARIABLES])
     values = _time_normalise_spans(y, kin.time_s, np.array(p0), np.array(p1))
     nb = len(reps)

@@ -33,23 +33,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.curves import CURVE_VARIABLES
+from hipdrive.contracts.reps import PRIMARY_METRIC, validate_reps
+from hipdrive.contracts.results import PCT_STEP
 from hipdrive.errors import InputError
-from hipdrive.stats import (
-    PCT_STEP,
-    PRIMARY_METRIC,
-    fit_mixed_model,
-    single_threaded_blas,
-    validate_reps,
-)
+from hipdrive.stats import fit_mixed_model, single_threaded_blas
 
-CURVE_VARIABLES = (
-    "trunk_angle_deg",
-    "hip_angle_deg",
-    "knee_angle_deg",
-    "bar_velocity_bh_s",
-    "moment_arm_ratio",
-)
-"""Curve variables :func:`simulate_study_tables` writes (a subset of the agreed nine)."""
+SIMULATED_CURVE_VARIABLES = tuple(
+    v for v in CURVE_VARIABLES
+    if v in ("trunk_angle_deg", "hip_angle_deg", "knee_angle_deg", "bar_velocity_bh_s", "moment_arm_ratio")
+)  # fmt: skip
+"""Curve variables :func:`simulate_study_tables` writes: those of the contract it models."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,7 @@ def simulate_study_tables(
         metrics, quality flags, manifest columns, ``pct_1rm``).
     curves : pandas.DataFrame
         Shaped like ``results/tables/curves.parquet`` (long, 101 nodes per
-        phase) for :data:`CURVE_VARIABLES`; empty when ``with_curves`` is False.
+        phase) for :data:`SIMULATED_CURVE_VARIABLES`; empty when ``with_curves`` is False.
 
     Notes
     -----
@@ -332,7 +326,7 @@ def _simulate_curves(reps: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     meta_cols = ["video_id", "rep", "lifter_id", "lift", "variant", "pct_1rm"]
     meta = reps[meta_cols]
     for phase, table in (("descent", desc), ("ascent", asc)):
-        for variable in CURVE_VARIABLES:
+        for variable in SIMULATED_CURVE_VARIABLES:
             values = np.asarray(table[variable], dtype=float)
             block = meta.loc[meta.index.repeat(101)].reset_index(drop=True)
             block.insert(2, "phase", phase)
@@ -428,7 +422,7 @@ def _keypoint_study_reps(
     import tempfile
 
     from hipdrive.analyze import AnalysisParams, analyze_video
-    from hipdrive.keypoints import read_keypoints
+    from hipdrive.contracts.keypoints import read_keypoints
     from hipdrive.simulate import Population, simulate_study
 
     if isinstance(seed, np.random.SeedSequence):

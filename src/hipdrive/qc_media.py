@@ -50,8 +50,13 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.analyze import AnalysisParams, VideoAnalysis, analyze_frames
+from hipdrive.contracts.keypoints import (
+    CONTRACT_NAMES,
+    KEYPOINT_NAMES,
+    long_to_frames,
+    read_keypoints,
+)
 from hipdrive.errors import InputError
-from hipdrive.keypoints import CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames, read_keypoints
 
 #: Skeleton segments drawn on the frames (pairs of keypoint-name suffixes).
 SEGMENTS = (

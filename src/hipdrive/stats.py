@@ -24,15 +24,11 @@ This module is numeric only: it never imports plotting or pose libraries.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import platform
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -41,30 +37,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from hipdrive.errors import HipdriveError, InputError
-
-PRIMARY_METRIC = "hip_lead_trunk_change_deg"
-"""The primary hip-lead index (see :data:`METRICS` and docs/definitions.md, "Hip-lead indices")."""
-
-PCT_STEP = 10.0
-"""Slopes are reported per this many percentage points of 1RM."""
-
-QUALITY_FLAGS = ("flag_low_confidence", "flag_gap", "flag_swap", "flag_lifter_lost")
-"""Per-rep quality flags written by ``hipdrive.metrics`` (True = problem)."""
-
-LIFTS = ("squat", "deadlift")
-
-REQUIRED_REP_COLUMNS = ("video_id", "rep", "lift", "lifter_id", "pct_1rm")
-REQUIRED_CURVE_COLUMNS = (
-    "video_id",
-    "rep",
-    "phase",
-    "pct",
-    "variable",
-    "value",
-    "lifter_id",
-    "lift",
+from hipdrive.contracts.curves import REQUIRED_CURVE_COLUMNS, curve_matrix
+from hipdrive.contracts.files import atomic_write_bytes
+from hipdrive.contracts.params import (
+    ALPHA,
+    HEAVY_PCT_1RM,
+    MIN_LIFTERS,
+    MIN_LIFTERS_SPM,
+    N_BOOTSTRAP,
+    SEED,
 )
+from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC, QUALITY_FLAGS, validate_reps
+from hipdrive.contracts.results import PCT_STEP, provenance, write_csv
+from hipdrive.errors import HipdriveError
 
 
 @dataclass(frozen=True)
@@ -182,103 +167,6 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
-def _require_columns(df: pd.DataFrame, columns: Sequence[str], source: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(f"{source}: missing column(s) {', '.join(missing)}")
-
-
-def validate_reps(reps: pd.DataFrame, *, source: str = "reps table") -> pd.DataFrame:
-    """Check the collected per-rep table and return a copy ready for modelling.
-
-    Parameters
-    ----------
-    reps : pandas.DataFrame
-        ``results/tables/reps.parquet`` (per-rep columns + manifest + ``pct_1rm``).
-    source : str
-        Name used in error messages (usually the file path).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Copy with ``lift``/``lifter_id``/``variant`` as str, ``pct_1rm`` float,
-        and a ``used`` column: True for reps that enter the models
-        (``quality_ok`` and ``complete`` and not ``failed`` where those columns
-        exist, finite ``pct_1rm``).
-
-    Raises
-    ------
-    InputError
-        A required column is missing or ``lift`` holds an unknown value.
-    """
-    _require_columns(reps, REQUIRED_REP_COLUMNS, source)
-    out = reps.copy()
-    out["lift"] = out["lift"].astype(str)
-    out["lifter_id"] = out["lifter_id"].astype(str)
-    if "variant" not in out.columns:
-        out["variant"] = ""
-    out["variant"] = out["variant"].fillna("").astype(str)
-    bad = sorted(set(out["lift"]) - set(LIFTS))
-    if bad:
-        row = int(np.flatnonzero(out["lift"].isin(bad).to_numpy())[0])
-        raise InputError(
-            f"{source}: row {row} (video {out['video_id'].iloc[row]}): lift {bad[0]!r} "
-            f"is not one of {', '.join(LIFTS)}"
-        )
-    out["pct_1rm"] = pd.to_numeric(out["pct_1rm"], errors="coerce").astype(float)
-    used = np.isfinite(out["pct_1rm"].to_numpy())
-    for col, good in (("quality_ok", True), ("complete", True), ("failed", False)):
-        if col in out.columns:
-            used &= out[col].fillna(not good).astype(bool).to_numpy() == good
-    out["used"] = used
-    return out
-
-
-def read_reps(path: str | Path) -> pd.DataFrame:
-    """Read and validate ``results/tables/reps.parquet`` (see :func:`validate_reps`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: reps table not found")
-    return validate_reps(pd.read_parquet(path), source=str(path))
-
-
-def read_curves(
-    path: str | Path,
-    *,
-    variables: Sequence[str] | None = None,
-    phase: str | None = None,
-) -> pd.DataFrame:
-    """Read ``results/tables/curves.parquet``, only the rows needed.
-
-    Parameters
-    ----------
-    path : str or Path
-        Long curves table (``video_id, rep, phase, pct, variable, value`` +
-        ``lifter_id, lift, variant, pct_1rm``).
-    variables : sequence of str, optional
-        Keep only these curve variables (pushed down into the Parquet reader).
-    phase : str, optional
-        Keep only this phase (``"ascent"`` or ``"descent"``).
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: curves table not found")
-    filters = []
-    if variables is not None:
-        filters.append(("variable", "in", list(variables)))
-    if phase is not None:
-        filters.append(("phase", "=", phase))
-    curves = pd.read_parquet(path, filters=filters or None)
-    _require_columns(curves, REQUIRED_CURVE_COLUMNS, str(path))
-    for col in ("video_id", "phase", "variable", "lifter_id", "lift"):
-        curves[col] = curves[col].astype(str)
-    return curves
-
-
 def _subset(reps: pd.DataFrame, metric: str, lift: str) -> pd.DataFrame:
     """Used reps of one lift (or ``"all"``) with a finite value of ``metric``."""
     if metric not in reps.columns:
@@ -388,8 +276,8 @@ def fit_mixed_model(
     metric: str = PRIMARY_METRIC,
     *,
     lift: str = "all",
-    alpha: float = 0.05,
-    min_lifters: int = 3,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
 ) -> dict:
     """Random-slope linear mixed model ``metric ~ pct_1rm`` with lifter as group.
 
@@ -591,8 +479,8 @@ def fit_gee_logistic(
     metric: str = "sticking_present",
     *,
     lift: str = "all",
-    alpha: float = 0.05,
-    min_lifters: int = 3,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
 ) -> dict:
     """Population-averaged logistic model (GEE) of a yes/no metric on %1RM.
 
@@ -713,8 +601,8 @@ def fit_models(
     reps: pd.DataFrame,
     *,
     metrics: Sequence[MetricSpec] = METRICS,
-    alpha: float = 0.05,
-    min_lifters: int = 3,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
     workers: int = 1,
 ) -> pd.DataFrame:
     """Fit every metric x lift subset that has data; one row each.
@@ -788,7 +676,7 @@ def lifter_slopes(
     reps: pd.DataFrame,
     *,
     metrics: Sequence[str] | None = None,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """Ordinary least-squares slope of each metric on %1RM, per lifter and lift.
 
@@ -873,8 +761,8 @@ def cluster_bootstrap_ratio(
     numerator: np.ndarray,
     denominator: np.ndarray,
     *,
-    n_bootstrap: int = 2000,
-    alpha: float = 0.05,
+    n_bootstrap: int = N_BOOTSTRAP,
+    alpha: float = ALPHA,
     rng: np.random.Generator,
 ) -> tuple[float, float, float]:
     """Ratio ``sum(numerator) / sum(denominator)`` with a cluster-bootstrap CI.
@@ -938,10 +826,10 @@ def always_shares(
     slopes: pd.DataFrame | None = None,
     *,
     metric: str = PRIMARY_METRIC,
-    heavy_pct_1rm: float = 85.0,
-    n_bootstrap: int = 2000,
-    alpha: float = 0.05,
-    seed: int = 1,
+    heavy_pct_1rm: float = HEAVY_PCT_1RM,
+    n_bootstrap: int = N_BOOTSTRAP,
+    alpha: float = ALPHA,
+    seed: int = SEED,
 ) -> pd.DataFrame:
     """Test the "always" claim: every lifter, every heavy rep.
 
@@ -1058,79 +946,6 @@ def always_shares(
 # SPM
 
 
-def curve_matrix(
-    curves: pd.DataFrame,
-    *,
-    variable: str = "trunk_angle_deg",
-    phase: str = "ascent",
-    reps: pd.DataFrame | None = None,
-    complete: bool = True,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Stack one variable's time-normalised curves into a reps x 101 matrix.
-
-    Parameters
-    ----------
-    curves : pandas.DataFrame
-        Long curves table.
-    variable, phase : str
-        Which curve.
-    reps : pandas.DataFrame, optional
-        Validated reps table; when given, only its ``used`` reps are kept and
-        ``pct_1rm``/``lifter_id``/``lift`` come from it.
-    complete : bool
-        Drop curves with any missing (NaN) node (SPM needs complete curves);
-        False keeps them, with NaN where a node is missing, as long as one
-        node has a value.
-
-    Returns
-    -------
-    index : pandas.DataFrame
-        One row per curve: ``video_id, rep, lifter_id, lift, pct_1rm``.
-    values : numpy.ndarray
-        ``(n_curves, 101)``.
-    """
-    c = curves[(curves["variable"] == variable) & (curves["phase"] == phase)]
-    if c.empty:
-        empty = pd.DataFrame(
-            {
-                "video_id": pd.Series(dtype=str),
-                "rep": pd.Series(dtype=int),
-                "lifter_id": pd.Series(dtype=str),
-                "lift": pd.Series(dtype=str),
-                "pct_1rm": pd.Series(dtype=float),
-            }
-        )
-        return empty, np.zeros((0, 101))
-    pct = c["pct"].to_numpy()
-    if len(pct) and (pct.min() < 0 or pct.max() > 100):
-        raise InputError(f"curves table: pct of {variable} outside 0..100")
-    # one integer key per (video, rep): factorising tuples is ~20x slower
-    vcodes, videos = pd.factorize(c["video_id"])
-    rep = c["rep"].to_numpy(np.int64)
-    base = int(rep.max()) + 1
-    codes, keys = pd.factorize(vcodes.astype(np.int64) * base + rep)
-    wide = np.full((len(keys), 101), np.nan)
-    wide[codes, pct.astype(int)] = c["value"].to_numpy(float)
-    keep = np.isfinite(wide).all(axis=1) if complete else np.isfinite(wide).any(axis=1)
-    idx = pd.DataFrame({"video_id": np.asarray(videos)[keys // base], "rep": keys % base})
-    idx = idx[keep].reset_index(drop=True)
-    wide = wide[keep]
-    if reps is not None:
-        meta = reps.loc[reps["used"], ["video_id", "rep", "lifter_id", "lift", "pct_1rm"]].copy()
-        meta = meta.drop_duplicates(["video_id", "rep"])
-        meta["rep"] = meta["rep"].astype(int)
-        idx = idx.merge(meta, on=["video_id", "rep"], how="left", indicator=False)
-    else:
-        meta = (
-            c.drop_duplicates(["video_id", "rep"])
-            .loc[:, ["video_id", "rep", "lifter_id", "lift", "pct_1rm"]]
-            .astype({"rep": int})
-        )
-        idx = idx.merge(meta, on=["video_id", "rep"], how="left")
-    ok = idx["lifter_id"].notna().to_numpy() & np.isfinite(idx["pct_1rm"].astype(float)).to_numpy()
-    return idx[ok].reset_index(drop=True), wide[ok]
-
-
 def lifter_slope_curves(
     index: pd.DataFrame, values: np.ndarray, *, min_loads: int = 2
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -1176,8 +991,8 @@ def spm_slope_curves(
     *,
     variable: str = "trunk_angle_deg",
     phase: str = "ascent",
-    alpha: float = 0.05,
-    min_lifters: int = 5,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS_SPM,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """SPM one-sample t test of per-lifter slope curves, per lift.
 
@@ -1338,36 +1153,6 @@ def qc_summary(reps: pd.DataFrame) -> pd.DataFrame:
     return out.astype({c: int for c in out.columns if c.startswith("n_")})
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def provenance(params: dict, inputs: dict[str, str | Path] | None = None) -> dict:
-    """Software versions, parameters and input checksums for the report."""
-    import importlib.metadata as md
-
-    versions = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for pkg in ("hipdrive", "numpy", "pandas", "pyarrow", "scipy", "statsmodels", "spm1d"):
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            versions[pkg] = "not installed"
-    files = {}
-    for name, p in (inputs or {}).items():
-        p = Path(p)
-        files[name] = {"path": str(p), "sha256": _sha256(p) if p.is_file() else None}
-    return {
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "software": versions,
-        "params": params,
-        "inputs": files,
-    }
-
-
 @dataclass
 class StatsResult:
     """Everything :func:`run_stats` computes; :func:`write_stats` writes it."""
@@ -1381,19 +1166,16 @@ class StatsResult:
     provenance: dict = field(default_factory=dict)
 
 
-DEFAULT_PARAMS = {"heavy_pct_1rm": 85.0, "n_bootstrap": 2000, "seed": 1, "alpha": 0.05}
-
-
 def run_stats(
     reps: pd.DataFrame,
     curves: pd.DataFrame | None,
     *,
-    heavy_pct_1rm: float = 85.0,
-    n_bootstrap: int = 2000,
-    seed: int = 1,
-    alpha: float = 0.05,
-    min_lifters: int = 3,
-    min_lifters_spm: int = 5,
+    heavy_pct_1rm: float = HEAVY_PCT_1RM,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = SEED,
+    alpha: float = ALPHA,
+    min_lifters: int = MIN_LIFTERS,
+    min_lifters_spm: int = MIN_LIFTERS_SPM,
     workers: int = 2,
 ) -> StatsResult:
     """The whole statistics stage on in-memory tables.
@@ -1448,19 +1230,6 @@ def run_stats(
         "backends": backends,
     }
     return StatsResult(models, slopes, always, spm, clusters, qc_summary(reps), prov)
-
-
-STATS_FILES = (
-    "models.csv",
-    "models.tex",
-    "lifter_slopes.csv",
-    "always.csv",
-    "spm.csv",
-    "spm_clusters.csv",
-    "qc_summary.csv",
-    "provenance.json",
-)
-"""Files :func:`write_stats` writes into its output folder."""
 
 
 def models_to_latex(models: pd.DataFrame) -> str:
@@ -1529,14 +1298,12 @@ def write_stats(result: StatsResult, out_dir: str | Path) -> list[Path]:
         ("qc_summary.csv", result.qc),
     ):
         path = out / name
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
+        write_csv(frame, path)
         written.append(path)
     tex = out / "models.tex"
-    tex.write_text(models_to_latex(result.models))
+    atomic_write_bytes(models_to_latex(result.models).encode(), tex)
     written.append(tex)
     prov = out / "provenance.json"
-    prov.write_text(json.dumps(result.provenance, indent=2, default=str))
+    atomic_write_bytes(json.dumps(result.provenance, indent=2, default=str).encode(), prov)
     written.append(prov)
     return written

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,16 +26,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
-from hipdrive.analyze import read_provenance
+from hipdrive.contracts.curves import CURVE_SCHEMA, CURVES_TABLE_SCHEMA
+from hipdrive.contracts.exclusions import excluded_table, exclusion_of, record, write_excluded
+from hipdrive.contracts.files import atomic_parquet_writer, atomic_write_table, read_provenance
+from hipdrive.contracts.reps import MANIFEST_COLUMNS, REP_SCHEMA, REPS_TABLE_SCHEMA
 from hipdrive.errors import InputError
-from hipdrive.exclusions import excluded_table, exclusion_of, record, write_excluded
-from hipdrive.keypoints import atomic_write_table
-from hipdrive.metrics import CURVE_SCHEMA, REP_SCHEMA
-
-#: Manifest columns copied into the aggregate reps table.
-MANIFEST_COLUMNS = ("lifter_id", "variant", "load_kg", "one_rm_kg", "height_m", "camera_side")
 
 #: Minimal velocity threshold (mean concentric velocity at 1RM), m/s, per lift.
 #: Squat 0.30 m/s: the MVT used for the full squat by Gonzalez-Badillo &
@@ -44,25 +39,6 @@ MANIFEST_COLUMNS = ("lifter_id", "variant", "load_kg", "one_rm_kg", "height_m", 
 #: order of the mean velocity at 1RM reported for the conventional deadlift
 #: (Ruf et al. 2018). Configurable through :func:`collect_tables`.
 MINIMAL_VELOCITY_M_S = {"squat": 0.30, "deadlift": 0.15}
-
-REPS_TABLE_SCHEMA = pa.schema(
-    list(REP_SCHEMA)
-    + [
-        pa.field("lifter_id", pa.string()), pa.field("variant", pa.string()),
-        pa.field("load_kg", pa.float64()), pa.field("one_rm_kg", pa.float64()),
-        pa.field("height_m", pa.float64()), pa.field("camera_side", pa.string()),
-        pa.field("pct_1rm", pa.float64()), pa.field("one_rm_estimated", pa.bool_()),
-        pa.field("backend", pa.string()),
-    ]
-)  # fmt: skip
-CURVES_TABLE_SCHEMA = pa.schema(
-    list(CURVE_SCHEMA)
-    + [
-        pa.field("lifter_id", pa.string()), pa.field("lift", pa.string()),
-        pa.field("variant", pa.string()), pa.field("pct_1rm", pa.float64()),
-    ]
-)  # fmt: skip
-
 
 def estimate_one_rm(
     load_kg: np.ndarray, velocity_m_s: np.ndarray, *, minimal_velocity_m_s: float
@@ -193,24 +169,6 @@ def _video_exclusions(
     return out
 
 
-def _atomic_stream(path: str | os.PathLike, schema: pa.Schema):
-    """A ParquetWriter on a temp file beside ``path`` and the finishing rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-
-    def finish(ok: bool) -> None:
-        writer.close()
-        if ok:
-            os.replace(tmp, path)
-        else:
-            Path(tmp).unlink(missing_ok=True)
-
-    return writer, finish
-
-
 def collect_tables(
     sample_sheet: pd.DataFrame,
     *,
@@ -226,7 +184,7 @@ def collect_tables(
     Parameters
     ----------
     sample_sheet : pandas.DataFrame
-        The manifest (:func:`hipdrive.manifest.read_manifest`).
+        The manifest (:func:`hipdrive.contracts.manifest.read_manifest`).
     reps_dir, curves_dir : path
         Folders with ``{video_id}.parquet`` per-video tables.
     reps_out : path
@@ -239,7 +197,7 @@ def collect_tables(
     excluded_out : path, optional
         ``results/qc/excluded.tsv``: every video excluded by an earlier stage
         or without a rep, and every rep kept out of the models, with the
-        reason (:func:`hipdrive.exclusions.excluded_table`); an HTML copy for
+        reason (:func:`hipdrive.contracts.exclusions.excluded_table`); an HTML copy for
         the report goes beside it (same name, ``.html``).
 
     Raises
@@ -310,40 +268,36 @@ def collect_tables(
         }
     )
     lookup = pa.Table.from_pandas(per_video, preserve_index=False).combine_chunks()
-    writer, finish = _atomic_stream(curves_out, CURVES_TABLE_SCHEMA)
-    ok = False
-    try:
-        batches = (
-            batch
-            for chunk in _chunks(curve_files)
-            for batch in ds.dataset(chunk, schema=CURVE_SCHEMA, format="parquet").to_batches()
-        )
-        # One row group per ~ROW_GROUP_ROWS rows, not one per video: 10,000 tiny row
-        # groups made a slow file and a writer holding their metadata (935 MB at 10k videos).
-        pending: list[pa.Table] = []
-        n_pending = 0
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            row = pc.index_in(
-                batch.column("video_id"), value_set=lookup.column("video_id").chunk(0)
+    with atomic_parquet_writer(curves_out, CURVES_TABLE_SCHEMA) as writer:
+        try:
+            batches = (
+                batch
+                for chunk in _chunks(curve_files)
+                for batch in ds.dataset(chunk, schema=CURVE_SCHEMA, format="parquet").to_batches()
             )
-            cols = [batch.column(n) for n in CURVE_SCHEMA.names]
-            cols += [
-                pc.take(lookup.column(n).chunk(0), row)
-                for n in ("lifter_id", "lift", "variant", "pct_1rm")
-            ]
-            pending.append(pa.Table.from_arrays(cols, schema=CURVES_TABLE_SCHEMA))
-            n_pending += batch.num_rows
-            if n_pending >= ROW_GROUP_ROWS:
+            # One row group per ~ROW_GROUP_ROWS rows, not one per video: 10,000 tiny row
+            # groups made a slow file and a writer holding their metadata (935 MB at 10k videos).
+            pending: list[pa.Table] = []
+            n_pending = 0
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                row = pc.index_in(
+                    batch.column("video_id"), value_set=lookup.column("video_id").chunk(0)
+                )
+                cols = [batch.column(n) for n in CURVE_SCHEMA.names]
+                cols += [
+                    pc.take(lookup.column(n).chunk(0), row)
+                    for n in ("lifter_id", "lift", "variant", "pct_1rm")
+                ]
+                pending.append(pa.Table.from_arrays(cols, schema=CURVES_TABLE_SCHEMA))
+                n_pending += batch.num_rows
+                if n_pending >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                    pending, n_pending = [], 0
+            if pending:
                 writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
-                pending, n_pending = [], 0
-        if pending:
-            writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
-        ok = True
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(
-            f"{curves_dir}: a per-video curves file is unreadable or off-schema ({exc})"
-        ) from exc
-    finally:
-        finish(ok)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(
+                f"{curves_dir}: a per-video curves file is unreadable or off-schema ({exc})"
+            ) from exc

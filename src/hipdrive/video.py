@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hipdrive.contracts.files import sha256_file
 from hipdrive.errors import DecoderTimeoutError, VideoError
-from hipdrive.keypoints import sha256_file
 
 __all__ = [
     "VideoInfo",

@@ -22,6 +22,8 @@ rule plot_figures:
         pdfs=expand("results/figures/{name}.pdf", name=FIGURES),
         captions=expand("results/figures/{name}.counts.rst", name=FIGURES),  # included by the captions
         counts="results/figures/figure_counts.json",
+    params:
+        heavy_pct_1rm=config["stats"]["heavy_pct_1rm"],  # fit_models gets it in get_stats_params
     threads: 2
     log:
         "results/logs/plot_figures/plot_figures.log",
@@ -31,4 +33,5 @@ rule plot_figures:
         "../../envs/analysis.yaml"
     shell:
         "hipdrive plot-figures --reps {input.reps:q} --curves {input.curves:q} --stats-dir results/stats"
-        " --out-dir results/figures --workers {threads} > {log:q} 2>&1"
+        " --out-dir results/figures --heavy-pct-1rm {params.heavy_pct_1rm} --workers {threads}"
+        " > {log:q} 2>&1"

@@ -1,6 +1,6 @@
 # The manifest: read, checked (every bad row at once, before any job) and planned into
 # shards. Included only when the workflow starts from videos (not with from_tables).
-from hipdrive.manifest import manifest_problems, read_manifest, sort_by_row
+from hipdrive.contracts.manifest import manifest_problems, read_manifest, sort_by_row
 from hipdrive.pose.shard import plan_shards
 
 if "samples" not in config:

@@ -22,7 +22,7 @@ def parse_json_object(text: str, *, flag: str) -> dict:
 
 
 def add_on_bad_video(parser) -> None:
-    """The ``--on-bad-video`` flag of the per-video commands (:mod:`hipdrive.exclusions`)."""
+    """The ``--on-bad-video`` flag of the per-video commands (:mod:`hipdrive.contracts.exclusions`)."""
     parser.add_argument(
         "--on-bad-video",
         choices=("fail", "exclude"),

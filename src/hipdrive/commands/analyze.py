@@ -81,7 +81,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _analyze_video(args: argparse.Namespace) -> int:
     from hipdrive.analyze import AnalysisParams
-    from hipdrive.manifest import read_manifest
+    from hipdrive.contracts.manifest import read_manifest
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
     sheet = read_manifest(args.sample_sheet)
@@ -94,7 +94,7 @@ def _analyze_video(args: argparse.Namespace) -> int:
 
 def _analyze_shard(args: argparse.Namespace) -> int:
     from hipdrive.analyze import AnalysisParams
-    from hipdrive.manifest import read_manifest
+    from hipdrive.contracts.manifest import read_manifest
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
     sheet = read_manifest(args.sample_sheet)
@@ -120,10 +120,10 @@ def _analyze_one(
 ) -> None:
     """One video: keypoints -> reps + curves, or the tables that carry its exclusion record."""
     from hipdrive.analyze import analyze_video
+    from hipdrive.contracts.exclusions import exclusion_of, record
+    from hipdrive.contracts.keypoints import KeypointFileError, read_keypoints
+    from hipdrive.contracts.manifest import sample_row
     from hipdrive.errors import UnusableVideoError
-    from hipdrive.exclusions import exclusion_of, record
-    from hipdrive.keypoints import KeypointFileError, read_keypoints
-    from hipdrive.manifest import sample_row
 
     sample = sample_row(sheet, video_id)
     try:
@@ -170,7 +170,8 @@ def _analyze_one(
 
 
 def _write_tables(reps, curves, reps_out: str, curves_out: str) -> None:
-    from hipdrive.analyze import write_curves, write_reps
+    from hipdrive.contracts.curves import write_curves
+    from hipdrive.contracts.reps import write_reps
 
     write_reps(reps, reps_out)
     write_curves(curves, curves_out, reps.attrs.get("hipdrive"))
@@ -179,8 +180,9 @@ def _write_tables(reps, curves, reps_out: str, curves_out: str) -> None:
 def _write_excluded_tables(
     video_id: str, metadata: dict, excluded: dict, reps_out: str, curves_out: str
 ) -> None:
-    """Zero-row reps and curves carrying the exclusion record (:mod:`hipdrive.exclusions`)."""
-    from hipdrive.metrics import CURVE_SCHEMA, REP_SCHEMA
+    """Zero-row reps and curves carrying the exclusion record (:mod:`~hipdrive.contracts.exclusions`)."""
+    from hipdrive.contracts.curves import CURVE_SCHEMA
+    from hipdrive.contracts.reps import REP_SCHEMA
 
     reps = REP_SCHEMA.empty_table().to_pandas()
     reps.attrs["hipdrive"] = {
@@ -200,7 +202,7 @@ def _write_excluded_tables(
 def _collect_tables(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
-    from hipdrive.manifest import read_manifest
+    from hipdrive.contracts.manifest import read_manifest
     from hipdrive.tables import collect_tables
 
     sheet = read_manifest(args.sample_sheet)
@@ -224,7 +226,7 @@ def _collect_tables(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.excluded_out:
-        from hipdrive.exclusions import VIDEO_STAGES, read_excluded
+        from hipdrive.contracts.exclusions import VIDEO_STAGES, read_excluded
 
         excluded = read_excluded(args.excluded_out)
         whole = excluded[excluded["stage"].isin(VIDEO_STAGES)]

@@ -49,10 +49,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _qc_media(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from hipdrive.analyze import AnalysisParams, read_provenance
-    from hipdrive.exclusions import exclusion_of
-    from hipdrive.keypoints import KeypointFileError
-    from hipdrive.manifest import read_manifest, sample_row
+    from hipdrive.analyze import AnalysisParams
+    from hipdrive.contracts.exclusions import exclusion_of
+    from hipdrive.contracts.files import read_provenance
+    from hipdrive.contracts.keypoints import KeypointFileError
+    from hipdrive.contracts.manifest import read_manifest, sample_row
     from hipdrive.qc_media import contact_sheet, excluded_notice, load_analysis, timeseries_plot
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))

@@ -8,9 +8,11 @@ so that ``hipdrive --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from hipdrive.commands import parse_json_object
+from hipdrive.contracts.params import HEAVY_PCT_1RM, STATS_DEFAULTS
 from hipdrive.errors import InputError
 
 
@@ -29,8 +31,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--params",
         default="{}",
-        help='JSON object, e.g. \'{"heavy_pct_1rm": 85, "n_bootstrap": 2000, "seed": 1, '
-        '"alpha": 0.05}\' (also min_lifters, min_lifters_spm, workers)',
+        help="JSON object of the config's stats section (also workers); keys and defaults: "
+        + json.dumps(dict(STATS_DEFAULTS)),
     )
     p.add_argument("--out-dir", required=True, type=Path)
     p.set_defaults(func=_fit_models)
@@ -47,7 +49,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--curves", type=Path)
     p.add_argument("--stats-dir", required=True, type=Path, help="output folder of fit-models")
     p.add_argument("--out-dir", required=True, type=Path)
-    p.add_argument("--heavy-pct-1rm", type=float, default=85.0)
+    p.add_argument(
+        "--heavy-pct-1rm",
+        type=float,
+        default=HEAVY_PCT_1RM,
+        help="heavy threshold marked in the sticking figure: fit-models' heavy_pct_1rm "
+        "(default %(default)g)",
+    )
     p.add_argument("--workers", type=int, default=2, help="processes drawing figures")
     p.set_defaults(func=_plot_figures)
 
@@ -75,15 +83,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _parse_params(text: str) -> dict:
     params = parse_json_object(text, flag="--params")
-    allowed = {
-        "heavy_pct_1rm",
-        "n_bootstrap",
-        "seed",
-        "alpha",
-        "min_lifters",
-        "min_lifters_spm",
-        "workers",
-    }
+    allowed = {*STATS_DEFAULTS, "workers"}
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise InputError(
@@ -104,14 +104,17 @@ def _numbers(text: str, name: str, kind: type) -> list:
 
 def _fit_models(args: argparse.Namespace) -> int:
     from hipdrive import stats
+    from hipdrive.contracts.curves import read_curves
+    from hipdrive.contracts.reps import read_reps
+    from hipdrive.contracts.results import provenance
 
     params = _parse_params(args.params)
-    reps = stats.read_reps(args.reps)
+    reps = read_reps(args.reps)
     curves = None
     if args.curves is not None:
-        curves = stats.read_curves(args.curves, variables=["trunk_angle_deg"], phase="ascent")
+        curves = read_curves(args.curves, variables=["trunk_angle_deg"], phase="ascent")
     result = stats.run_stats(reps, curves, **params)
-    result.provenance["inputs"] = stats.provenance(
+    result.provenance["inputs"] = provenance(
         {}, {"reps": args.reps, **({"curves": args.curves} if args.curves else {})}
     )["inputs"]
     stats.write_stats(result, args.out_dir)
@@ -119,12 +122,14 @@ def _fit_models(args: argparse.Namespace) -> int:
 
 
 def _plot_figures(args: argparse.Namespace) -> int:
-    from hipdrive import figures, stats
+    from hipdrive import figures
+    from hipdrive.contracts.curves import read_curves
+    from hipdrive.contracts.reps import read_reps
 
-    reps = stats.read_reps(args.reps)
+    reps = read_reps(args.reps)
     curves = None
     if args.curves is not None:
-        curves = stats.read_curves(
+        curves = read_curves(
             args.curves, variables=list(figures.CURVE_VARIABLES_USED), phase="ascent"
         )
     figures.plot_all(

@@ -5,7 +5,7 @@ every detected person's keypoints and scores out (:meth:`PoseBackend.predict`).
 Everything around it is shared and lives here: decoding (with
 :mod:`hipdrive.video`, overlapped with inference), batching, progress lines,
 choosing the lifter among several people (:mod:`hipdrive.pose.lifter`),
-provenance, and the atomic write through :mod:`hipdrive.keypoints`.
+provenance, and the atomic write through :mod:`hipdrive.contracts.keypoints`.
 
 Backends are chosen by name in one place (:func:`make_backend`); no registry.
 """
@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.errors import InputError, UnusableVideoError
-from hipdrive.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 
 __all__ = [
     "BACKENDS",
@@ -70,7 +70,7 @@ class PoseBackend(abc.ABC):
     #: Backend name written to the ``backend`` metadata field.
     name: ClassVar[str]
     #: Names of the keypoints :meth:`predict` returns, in column order; a
-    #: subset of :data:`hipdrive.keypoints.KEYPOINT_NAMES`.
+    #: subset of :data:`hipdrive.contracts.keypoints.KEYPOINT_NAMES`.
     keypoint_names: tuple[str, ...] = KEYPOINT_NAMES
     #: Frames per :meth:`predict` call.
     batch_size: int = 1
@@ -181,7 +181,7 @@ def estimate_poses(
         The video. For ``backend="synthetic"`` it is used for provenance only
         and may be absent (then the ground truth's metadata is used).
     out_path : str or path-like
-        Destination Parquet file (the :mod:`hipdrive.keypoints` contract),
+        Destination Parquet file (the :mod:`hipdrive.contracts.keypoints` contract),
         written atomically.
     video_id : str
         Identifier recorded in the metadata (the manifest's ``video_id``).
@@ -327,7 +327,7 @@ def _track_bar(
     plate search.
     """
     from hipdrive import kinematics
-    from hipdrive.keypoints import BAR_POINTS
+    from hipdrive.contracts.keypoints import BAR_POINTS
     from hipdrive.pose.bar_tracker import track_bar
     from hipdrive.video import iter_frames
 
@@ -362,11 +362,11 @@ def estimate_or_exclude(
     extra_metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """:func:`estimate_poses`, or with ``on_bad_video="exclude"`` an exclusion record
-    (:mod:`hipdrive.exclusions`) when the video is unusable; the one place that decides.
+    (:mod:`hipdrive.contracts.exclusions`) when the video is unusable; the one place that decides.
 
     Returns the metadata written; an exclusion has an ``excluded`` entry.
     """
-    from hipdrive.exclusions import write_excluded_keypoints
+    from hipdrive.contracts.exclusions import write_excluded_keypoints
 
     try:
         return estimate_poses(video_path, out_path, video_id=video_id, backend=backend,

@@ -20,7 +20,7 @@ without re-running pose estimation. Three formats:
 
 All keep the lifter as ``track`` 0 (:func:`hipdrive.pose.lifter.select_lifter`
 when a frame holds several people) and write through
-:func:`hipdrive.keypoints.write_keypoints`. Timestamps come from the video's
+:func:`hipdrive.contracts.keypoints.write_keypoints`. Timestamps come from the video's
 presentation timestamps when ``video`` is given, else from ``frame / fps``.
 """
 
@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.files import sha256_file
+from hipdrive.contracts.keypoints import COCO17, KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.errors import InputError
-from hipdrive.keypoints import COCO17, KEYPOINT_NAMES, frames_to_long, sha256_file, write_keypoints
 from hipdrive.pose.base import People
 
 __all__ = [

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import BackendUnavailableError, InputError
-from hipdrive.keypoints import KEYPOINT_NAMES
 from hipdrive.pose.base import People, PoseBackend, no_people
 
 __all__ = ["MEDIAPIPE_INDEX", "MediaPipeBackend", "landmarks_to_keypoints"]
@@ -257,7 +257,7 @@ class MediaPipeBackend(PoseBackend):
 
     def provenance(self) -> dict[str, Any]:
         """Model name, the bundled model file's sha256 and mediapipe's version."""
-        from hipdrive.keypoints import sha256_file
+        from hipdrive.contracts.files import sha256_file
 
         return {
             "model": f"mediapipe-pose {self.model_file.stem} (BlazePose GHUM)",

@@ -49,8 +49,9 @@ from typing import Any
 
 import numpy as np
 
+from hipdrive.contracts.files import sha256_file
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import BackendUnavailableError, InputError
-from hipdrive.keypoints import KEYPOINT_NAMES, sha256_file
 from hipdrive.pose.base import People, PoseBackend, no_people
 from hipdrive.pose.importers import MMPOSE_LAYOUTS, _remap
 from hipdrive.pose.lifter import box_iou

@@ -55,7 +55,7 @@ def plan_shards(video_ids: Sequence[str], shard_size: int) -> dict[str, list[str
 
 def cache_key(video_sha256: str, backend: str, options: Mapping[str, Any]) -> str:
     """What makes two pose runs interchangeable: same bytes, same model, same code."""
-    from hipdrive.keypoints import package_version
+    from hipdrive.contracts.files import package_version
 
     blob = json.dumps(
         {"video": video_sha256, "backend": backend, "options": dict(options),
@@ -85,7 +85,7 @@ def _link_atomically(src: Path, dst: Path) -> None:
 
 
 def _cached(cache: Path, key: str) -> bool:
-    from hipdrive.keypoints import KeypointFileError, read_metadata
+    from hipdrive.contracts.keypoints import KeypointFileError, read_metadata
 
     try:
         return cache.is_file() and read_metadata(cache).get("cache_key") == key
@@ -113,14 +113,14 @@ def estimate_poses_shard(
         The pose cache (see the module docstring).
     on_bad_video : {"fail", "exclude"}
         ``exclude`` writes an exclusion record for an unusable video and goes
-        on (:mod:`hipdrive.exclusions`); ``fail`` raises.
+        on (:mod:`hipdrive.contracts.exclusions`); ``fail`` raises.
 
     Returns
     -------
     dict
         Counts: ``estimated``, ``cached``, ``excluded``.
     """
-    from hipdrive.keypoints import sha256_file
+    from hipdrive.contracts.files import sha256_file
     from hipdrive.pose.base import DRIVER_OPTIONS, estimate_or_exclude, make_backend
 
     cache_dir = Path(cache_dir)

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.files import sha256_file
+from hipdrive.contracts.keypoints import KeypointFileError, read_keypoints
 from hipdrive.errors import InputError
-from hipdrive.keypoints import KeypointFileError, read_keypoints, sha256_file
 
 __all__ = ["degrade_keypoints", "synthetic_poses"]
 
@@ -35,7 +36,7 @@ def degrade_keypoints(
     Parameters
     ----------
     table : DataFrame
-        Long keypoint table (:mod:`hipdrive.keypoints` contract).
+        Long keypoint table (:mod:`hipdrive.contracts.keypoints` contract).
     noise_px : float, default 0
         Standard deviation in pixels of independent zero-mean Gaussian noise
         added to every ``x`` and ``y``.
@@ -107,7 +108,7 @@ def synthetic_poses(
     Returns
     -------
     table : DataFrame
-        Keypoints in the :mod:`hipdrive.keypoints` contract.
+        Keypoints in the :mod:`hipdrive.contracts.keypoints` contract.
     metadata : dict
         The truth's geometry (width, height, rotation, fps, n_frames) with
         ``backend="synthetic"``, the truth file's sha256 as

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.simulate.kinematics import LifterMotion
 from hipdrive.simulate.study import build_motion, simulate_video, study_manifest
 from hipdrive.simulate.truth import body_angles

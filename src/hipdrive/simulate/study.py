@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.files import atomic_write_bytes, package_version
+from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.errors import InputError
 from hipdrive.simulate.anthropometry import Anthropometry
 from hipdrive.simulate.kinematics import (
@@ -53,10 +55,6 @@ from hipdrive.simulate.truth import (
     write_rep_table,
     write_truth_keypoints,
 )
-
-MANIFEST_COLUMNS = (
-    "video_id", "path", "lifter_id", "lift", "variant", "load_kg", "one_rm_kg", "height_m", "camera_side",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -403,7 +401,7 @@ def simulate_video(
     video_sha = None
     rotation = int(opts.get("rotation", 0))
     if video_path is not None:
-        from hipdrive.keypoints import sha256_file
+        from hipdrive.contracts.files import sha256_file
         from hipdrive.simulate.render import Appearance, render_video
 
         look = Appearance.draw(_rng(seed, "appearance", str(sample["lifter_id"])))
@@ -560,35 +558,19 @@ def simulate_study(
         "deadlift_velocity_factor": DEADLIFT_VELOCITY_FACTOR,
         "render_options": {k: v for k, v in render_options.items()},
         "lifters": lifters,
-        "package_version": _version(),
+        "package_version": package_version(),
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_text(out / "study.json", json.dumps(study, indent=1, sort_keys=True, default=str))
+    text = json.dumps(study, indent=1, sort_keys=True, default=str)
+    atomic_write_bytes(text.encode(), out / "study.json")
     tsv = manifest.to_csv(sep="\t", index=False, lineterminator="\n")
-    _atomic_text(out / "samples.tsv", tsv)
+    atomic_write_bytes(tsv.encode(), out / "samples.tsv")
     return manifest
 
 
 def _simulate_job(job: tuple[dict, dict]) -> None:
     row, kw = job
     simulate_video(row, **kw)
-
-
-def _version() -> str:
-    from hipdrive import __version__
-
-    return __version__
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 __all__ = [

@@ -4,7 +4,7 @@ The camera is orthographic (a telephoto phone far from the lifter), looking at
 the lifter's ``camera_side``; ``yaw_deg`` turns it towards the lifter's front.
 True keypoints are the model's joints projected into the SAME upright pixel
 frame as the rendered video (camera shake included), with COCO-17 names plus
-heels and big toes, written through :func:`hipdrive.keypoints.write_keypoints`
+heels and big toes, written through :func:`hipdrive.contracts.keypoints.write_keypoints`
 with ``backend="truth"``.
 
 The true per-rep table uses the column names of the analysis
@@ -21,33 +21,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hipdrive.keypoints import KEYPOINT_NAMES, atomic_write_table, frames_to_long, write_keypoints
+from hipdrive.contracts.files import METADATA_KEY, atomic_write_table
+from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
+from hipdrive.contracts.reps import NULLABLE_INT_COLUMNS, REP_COLUMNS, REP_SCHEMA
 from hipdrive.reps import START_ROM_FRACTION
 from hipdrive.simulate.kinematics import LifterMotion, RepPlan
 
-#: The agreed per-rep columns, in order (must equal ``hipdrive.metrics.REP_COLUMNS``).
-REP_COLUMNS = (
-    "video_id", "rep", "lift",
-    "start_frame", "bottom_frame", "lockout_frame", "end_frame",
-    "start_s", "bottom_s", "lockout_s", "end_s", "descent_duration_s", "ascent_duration_s",
-    "complete", "failed",
-    "sticking_present", "v_max1_frame", "v_min_frame", "v_max2_frame", "v_max1_s", "v_min_s", "v_max2_s",
-    "sticking_pct_ascent", "hip_angle_vmin_deg", "knee_angle_vmin_deg",
-    "hip_lead_trunk_change_deg", "hip_lead_rise_ratio", "hip_lead_peak_velocity_lag_s",
-    "trunk_angle_bottom_deg", "trunk_angle_vmax1_deg", "trunk_angle_vmin_deg", "trunk_angle_lockout_deg",
-    "mean_concentric_velocity_bh_s", "peak_concentric_velocity_bh_s",
-    "mean_concentric_velocity_m_s", "peak_concentric_velocity_m_s",
-    "moment_arm_ratio_bottom", "moment_arm_ratio_vmin", "chest_rose_early",
-    "knee_forward_pct_descent", "knee_travel_after_max_bh",
-    "hip_shoot_index", "shin_angle_liftoff_deg", "trunk_angle_liftoff_deg", "trunk_angle_at_knee_deg",
-    "facing", "side_used", "flag_low_confidence", "flag_gap", "flag_swap", "flag_lifter_lost", "quality_ok",
-)  # fmt: skip
-
-_INT32 = ("start_frame", "bottom_frame", "lockout_frame", "end_frame")
-_NULLABLE_INT32 = ("v_max1_frame", "v_min_frame", "v_max2_frame")
-_BOOL = ("complete", "failed", "sticking_present", "chest_rose_early", "flag_low_confidence", "flag_gap",
-         "flag_swap", "flag_lifter_lost", "quality_ok")  # fmt: skip
-_STR = ("video_id", "lift", "facing", "side_used")
+#: Dtype groups of the per-rep contract, for the truth rows' ``None`` handling.
+_STR = tuple(f.name for f in REP_SCHEMA if f.type == pa.string())
+_BOOL = tuple(f.name for f in REP_SCHEMA if f.type == pa.bool_())
+_INT32 = tuple(f.name for f in REP_SCHEMA if f.type == pa.int32() and f.name not in NULLABLE_INT_COLUMNS)
 
 #: Which sagittal model point each keypoint is, and its lateral offset (fraction
 #: of body height; + = towards the camera for the near side).
@@ -357,7 +340,7 @@ def rep_table_frame(rows: list[dict]) -> pd.DataFrame:
             cols[c] = np.array(vals, dtype=np.int16)
         elif c in _INT32:
             cols[c] = np.array(vals, dtype=np.int32)
-        elif c in _NULLABLE_INT32:
+        elif c in NULLABLE_INT_COLUMNS:
             cols[c] = pd.array(vals, dtype="Int32")
         elif c in _BOOL:
             cols[c] = np.array([bool(v) if v is not None else False for v in vals], dtype=bool)
@@ -373,7 +356,7 @@ def write_rep_table(table: pd.DataFrame, path, *, metadata: dict | None = None) 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     if metadata:
         arrow = arrow.replace_schema_metadata(
-            {**(arrow.schema.metadata or {}), b"hipdrive": json.dumps(metadata)}
+            {**(arrow.schema.metadata or {}), METADATA_KEY: json.dumps(metadata)}
         )
     atomic_write_table(arrow, path)
 

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive.keypoints import KEYPOINT_SCHEMA, REQUIRED_METADATA, write_keypoints
+from hipdrive.contracts.files import atomic_write_bytes
+from hipdrive.contracts.keypoints import KEYPOINT_SCHEMA, REQUIRED_METADATA, write_keypoints
 
 #: Columns of ``results/qc/excluded.tsv``; ``rep`` is empty for a whole video.
 EXCLUDED_COLUMNS = ("video_id", "rep", "stage", "reason")
@@ -34,7 +35,7 @@ VIDEO_STAGES = ("pose", "analysis")
 #: Stage of a stretch of video where the lifter was lost outside every counted rep.
 LOST_STAGE = "lifter lost"
 
-#: Rep flags that keep a rep out of the models (:func:`hipdrive.stats.validate_reps`),
+#: Rep flags that keep a rep out of the models (:func:`hipdrive.contracts.reps.validate_reps`),
 #: in the order their reasons are listed.
 REP_REASONS = (
     ("failed", True, "failed: the bar never came back to lockout"),
@@ -136,8 +137,6 @@ def write_excluded(
     table: pd.DataFrame, tsv_path: str | os.PathLike, html_path: str | os.PathLike
 ) -> None:
     """Write the QC table as TSV (for scripts) and as a small HTML page (for the report)."""
-    from hipdrive.keypoints import atomic_write_bytes
-
     atomic_write_bytes(table.to_csv(sep="\t", index=False).encode(), tsv_path)
     n_videos = int(table["stage"].isin(VIDEO_STAGES).sum())
     n_lost = int((table["stage"] == LOST_STAGE).sum())

@@ -20,6 +20,8 @@ from hipdrive.errors import InputError
 
 REQUIRED_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant")
 OPTIONAL_COLUMNS = ("load_kg", "one_rm_kg", "height_m", "camera_side")
+#: Every column, in the order a generated manifest (the simulated study) writes them.
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 NUMERIC_COLUMNS = ("load_kg", "one_rm_kg", "height_m")
 #: A load more than this fraction above the stated 1RM is a typo, not a PR.
 MAX_LOAD_OVER_1RM = 0.20

@@ -19,12 +19,9 @@ File metadata: JSON under the key ``hipdrive`` (see :data:`REQUIRED_METADATA`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,10 +29,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hipdrive.contracts.files import (
+    METADATA_KEY,
+    atomic_write_table,
+    json_default,
+    package_version,
+)
 from hipdrive.errors import InputError
 
 SCHEMA_VERSION = 1
-METADATA_KEY = b"hipdrive"
 
 #: COCO-17 keypoint names in their canonical order.
 COCO17 = (
@@ -76,23 +78,6 @@ REQUIRED_METADATA = (
 
 class KeypointFileError(InputError):
     """A keypoint file is missing, unreadable or breaks the contract."""
-
-
-def package_version() -> str:
-    from hipdrive import __version__
-
-    return __version__
-
-
-def sha256_file(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
-    """SHA-256 of a file, streamed (videos can be GBs)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def frames_to_long(
@@ -184,46 +169,6 @@ def _validate(table: pd.DataFrame, metadata: Mapping[str, Any], where: str) -> N
         raise KeypointFileError(f"{where}: scores outside 0..1")
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """A temp file beside ``path`` to write; renamed into place only if the block succeeds.
-
-    A killed job, a full disk or an exception leaves at most a ``.tmp`` file,
-    never a truncated file at the final path that a later run would trust.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are shared files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_table(table: pa.Table, path: str | os.PathLike) -> None:
-    """Write Parquet atomically (:func:`atomic_path`)."""
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-
-
-def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
-    """Write a small text or binary file atomically (:func:`atomic_path`)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_keypoints(
     table: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[str, Any]
 ) -> None:
@@ -235,7 +180,7 @@ def write_keypoints(
         frame["keypoint"].astype(str), categories=list(CONTRACT_NAMES)
     )
     arrow = pa.Table.from_pandas(frame, schema=KEYPOINT_SCHEMA, preserve_index=False)
-    arrow = arrow.replace_schema_metadata({METADATA_KEY: json.dumps(meta, default=_json_default)})
+    arrow = arrow.replace_schema_metadata({METADATA_KEY: json.dumps(meta, default=json_default)})
     atomic_write_table(arrow, path)
 
 
@@ -266,10 +211,3 @@ def read_keypoints(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any
     _validate(table, metadata, str(path))
     return table, metadata
 
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
