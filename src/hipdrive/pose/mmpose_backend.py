@@ -244,8 +244,10 @@ class MMPoseBackend(PoseBackend):
     cpu_threads : int, optional
         Threads for OpenCV and torch's CPU ops in this process. The CPU work
         of a GPU job is per-crop pre-processing, which gains nothing from a
-        thread pool; several pose jobs on one machine each with a pool as
-        large as the machine slow each other down. Default: leave as is.
+        thread pool, and several pose jobs on one machine each with a pool as
+        large as the machine slow each other down (4 jobs on a 16-core H200
+        machine: 61 frames/s uncapped, 200 capped; docs/benchmarks.md).
+        Default: 1 on a CUDA device, left as it is on the CPU.
     """
 
     name = "mmpose"
@@ -298,6 +300,8 @@ class MMPoseBackend(PoseBackend):
             )
         if precision == "fp16" and not device.startswith("cuda"):
             raise InputError("backend 'mmpose': fp16 needs a CUDA device; use bf16 or fp32 on CPU")
+        if cpu_threads is None and device.startswith("cuda"):
+            cpu_threads = 1
         if cpu_threads is not None:
             import cv2
 
