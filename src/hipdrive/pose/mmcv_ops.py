@@ -66,6 +66,8 @@ def batched_nms(boxes, scores, idxs, nms_cfg: dict | None, class_agnostic: bool 
     if nms_cfg is None:
         scores, inds = scores.sort(descending=True)
         return torch.cat([boxes[inds], scores[:, None]], -1), inds
+    if boxes.numel() == 0:  # mmcv's own fails on boxes.max(); callers check first
+        return boxes.new_zeros((0, boxes.size(-1) + 1)), idxs.new_zeros((0,), dtype=torch.long)
     cfg = dict(nms_cfg)
     class_agnostic = cfg.pop("class_agnostic", class_agnostic)
     if boxes.size(-1) != 4:
