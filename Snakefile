@@ -1,11 +1,13 @@
 # hipdrive: hip drive vs relative load from barbell squat and deadlift videos.
-# Wiring only; every step is a `hipdrive` sub-command (src/hipdrive), see CONTRIBUTING.md.
+# Wiring only; every step is a `python -m hipdrive` sub-command (src/hipdrive), see CONTRIBUTING.md.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")  # from any working directory
 
 
 report: "workflow/report/workflow.rst"

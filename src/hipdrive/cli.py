@@ -14,7 +14,7 @@ import os
 import sys
 
 from hipdrive import __version__
-from hipdrive.commands import analyze, pose, qc, simulate, stats
+from hipdrive.commands import analyze, pose, qc, run, simulate, stats
 from hipdrive.errors import HipdriveError
 
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hipdrive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run.add_commands(sub)  # the whole workflow
     for stage in (simulate, pose, analyze, stats, qc):  # in data-flow order
         stage.add_commands(sub)
     return parser

@@ -26,7 +26,7 @@ if SHARDS:
             conda:
                 "../../envs/analysis.yaml"
             shell:
-                "hipdrive analyze-shard --jobs {params.jobs:q} --sample-sheet {params.sheet:q}"
+                "{HIPDRIVE} analyze-shard --jobs {params.jobs:q} --sample-sheet {params.sheet:q}"
                 " --params {params.analysis:q} --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
 
@@ -50,7 +50,7 @@ else:  # one job per video (the default; the rule names the docs and tests use)
         conda:
             "../../envs/analysis.yaml"
         shell:
-            "hipdrive analyze-video {input:q} --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
+            "{HIPDRIVE} analyze-video {input:q} --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
             " --params {params.analysis:q} --reps-out {output.reps:q} --curves-out {output.curves:q}"
             " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
@@ -78,6 +78,6 @@ rule collect_tables:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "hipdrive collect-tables --sample-sheet {input.sheet:q} --reps-dir results/reps --curves-dir results/curves"
+        "{HIPDRIVE} collect-tables --sample-sheet {input.sheet:q} --reps-dir results/reps --curves-dir results/curves"
         " --reps-out {output.reps:q} --curves-out {output.curves:q} --excluded-out {output.excluded:q}"
         " > {log:q} 2>&1"

@@ -1,6 +1,8 @@
 # Config validation, the figure list and input functions (the manifest: samples.smk). No science here.
 import json
 import os
+import shlex
+import sys
 
 from snakemake.utils import validate
 
@@ -10,6 +12,17 @@ import pandas as pd
 if str(config.get("from_tables")).lower() in ("true", "false"):  # `--config from_tables=true` is a string
     config["from_tables"] = str(config["from_tables"]).lower() == "true"
 validate(config, schema="../../config/schemas/config.schema.yaml")
+
+# Every step runs the package with the interpreter that runs this workflow, never a
+# `hipdrive` looked up on PATH (a venv need not be activated). With --sdm conda each
+# rule's environment provides it; pose.python names another interpreter for pose jobs.
+_IN_CONDA = "conda" in str(workflow.deployment_settings.deployment_method).lower()
+HIPDRIVE = "python -m hipdrive" if _IN_CONDA else f"{shlex.quote(sys.executable)} -m hipdrive"
+POSE_HIPDRIVE = (
+    f"{shlex.quote(os.path.abspath(config['pose']['python']))} -m hipdrive"
+    if config["pose"].get("python") and not _IN_CONDA
+    else HIPDRIVE
+)
 
 FIGURE_TITLES = {  # file name -> label in the report, in reading order
     "hip_lead_vs_load": "(b) Hip-lead index vs load",
@@ -57,7 +70,10 @@ def get_video(wildcards):
 
 
 def get_video_of(video_id):
-    return os.path.normpath(os.path.join(DATA_ROOT, SAMPLES[video_id]["path"]))
+    path = SAMPLES[video_id]["path"]
+    if str(path).startswith(os.path.join(SIMULATED_ROOT, "")):  # made here by rule simulate_video
+        return path
+    return os.path.normpath(os.path.join(DATA_ROOT, path))
 
 
 def get_sample_json(wildcards):

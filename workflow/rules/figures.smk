@@ -32,6 +32,6 @@ rule plot_figures:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "hipdrive plot-figures --reps {input.reps:q} --curves {input.curves:q} --stats-dir results/stats"
+        "{HIPDRIVE} plot-figures --reps {input.reps:q} --curves {input.curves:q} --stats-dir results/stats"
         " --out-dir results/figures --heavy-pct-1rm {params.heavy_pct_1rm} --workers {threads}"
         " > {log:q} 2>&1"

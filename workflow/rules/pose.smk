@@ -30,7 +30,7 @@ if SHARDS:
             conda:
                 "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
             shell:
-                "hipdrive estimate-poses-shard --jobs {params.jobs:q} --backend {params.backend}"
+                "{POSE_HIPDRIVE} estimate-poses-shard --jobs {params.jobs:q} --backend {params.backend}"
                 " --options {params.options:q} --cache-dir results/cache/keypoints"
                 " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
@@ -57,6 +57,6 @@ else:  # one job per video (the default; the rule names the docs and tests use)
         conda:
             "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
         shell:
-            "hipdrive estimate-poses {input.video:q} --video-id {wildcards.video_id:q} --out {output:q}"
+            "{POSE_HIPDRIVE} estimate-poses {input.video:q} --video-id {wildcards.video_id:q} --out {output:q}"
             " --backend {params.backend} --options {params.options:q} --on-bad-video {params.on_bad_video}"
             " > {log:q} 2>&1"

@@ -22,7 +22,7 @@ rule plot_qc_media:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "hipdrive qc-media {input.keypoints:q} --video {input.video:q} --reps {input.reps:q}"
+        "{HIPDRIVE} qc-media {input.keypoints:q} --video {input.video:q} --reps {input.reps:q}"
         " --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q} --params {params.analysis:q}"
         " {params.blur} --sheet-out {output.sheet:q} --plot-out {output.plot:q} > {log:q} 2>&1"
 

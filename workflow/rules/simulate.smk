@@ -21,6 +21,6 @@ rule simulate_video:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "hipdrive simulate video --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
+        "{HIPDRIVE} simulate video --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
         " --seed {params.seed} --effect-slope {params.slope} --fps {params.fps} --reps {params.n_reps}"
         " --video {output.video:q} --truth-dir {params.truth_dir:q} > {log:q} 2>&1"

@@ -31,5 +31,5 @@ rule fit_models:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "hipdrive fit-models --reps {input.reps:q} --curves {input.curves:q} --params {params.stats:q}"
+        "{HIPDRIVE} fit-models --reps {input.reps:q} --curves {input.curves:q} --params {params.stats:q}"
         " --out-dir results/stats > {log:q} 2>&1"

@@ -1,0 +1,45 @@
+"""``hipdrive run``: a manifest to a report in one command, without an activated venv."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.slow
+def test_run_from_another_folder_with_a_bare_path(tmp_path):
+    study = tmp_path / "my study"  # a space in every path the workflow is given
+    subprocess.run(
+        [BIN / "hipdrive", "simulate", "study", "--lifters", "1", "--loads", "80", "--reps", "1",
+         "--seed", "3", "--effect-slope", "1.5", "--out", study, "--width", "180", "--height", "320"],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    env = {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/bin:/bin"}  # no venv on PATH
+    proc = subprocess.run(
+        [BIN / "hipdrive", "run", study / "samples.tsv", "--out", tmp_path / "out", "--cores", "2"],
+        cwd=elsewhere, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = tmp_path / "out" / "results" / "report.html"
+    assert f"Report: {report}" in proc.stdout
+    assert report.stat().st_size > 10_000
+    assert (tmp_path / "out" / "results" / "tables" / "reps.parquet").is_file()
+    assert not (elsewhere / "results").exists()  # nothing written where it was called from
+
+
+def test_run_refuses_a_missing_manifest_or_data_root(tmp_path):
+    for args, message in (
+        ([tmp_path / "nope.tsv"], "nope.tsv: manifest not found"),
+        ([__file__, "--data-root", tmp_path / "no-dir"], "--data-root is not a folder"),
+    ):
+        proc = subprocess.run([BIN / "hipdrive", "run", *map(str, args)], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
