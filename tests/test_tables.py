@@ -164,7 +164,9 @@ def test_aggregate_tables_are_0644_whatever_the_umask(study):
 
 def test_off_schema_curves_file_leaves_no_aggregate_curves(study):
     sheet, tmp = study
-    pd.DataFrame({"video_id": ["B_120"], "pct": ["one"]}).to_parquet(tmp / "curves" / "B_120.parquet")
+    pd.DataFrame({"video_id": ["B_120"], "pct": ["one"]}).to_parquet(
+        tmp / "curves" / "B_120.parquet"
+    )
     with pytest.raises(InputError, match="unreadable or off-schema"):
         collect(sheet, tmp)
     assert not (tmp / "t" / "curves.parquet").exists() and not list((tmp / "t").glob(".*.tmp"))
@@ -199,3 +201,17 @@ def test_cli_collect_tables(study, capsys):
     err = capsys.readouterr().err
     assert "6 videos, 15 reps (9 with an estimated 1RM" in err
     assert pq.read_table(tmp / "o" / "reps.parquet").num_rows == 15
+
+
+def test_aggregate_tables_carry_their_inputs_and_parameters(study):
+    """Each aggregate table says what it was made from (sha256 per input file, MVT, versions)."""
+    from hipdrive.contracts.files import read_provenance, sha256_file
+
+    sheet, tmp = study
+    collect(sheet, tmp)
+    for name in ("reps", "curves"):
+        meta = read_provenance(tmp / "t" / f"{name}.parquet")
+        files = sorted((tmp / name).glob("*.parquet"))
+        assert files and meta["inputs_sha256"] == {p.stem: sha256_file(p) for p in files}
+        assert meta["params"]["minimal_velocity_m_s"]["squat"] > 0
+        assert {"numpy", "pandas", "pyarrow"} <= set(meta["software"]) and meta["package_version"]

@@ -29,7 +29,13 @@ import pyarrow.dataset as ds
 
 from hipdrive.contracts.curves import CURVE_SCHEMA, CURVES_TABLE_SCHEMA
 from hipdrive.contracts.exclusions import excluded_table, exclusion_of, record, write_excluded
-from hipdrive.contracts.files import atomic_parquet_writer, atomic_write_table, read_provenance
+from hipdrive.contracts.files import (
+    atomic_parquet_writer,
+    atomic_write_table,
+    read_provenance,
+    sha256_file,
+    with_provenance,
+)
 from hipdrive.contracts.reps import MANIFEST_COLUMNS, REP_SCHEMA, REPS_TABLE_SCHEMA
 from hipdrive.errors import InputError
 
@@ -39,6 +45,7 @@ from hipdrive.errors import InputError
 #: order of the mean velocity at 1RM reported for the conventional deadlift
 #: (Ruf et al. 2018). Configurable through :func:`collect_tables`.
 MINIMAL_VELOCITY_M_S = {"squat": 0.30, "deadlift": 0.15}
+
 
 def estimate_one_rm(
     load_kg: np.ndarray, velocity_m_s: np.ndarray, *, minimal_velocity_m_s: float
@@ -169,6 +176,21 @@ def _video_exclusions(
     return out
 
 
+def _provenance(files: list[Path], mvt: Mapping[str, float]) -> dict:
+    """What an aggregate table was made from: each per-video file's sha256, the parameters.
+
+    No clock time: the same inputs give the same bytes (a re-run after a kill is
+    checked that way).
+    """
+    import importlib.metadata as md
+
+    return {
+        "inputs_sha256": {p.stem: sha256_file(p) for p in files},
+        "params": {"minimal_velocity_m_s": dict(mvt)},
+        "software": {pkg: md.version(pkg) for pkg in ("numpy", "pandas", "pyarrow")},
+    }
+
+
 def collect_tables(
     sample_sheet: pd.DataFrame,
     *,
@@ -240,7 +262,7 @@ def collect_tables(
     table = pa.Table.from_pandas(
         reps[list(REPS_TABLE_SCHEMA.names)], schema=REPS_TABLE_SCHEMA, preserve_index=False
     )
-    atomic_write_table(table, reps_out)
+    atomic_write_table(with_provenance(table, _provenance(rep_files, mvt)), reps_out)
     if excluded_out is not None:
         write_excluded(
             excluded_table(
@@ -268,7 +290,10 @@ def collect_tables(
         }
     )
     lookup = pa.Table.from_pandas(per_video, preserve_index=False).combine_chunks()
-    with atomic_parquet_writer(curves_out, CURVES_TABLE_SCHEMA) as writer:
+    curves_schema = with_provenance(
+        CURVES_TABLE_SCHEMA.empty_table(), _provenance(curve_files, mvt)
+    )
+    with atomic_parquet_writer(curves_out, curves_schema.schema) as writer:
         try:
             batches = (
                 batch
