@@ -27,13 +27,20 @@ def test_reads_ids_as_text_and_empty_cells_as_missing(tmp_path):
 
 
 def test_missing_column_is_named(tmp_path):
-    path = write(tmp_path, "a\tv/a.mp4\tL1\tsquat\t100\n", header="video_id\tpath\tlifter_id\tlift\tload_kg\n")
+    path = write(
+        tmp_path,
+        "a\tv/a.mp4\tL1\tsquat\t100\n",
+        header="video_id\tpath\tlifter_id\tlift\tload_kg\n",
+    )
     with pytest.raises(InputError, match=r"samples.tsv: missing column\(s\) variant"):
         read_manifest(path)
 
 
 def test_non_utf8_bytes_name_the_line(tmp_path):
-    path = write(tmp_path, b"a\tv/a.mp4\tL1\tsquat\thigh_bar\t100\t\t\t\nb\tv/\xff.mp4\tL1\tsquat\thigh_bar\t90\t\t\t\n")
+    path = write(
+        tmp_path,
+        b"a\tv/a.mp4\tL1\tsquat\thigh_bar\t100\t\t\t\nb\tv/\xff.mp4\tL1\tsquat\thigh_bar\t90\t\t\t\n",
+    )
     with pytest.raises(InputError, match="line 3 is not UTF-8"):
         read_manifest(path)
 
@@ -46,15 +53,16 @@ def test_non_numeric_load_is_named(tmp_path):
 
 def test_check_lists_every_problem_with_its_row(tmp_path):
     (tmp_path / "v").mkdir()
-    (tmp_path / "v" / "ok.mp4").write_bytes(b"x")
+    for name in ("ok", "dup", "neg", "typo"):  # one video file per id (else: "the same file")
+        (tmp_path / "v" / f"{name}.mp4").write_bytes(name.encode())
     body = (
         "ok\tv/ok.mp4\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
-        "dup\tv/ok.mp4\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
-        "dup\tv/ok.mp4\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
+        "dup\tv/dup.mp4\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
+        "dup\tv/dup.mp4\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
         "gone\tv/missing.mp4\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
         "evil\t../../etc/passwd\tL1\tsquat\thigh_bar\t100\t120\t\t\n"
-        "neg\tv/ok.mp4\tL1\tsquat\thigh_bar\t-5\t120\t\t\n"
-        "typo\tv/ok.mp4\tL1\tsquat\thigh_bar\t150\t120\t\t\n"
+        "neg\tv/neg.mp4\tL1\tsquat\thigh_bar\t-5\t120\t\t\n"
+        "typo\tv/typo.mp4\tL1\tsquat\thigh_bar\t150\t120\t\t\n"
     )
     path = write(tmp_path, body)
     problems = manifest_problems(
@@ -72,3 +80,51 @@ def test_check_lists_every_problem_with_its_row(tmp_path):
     assert check_manifest(read_manifest(path), manifest=path, data_root=tmp_path) == [
         p for p in problems if "must be >" not in p
     ]
+
+
+def test_a_header_without_rows_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"samples.tsv: no videos \(a header and no rows\)"):
+        read_manifest(write(tmp_path, ""))
+
+
+def test_hash_in_a_file_name_is_part_of_it_and_comment_lines_are_skipped(tmp_path):
+    path = write(tmp_path, "# set 1\na\tv/a#1.mp4\tL1\tsquat\thigh_bar\t100\t\t\t\n  # note\n")
+    sheet = read_manifest(path)
+    assert sheet["path"].tolist() == ["v/a#1.mp4"] and len(sheet) == 1
+
+
+def test_a_comma_or_semicolon_separated_file_is_named_as_such(tmp_path):
+    path = write(
+        tmp_path, "a;v/a.mp4;L1;squat;high_bar\n", header="video_id;path;lifter_id;lift;variant\n"
+    )
+    with pytest.raises(InputError, match=r"separated by ';'; the manifest is tab-separated"):
+        read_manifest(path)
+
+
+def test_a_symlink_out_of_the_data_root_is_named_a_symlink(tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "a.mp4").write_bytes(b"video")
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "v").symlink_to(outside)
+    sheet = read_manifest(write(tmp_path, "a\tv/a.mp4\tL1\tsquat\thigh_bar\t100\t\t\t\n"))
+    problems = check_manifest(sheet, manifest="m.tsv", data_root=root)
+    assert len(problems) == 1
+    assert f"path 'v/a.mp4' is a symbolic link ({root / 'v'} -> {outside})" in problems[0]
+    assert "leading outside the data root" in problems[0]
+
+
+def test_the_same_file_under_two_ids_names_both_rows(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "a.mp4").write_bytes(b"same bytes")
+    (root / "copy.mp4").write_bytes(b"same bytes")
+    (root / "other.mp4").write_bytes(b"diff bytes")  # same size, other content: fine
+    body = "".join(f"{v}\t{p}\tL1\tsquat\thigh_bar\t100\t\t\t\n"
+                   for v, p in (("a", "a.mp4"), ("b", "other.mp4"), ("c", "copy.mp4")))  # fmt: skip
+    problems = check_manifest(
+        read_manifest(write(tmp_path, body)), manifest="m.tsv", data_root=root
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("m.tsv: row 4 (c): the same file as row 2 (a)")

@@ -43,3 +43,22 @@ def test_run_refuses_a_missing_manifest_or_data_root(tmp_path):
         proc = subprocess.run([BIN / "hipdrive", "run", *map(str, args)], capture_output=True,
                               text=True, timeout=60)  # fmt: skip
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_a_missing_video_is_excluded_by_row_and_the_plan_goes_on(tmp_path):
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "a #1.mp4").write_bytes(b"not decoded in a dry run")
+    (tmp_path / "s.tsv").write_text(
+        "video_id\tpath\tlifter_id\tlift\tvariant\n"
+        "A\tv/a #1.mp4\tL1\tsquat\thigh_bar\nB\tv/b.mp4\tL1\tsquat\thigh_bar\n"
+    )
+    run = [BIN / "hipdrive", "run", tmp_path / "s.tsv", "--out", tmp_path / "out", "--dry-run"]
+    proc = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "row 3 (B): video 'v/b.mp4' does not exist under" in proc.stderr
+    assert "excluded (on_bad_video: exclude)" in proc.stderr
+    (tmp_path / "fail.yaml").write_text("on_bad_video: fail\n")
+    proc = subprocess.run([*run, "--configfile", tmp_path / "fail.yaml"], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert proc.returncode != 0
+    assert "row 3 (B): video 'v/b.mp4' does not exist under" in proc.stdout + proc.stderr

@@ -66,6 +66,12 @@ def qc_media_targets():
 
 
 def get_video(wildcards):
+    """The video as a job input; none when it is missing (its pose job then excludes it)."""
+    path = get_video_of(wildcards.video_id)
+    return path if os.path.isfile(path) or path.startswith(SIMULATED_ROOT) else []
+
+
+def get_video_path(wildcards):
     return get_video_of(wildcards.video_id)
 
 
@@ -90,7 +96,8 @@ def get_pose_inputs(wildcards):
 
 
 def get_pose_inputs_of(video_id):
-    inputs = {"video": get_video_of(video_id)}
+    path = get_video_of(video_id)
+    inputs = {"video": path if os.path.isfile(path) or path.startswith(SIMULATED_ROOT) else []}
     if config["pose"]["backend"] == "synthetic":
         inputs["truth"] = f"{SIMULATED_ROOT}/truth/{video_id}.keypoints.parquet"
     return inputs

@@ -10,7 +10,7 @@ if SHARDS:
             name:
                 f"estimate_poses_{_shard}"
             input:
-                videos=[get_pose_inputs_of(v)["video"] for v in _ids],
+                videos=[path for v in _ids if (path := get_pose_inputs_of(v)["video"])],
                 truth=[get_pose_inputs_of(v).get("truth", []) for v in _ids],
             output:
                 expand("results/keypoints/{video_id}.parquet", video_id=_ids),
@@ -43,6 +43,7 @@ else:  # one job per video (the default; the rule names the docs and tests use)
         output:
             "results/keypoints/{video_id}.parquet",
         params:
+            video=get_video_path,
             backend=config["pose"]["backend"],
             options=get_pose_options,
             on_bad_video=config["on_bad_video"],
@@ -57,6 +58,6 @@ else:  # one job per video (the default; the rule names the docs and tests use)
         conda:
             "../../envs/pose-gpu.yaml" if config["pose"]["backend"] == "mmpose" else "../../envs/pose-cpu.yaml"
         shell:
-            "{POSE_HIPDRIVE} estimate-poses {input.video:q} --video-id {wildcards.video_id:q} --out {output:q}"
+            "{POSE_HIPDRIVE} estimate-poses {params.video:q} --video-id {wildcards.video_id:q} --out {output:q}"
             " --backend {params.backend} --options {params.options:q} --on-bad-video {params.on_bad_video}"
             " > {log:q} 2>&1"

@@ -12,6 +12,7 @@ rule plot_qc_media:
         sheet="results/qc/{video_id}.sheet.png",
         plot="results/qc/{video_id}.plot.png",
     params:
+        video=get_video_path,
         sheet=config["samples"],
         analysis=as_json(config["analysis"]),
         blur="--blur-faces" if config.get("qc", {}).get("blur_faces", True) else "--no-blur-faces",
@@ -22,7 +23,7 @@ rule plot_qc_media:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "{HIPDRIVE} qc-media {input.keypoints:q} --video {input.video:q} --reps {input.reps:q}"
+        "{HIPDRIVE} qc-media {input.keypoints:q} --video {params.video:q} --reps {input.reps:q}"
         " --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q} --params {params.analysis:q}"
         " {params.blur} --sheet-out {output.sheet:q} --plot-out {output.plot:q} > {log:q} 2>&1"
 

@@ -15,13 +15,21 @@ _problems = manifest_problems(
     samples, manifest=config["samples"], schema=workflow.source_path(SAMPLES_SCHEMA), data_root=DATA_ROOT,
     require_files=False,
 )
-_problems += [  # simulated videos are made by the workflow; others must exist (or their cached keypoints)
+# Simulated videos are made by the workflow; others must exist (or their cached keypoints).
+# A missing one fails the plan with on_bad_video: fail; with exclude its pose job writes an
+# exclusion record (results/qc/excluded.tsv) and the other videos go on.
+_missing = [
     f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
     for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
     if not str(p).startswith(os.path.join(SIMULATED_ROOT, ""))
     and not os.path.isfile(os.path.join(DATA_ROOT, p))
     and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
 ]
+if config["on_bad_video"] == "exclude":
+    for _line in _missing:
+        print(f"warning: {_line}: excluded (on_bad_video: exclude)", file=sys.stderr)
+else:
+    _problems += _missing
 if _problems:
     _problems = sort_by_row(_problems)
     raise WorkflowError("the manifest has problems:\n  " + "\n  ".join(_problems))

@@ -9,6 +9,7 @@ all problems are reported together so a user fixes the sheet in one pass.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.files import sha256_file
 from hipdrive.errors import InputError
 
 REQUIRED_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant")
@@ -44,13 +46,22 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"manifest {path}: line {line} is not UTF-8 text ({exc.reason})") from exc
     text_cols = ("video_id", "path", "lifter_id", "lift", "variant", "camera_side")
+    # a comment is a whole line starting with '#': a '#' inside a file name is part of it
+    lines = [ln for ln in raw.decode("utf-8").splitlines(keepends=True)
+             if not ln.lstrip().startswith("#")]  # fmt: skip
     try:
-        sheet = pd.read_csv(path, sep="\t", dtype={c: "string" for c in text_cols}, comment="#")
+        sheet = pd.read_csv(io.StringIO("".join(lines)), sep="\t",
+                            dtype={c: "string" for c in text_cols})  # fmt: skip
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"manifest {path}: not a tab-separated table ({exc})") from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
     if missing:
-        raise InputError(f"manifest {path}: missing column(s) {', '.join(missing)}")
+        seps = {sep: lines[0].count(sep) for sep in (",", ";", "|") if lines and sep in lines[0]}
+        hint = (f" (its header is separated by {max(seps, key=seps.get)!r}; the manifest is "
+                "tab-separated)") if seps and "\t" not in lines[0] else ""  # fmt: skip
+        raise InputError(f"manifest {path}: missing column(s) {', '.join(missing)}{hint}")
+    if sheet.empty:
+        raise InputError(f"manifest {path}: no videos (a header and no rows)")
     for col in OPTIONAL_COLUMNS:
         if col not in sheet.columns:
             sheet[col] = pd.NA if col == "camera_side" else np.nan
@@ -160,9 +171,16 @@ def check_manifest(
     for i, rel in enumerate(sheet["path"]):
         full = (root / str(rel)).resolve()
         if not full.is_relative_to(root):
-            problems.append(f"{where[i]}: path '{rel}' lies outside the data root {root}")
+            link = _symlink_on_the_way(root, str(rel))
+            problems.append(
+                f"{where[i]}: path '{rel}' is a symbolic link ({link} -> {link.resolve()}) "
+                f"leading outside the data root {root}"
+                if link is not None
+                else f"{where[i]}: path '{rel}' lies outside the data root {root}"
+            )
         elif require_files and not full.is_file():
             problems.append(f"{where[i]}: video '{rel}' does not exist under {root}")
+    problems += _same_content(sheet, root, where)
     load, orm = sheet["load_kg"].to_numpy(), sheet["one_rm_kg"].to_numpy()
     over = np.flatnonzero(load > orm * (1 + MAX_LOAD_OVER_1RM))
     for i in over:
@@ -170,6 +188,47 @@ def check_manifest(
             f"{where[i]}: load_kg {load[i]:g} exceeds one_rm_kg {orm[i]:g} by more than "
             f"{MAX_LOAD_OVER_1RM:.0%} (typo?)"
         )
+    return problems
+
+
+def _symlink_on_the_way(root: Path, rel: str) -> Path | None:
+    """The first symbolic link on the way from ``root`` to ``rel`` (None if there is none)."""
+    here = root
+    for part in Path(rel).parts:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
+
+
+def _same_content(sheet: pd.DataFrame, root: Path, where: list[str]) -> list[str]:
+    """Rows whose video is byte for byte another row's: one set counted twice.
+
+    Only files of equal size are hashed, so a 10,000-video manifest costs a
+    ``stat`` per file.
+    """
+    by_size: dict[int, list[int]] = {}
+    dup_id = sheet["video_id"].duplicated(keep="first").to_numpy()  # reported as duplicate ids
+    for i, rel in enumerate(sheet["path"]):
+        if dup_id[i]:
+            continue
+        full = (root / str(rel)).resolve()
+        size = full.stat().st_size if full.is_relative_to(root) and full.is_file() else 0
+        if size:  # an empty file is no video: its pose job excludes it as such
+            by_size.setdefault(size, []).append(i)
+    problems = []
+    for rows in (r for r in by_size.values() if len(r) > 1):
+        first: dict[str, int] = {}
+        for i in rows:
+            digest = sha256_file(root / str(sheet["path"].iat[i]))
+            if digest in first:
+                j = first[digest]
+                problems.append(
+                    f"{where[i]}: the same file as row {j + 2} ({sheet['video_id'].iat[j]}) "
+                    f"(sha256 {digest[:12]}...): one video listed under two ids"
+                )
+            else:
+                first[digest] = i
     return problems
 
 
