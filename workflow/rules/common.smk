@@ -7,11 +7,19 @@ import sys
 from snakemake.utils import validate
 
 import pandas as pd
+import yaml
 
 
 if str(config.get("from_tables")).lower() in ("true", "false"):  # `--config from_tables=true` is a string
     config["from_tables"] = str(config["from_tables"]).lower() == "true"
-validate(config, schema="../../config/schemas/config.schema.yaml")
+# Every key checked before any job (backend options and analysis too), one line per problem.
+from hipdrive.workflow import config_problems, pose_options
+
+with open(workflow.source_path("../../config/schemas/config.schema.yaml"), encoding="utf-8") as _fh:
+    _problems = config_problems(config, yaml.safe_load(_fh))
+if _problems:
+    raise WorkflowError("the config has problems:\n  " + "\n  ".join(_problems))
+validate(config, schema="../../config/schemas/config.schema.yaml")  # fills in the defaults
 
 # Every step runs the package with the interpreter that runs this workflow, never a
 # `hipdrive` looked up on PATH (a venv need not be activated). With --sdm conda each
@@ -124,14 +132,8 @@ def get_pose_options(wildcards):
 
 
 def pose_options_for(lift):
-    """The chosen backend's options as JSON, with its `by_lift` overrides for this lift."""
-    options = dict(config["pose"].get(config["pose"]["backend"], {}))
-    options.update(options.pop("by_lift", {}).get(lift, {}))
-    if config["pose"]["backend"] == "synthetic":
-        options.setdefault("truth_dir", f"{SIMULATED_ROOT}/truth")
-    else:  # a frame-based backend: the bar tracker runs on the same video
-        options["track_bar"] = bool(config["pose"].get("track_bar", True))
-    return json.dumps(options, sort_keys=True)
+    """The chosen backend's options for this lift as JSON (hipdrive.workflow.pose_options)."""
+    return json.dumps(pose_options(config["pose"], lift, truth_dir=f"{SIMULATED_ROOT}/truth"), sort_keys=True)
 
 
 def get_stats_params(wildcards, threads):
