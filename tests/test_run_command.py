@@ -30,6 +30,7 @@ def test_run_from_another_folder_with_a_bare_path(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = tmp_path / "out" / "results" / "report.html"
     assert f"Report: {report}" in proc.stdout
+    assert "1 videos: 0 excluded," in proc.stdout and "\nmodels: " in proc.stdout  # the summary
     assert report.stat().st_size > 10_000
     assert (tmp_path / "out" / "results" / "tables" / "reps.parquet").is_file()
     assert not (elsewhere / "results").exists()  # nothing written where it was called from

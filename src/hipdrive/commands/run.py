@@ -88,5 +88,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     report = out / "results" / "report.html"
     code = subprocess.call([*cmd, "--report", str(report)])
     if code == 0:
+        print("\n".join(summary(out / "results")))
         print(f"Report: {report}")
     return code
+
+
+def summary(results: Path) -> list[str]:
+    """The end-of-run lines: videos, exclusions, reps kept, models estimated and not."""
+    import pandas as pd
+
+    from hipdrive.contracts.reps import read_reps
+    from hipdrive.contracts.results import read_stats_table
+
+    lines = []
+    reps = read_reps(results / "tables" / "reps.parquet")
+    excluded = pd.read_csv(results / "qc" / "excluded.tsv", sep="\t", dtype=str)
+    videos = excluded.loc[excluded["rep"].isna(), "video_id"].nunique()
+    n_videos = reps["video_id"].nunique() + videos
+    used = reps["quality_ok"] & reps["pct_1rm"].notna()
+    lines.append(f"{n_videos} videos: {videos} excluded, {len(reps)} reps found, {int(used.sum())} "
+                 f"used in the models ({results / 'qc' / 'excluded.tsv'} says why each is not)")  # fmt: skip
+    if len(reps) and reps["pct_1rm"].isna().all():
+        lines.append("warning: no rep has a %1RM: give load_kg with one_rm_kg in the manifest, or "
+                     "several loads per lifter to estimate a 1RM")  # fmt: skip
+    models = read_stats_table(results / "stats" / "models.csv")
+    if models is not None and len(models):
+        fitted = models["slope_per_10pct"].notna()
+        lines.append(f"models: {int(fitted.sum())} estimated, {int((~fitted).sum())} not")
+        for _, row in models[~fitted].iterrows():
+            why = (
+                row.get("warnings")
+                if isinstance(row.get("warnings"), str)
+                else row.get("conclusion")
+            )
+            lines.append(f"  not estimated: {row['metric']} ({row['lift']}): {why}")
+    else:
+        lines.append("models: none estimated (no usable rep with a %1RM)")
+    return lines
