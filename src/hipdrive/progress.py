@@ -1,7 +1,8 @@
-"""Progress lines for long steps (pose, simulation), readable in Snakemake logs.
+"""Progress of long steps (pose, simulation), with rate and ETA from tqdm.
 
-One line every ``every_s`` seconds to stderr, not a redrawn bar: logs from
-cluster jobs are files, and carriage returns make them unreadable.
+At a terminal: tqdm's bar. In a log file (Snakemake and cluster jobs): one of
+tqdm's status lines every ``every_s`` seconds, since a redrawn bar's carriage
+returns make a log unreadable.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from tqdm import tqdm
+
 T = TypeVar("T")
 
 
 def report_progress(
     items: Iterable[T], *, total: int | None, label: str, unit: str = "frames", every_s: float = 5.0
 ) -> Iterator[T]:
-    """Yield ``items`` unchanged, printing ``label: n/total unit (rate/s)`` periodically."""
+    """Yield ``items`` unchanged while showing ``label: n/total unit [elapsed<ETA, rate]``."""
+    if sys.stderr.isatty():
+        yield from tqdm(items, total=total, desc=label, unit=f" {unit}", mininterval=0.5)
+        return
     start = last = time.monotonic()
     n = 0
     for n, item in enumerate(items, start=1):
@@ -25,18 +31,12 @@ def report_progress(
         now = time.monotonic()
         if now - last >= every_s:
             last = now
-            _print(label, n, total, unit, now - start)
-    _print(label, n, total, unit, time.monotonic() - start, done=True)
+            _line(label, n, total, unit, now - start)
+    _line(label, n, total, unit, time.monotonic() - start, done=True)
 
 
-def _print(
+def _line(
     label: str, n: int, total: int | None, unit: str, elapsed: float, done: bool = False
 ) -> None:
-    rate = n / elapsed if elapsed > 0 else float("nan")
-    of = f"/{total}" if total else ""
-    state = "done" if done else "..."
-    print(
-        f"{label}: {n}{of} {unit} ({rate:.1f} {unit}/s, {elapsed:.1f} s) {state}",
-        file=sys.stderr,
-        flush=True,
-    )
+    meter = tqdm.format_meter(n, total, elapsed, prefix=label, unit=f" {unit}", ncols=0)
+    print(f"{meter}{' done' if done else ''}", file=sys.stderr, flush=True)
