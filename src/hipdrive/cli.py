@@ -14,7 +14,7 @@ import os
 import sys
 
 from hipdrive import __version__
-from hipdrive.commands import analyze, pose, qc, run, simulate, stats
+from hipdrive.commands import analyze, export, pose, qc, run, simulate, stats
 from hipdrive.errors import HipdriveError
 
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_commands(sub)  # the whole workflow
     for stage in (simulate, pose, analyze, stats, qc):  # in data-flow order
         stage.add_commands(sub)
+    export.add_commands(sub)  # keypoints out to other tools
     return parser
 
 
