@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrive import kinematics as kin
+from hipdrive.analysis import kinematics as kin
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import InputError
 

@@ -323,10 +323,10 @@ def _track_bar(
 
     The hands are the mean of the wrists seen with a score of at least
     ``score_threshold`` (the analysis' default gate); the stature from the
-    same keypoints (:func:`hipdrive.kinematics.body_height_px`) scales the
+    same keypoints (:func:`hipdrive.analysis.kinematics.body_height_px`) scales the
     plate search.
     """
-    from hipdrive import kinematics
+    from hipdrive.analysis import kinematics
     from hipdrive.contracts.keypoints import BAR_POINTS
     from hipdrive.pose.bar_tracker import track_bar
     from hipdrive.video import iter_frames

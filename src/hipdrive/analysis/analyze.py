@@ -2,8 +2,9 @@
 
 :func:`analyze_video` is the one call the workflow's ``analyze_video`` rule
 makes (through ``hipdrive analyze-video``); every tunable lives in
-:class:`AnalysisParams`. The chain is :mod:`hipdrive.clean` ->
-:mod:`hipdrive.kinematics` -> :mod:`hipdrive.reps` -> :mod:`hipdrive.metrics`.
+:class:`AnalysisParams`. The chain is :mod:`hipdrive.analysis.clean` ->
+:mod:`hipdrive.analysis.kinematics` -> :mod:`hipdrive.analysis.segment` ->
+:mod:`hipdrive.analysis.metrics`.
 This module never imports a pose or plotting library.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive import clean, kinematics, metrics, reps
+from hipdrive.analysis import clean, filters, kinematics, metrics, segment
 from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
 from hipdrive.errors import InputError, UnusableVideoError
 
@@ -49,29 +50,29 @@ class AnalysisParams:
         Gaussian width is ~0.1-0.2 s).
     cutoff_method : {'fixed', 'residual'}
         ``fixed`` uses ``cutoff_hz``; ``residual`` picks it per video by
-        Winter's residual analysis (:func:`hipdrive.clean.residual_cutoff`).
+        Winter's residual analysis (:func:`hipdrive.analysis.filters.residual_cutoff`).
     outlier_threshold_frac : float
         Outlier distance, fraction of the lifter's size in pixels (default
         0.05 ~ 9 cm for a 1.75 m lifter, far beyond detector jitter).
     outlier_k_mad : float
         Outlier robust z threshold (default 6; Leys et al. 2013 suggest 2.5-3
         for "very conservative" screening of one sample; 6 because every
-        frame of every keypoint is tested; :func:`hipdrive.clean.reject_outliers`).
+        frame of every keypoint is tested; :func:`hipdrive.analysis.clean.reject_outliers`).
     side : {'auto', 'auto_mean', 'left', 'right', 'mean'}
         Body side used for every joint; ``auto`` = the camera-facing side;
         ``auto_mean`` = the same, or the mean of both sides when both are
-        confident (docs/definitions.md, "Body side"; :func:`hipdrive.kinematics.choose_side`
+        confident (docs/definitions.md, "Body side"; :func:`hipdrive.analysis.kinematics.choose_side`
         says why it is not the default).
     both_sides_score : float
         Median score both sides need for ``auto_mean`` to use their mean (0.8).
     tilt_correction : bool
         Rotate by the floor tilt seen between heels and toes
-        (:func:`hipdrive.kinematics.floor_tilt_deg`; default off).
+        (:func:`hipdrive.analysis.kinematics.floor_tilt_deg`; default off).
     min_rep_displacement_bh : float
         Minimum bar-proxy travel of a rep, body heights (default 0.10: a
         parallel back squat moves the shoulders ~0.3 stature and a deadlift
         the wrists ~0.25, Drillis & Contini proportions; see
-        :func:`hipdrive.reps.segment_reps`).
+        :func:`hipdrive.analysis.segment.segment_reps`).
     min_rep_duration_s : float
         Minimum duration of a rep (start to end), s (default 0.5: even a
         light squat's ascent alone lasts ~0.5 s, ~0.5 m of travel at the
@@ -88,11 +89,11 @@ class AnalysisParams:
     lockout_band_fraction : float
         Deadlift lockout = the bar's first stop within this fraction of the
         rep's ROM below its top (default 0.05; later drift such as a shrug is
-        not part of the pull; see :func:`hipdrive.reps.segment_reps`).
+        not part of the pull; see :func:`hipdrive.analysis.segment.segment_reps`).
     start_rom_fraction : float
         A rep starts (squat: descent; deadlift: lift-off) where the bar is this
         fraction of its range of motion away from its resting height (default
-        0.01, the hand labels' rule; see :func:`hipdrive.reps._left_rest`).
+        0.01, the hand labels' rule; see :func:`hipdrive.analysis.segment._left_rest`).
     early_ascent_fraction : float
         "Early ascent" for the hip-lead indices (0.3 = first 30% of the time;
         docs/definitions.md, "Hip-lead indices": the v_min of a squat's
@@ -103,8 +104,8 @@ class AnalysisParams:
         region, body heights/s (default 0.005 ~ 1 cm/s for a 1.75 m lifter).
     sticking_noise_k : float
         The dip must also exceed ``sticking_noise_k`` x the velocity noise SD
-        estimated for this video (:func:`hipdrive.clean.white_noise_sd` x
-        :func:`hipdrive.clean.velocity_noise_gain`), so noise alone rarely
+        estimated for this video (:func:`hipdrive.analysis.filters.white_noise_sd` x
+        :func:`hipdrive.analysis.filters.velocity_noise_gain`), so noise alone rarely
         makes a sticking region (default 2; chosen on
         ``benchmarks/bench_analysis.py``: with the duration-matched smoothing
         of ``sticking_cutoff_cycles`` it gave no false sticking region in 420
@@ -125,7 +126,7 @@ class AnalysisParams:
         ascent duration for the sticking region (default 5, i.e. 2.5 Hz for a
         2 s grinder, capped at ``cutoff_hz``; 0 = use the 6 Hz velocity; 5
         rather than 4 or 6 on ``benchmarks/bench_analysis.py``); see
-        :func:`hipdrive.metrics.rep_metrics`.
+        :func:`hipdrive.analysis.metrics.rep_metrics`.
     sticking_first_peak_fraction : float
         v_max1 must reach this fraction of the ascent's peak velocity (default
         0.4: in the simulator's ascent shapes with a sticking region the first
@@ -198,7 +199,7 @@ class AnalysisParams:
     pause_band_bh: float = 0.01
     min_pause_s: float = 0.25
     lockout_band_fraction: float = 0.05
-    start_rom_fraction: float = reps.START_ROM_FRACTION
+    start_rom_fraction: float = segment.START_ROM_FRACTION
     early_ascent_fraction: float = 0.3
     sticking_prominence_bh_s: float = 0.005
     sticking_noise_k: float = 2.0
@@ -315,11 +316,11 @@ class VideoAnalysis:
         Per-rep table (:data:`hipdrive.contracts.reps.REP_COLUMNS`).
     curves : pandas.DataFrame
         Time-normalised curves (:data:`hipdrive.contracts.curves.CURVE_SCHEMA`).
-    kinematics : hipdrive.kinematics.Kinematics
+    kinematics : hipdrive.analysis.kinematics.Kinematics
         Per-frame series.
     events : pandas.DataFrame
-        Rep events in array positions (:func:`hipdrive.reps.segment_reps`).
-    cleaned : hipdrive.clean.CleanResult
+        Rep events in array positions (:func:`hipdrive.analysis.segment.segment_reps`).
+    cleaned : hipdrive.analysis.clean.CleanResult
     frames : ndarray of int
         Decoded-frame number of each array position.
     provenance : dict
@@ -397,7 +398,7 @@ def analyze_frames(
     ----------
     frames, time_s, xy, score
         As returned by :func:`hipdrive.contracts.keypoints.long_to_frames`. The analysis
-        runs on a uniform time grid (:func:`hipdrive.clean.resample_uniform`);
+        runs on a uniform time grid (:func:`hipdrive.analysis.clean.resample_uniform`);
         event frames are the nearest decoded frames.
     metadata, sample, params
         See :func:`analyze_video`.
@@ -496,10 +497,10 @@ def analyze_frames(
         rejected_bar_h = rejected_up[:, 1] / kin.body_height_px - floor
     # Velocity noise of the bar proxy -> the sticking threshold for this video.
     noise_bh = (
-        clean.white_noise_sd(raw_h, filt_h, fs_hz=fs_hz, cutoff_hz=cleaned.cutoff_hz)
+        filters.white_noise_sd(raw_h, filt_h, fs_hz=fs_hz, cutoff_hz=cleaned.cutoff_hz)
         / kin.body_height_px
     )
-    velocity_noise_bh_s = noise_bh * clean.velocity_noise_gain(
+    velocity_noise_bh_s = noise_bh * filters.velocity_noise_gain(
         fs_hz=fs_hz, cutoff_hz=cleaned.cutoff_hz
     )
     noise_v = velocity_noise_bh_s if np.isfinite(velocity_noise_bh_s) else 0.0
@@ -514,7 +515,7 @@ def analyze_frames(
     # failed pull -- such reps carry the gap / lifter-lost flags instead.
     hip_a, knee_a = kin["hip_angle_deg"], kin["knee_angle_deg"]
     upright = ~((hip_a < params.lockout_hip_angle_deg) | (knee_a < params.lockout_knee_angle_deg))
-    events = reps.segment_reps(
+    events = segment.segment_reps(
         kin["bar_height_bh"], time_s, lift=lift,
         min_rep_displacement_bh=params.min_rep_displacement_bh,
         min_rep_duration_s=params.min_rep_duration_s,
