@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.analysis import clean, filters, kinematics, metrics, segment
+from hipdrive.body import part_position
 from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
 from hipdrive.errors import InputError, UnusableVideoError
 
@@ -462,8 +463,8 @@ def analyze_frames(
             up = kinematics.to_body_frame(cleaned.xy, facing=facing, tilt_deg=tilt)
         body_proxy = "shoulder" if lift == "squat" and "front" not in variant else "wrist"
         proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
-        raw_h = kinematics.part_position(proxy_raw, names, body_proxy, side)[:, 1]
-        filt_h = kinematics.part_position(up, names, body_proxy, side)[:, 1]
+        raw_h = part_position(proxy_raw, names, body_proxy, side)[:, 1]
+        filt_h = part_position(up, names, body_proxy, side)[:, 1]
         bar_proxy, bar_check, bar_clean = body_proxy, None, None
         if bar_raw is not None and params.bar_track:
             bar_clean = clean.clean_keypoints(

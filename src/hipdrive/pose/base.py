@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from hipdrive import body
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.errors import InputError, UnusableVideoError
 
@@ -323,19 +324,18 @@ def _track_bar(
 
     The hands are the mean of the wrists seen with a score of at least
     ``score_threshold`` (the analysis' default gate); the stature from the
-    same keypoints (:func:`hipdrive.analysis.kinematics.body_height_px`) scales the
+    same keypoints (:func:`hipdrive.body.body_height_px`) scales the
     plate search.
     """
-    from hipdrive.analysis import kinematics
     from hipdrive.contracts.keypoints import BAR_POINTS
     from hipdrive.pose.bar_tracker import track_bar
     from hipdrive.video import iter_frames
 
     xy, score = lifter
     gated = np.where((score >= score_threshold)[..., None], xy, np.nan).astype(np.float64)
-    hands = kinematics.part_position(gated, names, "wrist", "mean")
+    hands = body.part_position(gated, names, "wrist", "mean")
     try:
-        height_px = kinematics.body_height_px(gated, names, side="mean")
+        height_px = body.body_height_px(gated, names, side="mean")
     except InputError:  # legs or trunk never seen: no scale, no plate search
         height_px = float("nan")
     frames = (rgb for _, _, rgb in iter_frames(video_path, prefetch=4, timeout_s=timeout_s))

@@ -25,7 +25,7 @@ from hipdrive.analysis.segment import START_ROM_FRACTION
 from hipdrive.contracts.files import METADATA_KEY, atomic_write_table
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.contracts.reps import NULLABLE_INT_COLUMNS, REP_COLUMNS, REP_SCHEMA
-from hipdrive.simulate.kinematics import LifterMotion, RepPlan
+from hipdrive.simulate.motion import LifterMotion, RepPlan
 
 #: Dtype groups of the per-rep contract, for the truth rows' ``None`` handling.
 _STR = tuple(f.name for f in REP_SCHEMA if f.type == pa.string())
