@@ -7,6 +7,7 @@ Callers need only :class:`AnalysisParams` and :func:`analyze_video` (or
 :mod:`~hipdrive.analysis.metrics`.
 """
 
-from hipdrive.analysis.analyze import AnalysisParams, VideoAnalysis, analyze_frames, analyze_video
+from hipdrive.analysis.analyze import VideoAnalysis, analyze_frames, analyze_video
+from hipdrive.analysis.params import AnalysisParams
 
 __all__ = ["AnalysisParams", "VideoAnalysis", "analyze_frames", "analyze_video"]
