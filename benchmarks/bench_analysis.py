@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video
+from hipdrive.analysis import AnalysisParams, analyze_frames, analyze_video
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import body_angles, simulate_video, study_manifest

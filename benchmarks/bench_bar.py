@@ -1,6 +1,6 @@
 """Cost of the bar tracker (:mod:`hipdrive.pose.bar_tracker`) on real clips.
 
-Re-runs the pose stage's bar step (:func:`hipdrive.pose.base._track_bar`: a
+Re-runs the pose stage's bar step (:func:`hipdrive.pose.driver._track_bar`: a
 second decode of the clip, the plate search and the template tracking) on the
 lifter keypoints of a finished real-test run and PRINTS, per clip, the seconds
 it took, the frames, and what was tracked; then the totals (frames/s). Asserts
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
-from hipdrive.pose.base import _track_bar
+from hipdrive.pose.driver import _track_bar
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -216,7 +216,7 @@ def deadlift_rule_diagnosis(
     """Deadlift lift-off and lockout: the analysis' frames vs other rules on the same track.
 
     Lift-off: the analysis times it where the bar is 1 % of its ROM above its
-    rest height (the labels' rule; :func:`hipdrive.reps._left_rest`); the
+    rest height (the labels' rule; :func:`hipdrive.analysis.segment._left_rest`); the
     onset of the filtered velocity (``start_rom_fraction`` 0, the rule before
     2026-11-21) shows what the filter's spread costs. Lockout: the labels take
     the first frame within ``lockout_frac`` (2 %) of the ROM below the highest
@@ -224,7 +224,7 @@ def deadlift_rule_diagnosis(
     pipeline's own bar height (tracked bar end, else the wrists), so a
     definition difference is told apart from a tracking error.
     """
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis import AnalysisParams
     from hipdrive.contracts.manifest import read_manifest, sample_row
     from hipdrive.qc_media import load_analysis
 
@@ -288,7 +288,7 @@ def bar_path_error(workdir: Path, real_dir: Path) -> dict[str, float | str]:
         compared; ``body_*`` the same three errors of the body proxy
         (shoulder).
     """
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis import AnalysisParams
     from hipdrive.contracts.manifest import read_manifest, sample_row
     from hipdrive.qc_media import load_analysis
 

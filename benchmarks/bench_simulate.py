@@ -3,7 +3,7 @@
 1. Keypoints-only generation time of a 1,000-rep study (target: < 30 s on 2 cores).
 2. Rendering speed (frames/s, H.264 included) of one portrait clip.
 3. Re-derivation of the load-velocity constants in
-   ``hipdrive.simulate.kinematics.LOAD_VELOCITY`` from the 52-person back-squat
+   ``hipdrive.simulate.motion.LOAD_VELOCITY`` from the 52-person back-squat
    table, when that file is present (``../shared/real/bar/...``).
 
 Run: ``python benchmarks/bench_simulate.py [--reps 1000] [--jobs 1] [--lv-table PATH]``

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hipdrive.analyze import AnalysisParams, analyze_frames, analyze_video
+from hipdrive.analysis import AnalysisParams, analyze_frames, analyze_video
 from hipdrive.contracts.files import read_provenance
 from hipdrive.contracts.keypoints import (
     KEYPOINT_NAMES,
@@ -345,8 +345,8 @@ def test_analysis_imports_no_pose_or_image_library(pose_blocker, tmp_path):
     (pose_blocker / "cv2" / "__init__.py").write_text("raise ImportError('cv2 is blocked')\n")
     code = (
         "import sys, numpy as np\n"
-        "import hipdrive.analyze, hipdrive.tables, hipdrive.commands.analyze\n"
-        "from hipdrive.analyze import AnalysisParams, analyze_video\n"
+        "import hipdrive.analysis.analyze, hipdrive.tables, hipdrive.commands.analyze\n"
+        "from hipdrive.analysis import AnalysisParams, analyze_video\n"
         "from hipdrive.contracts.keypoints import frames_to_long\n"
         "t = np.arange(120) / 30; xy = np.random.default_rng(0).normal(300, 50, (120, 21, 2))\n"
         "try:\n    analyze_video(frames_to_long(xy, np.ones((120, 21)), t), {'video_id': 'x'},"

@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import hipdrive.pose.base as pose_base
+import hipdrive.pose.driver as pose_base
 import hipdrive.video as video
 from hipdrive.cli import main
 from hipdrive.contracts.exclusions import VIDEO_STAGES, excluded_table, read_excluded
 from hipdrive.contracts.files import atomic_write_table, read_provenance
 from hipdrive.contracts.keypoints import read_keypoints
 from hipdrive.errors import DecoderTimeoutError
-from hipdrive.pose.base import PoseBackend, estimate_poses
+from hipdrive.pose.driver import estimate_poses
+from hipdrive.pose.interface import PoseBackend, no_people
 from hipdrive.simulate import simulate_video
 from hipdrive.video import iter_frames, probe_video, write_video
 
@@ -118,7 +119,7 @@ def test_backend_failing_mid_video_leaves_nothing_then_rerun_recovers(clip, tmp_
 def test_nobody_in_any_frame_is_an_unusable_video(clip, tmp_path, monkeypatch):
     class Empty(_Backend):
         def predict(self, frames):
-            return [pose_base.no_people(len(self.keypoint_names)) for _ in frames]
+            return [no_people(len(self.keypoint_names)) for _ in frames]
 
     monkeypatch.setattr(pose_base, "make_backend", lambda name, options: Empty())
     with pytest.raises(Exception, match=r"clip\.mp4: no person detected in any of its 8 frames"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrive import clean
+from hipdrive.analysis import clean, filters
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import InputError
 
@@ -49,7 +49,7 @@ def test_butterworth_keeps_1hz_removes_30hz_without_lag():
     fs = 200.0
     t = np.arange(0, 10, 1 / fs)
     slow, fast = np.sin(2 * np.pi * 1.0 * t), 0.5 * np.sin(2 * np.pi * 30.0 * t)
-    out = clean.butter_lowpass(slow + fast, fs_hz=fs, cutoff_hz=6.0)
+    out = filters.butter_lowpass(slow + fast, fs_hz=fs, cutoff_hz=6.0)
     mid = slice(200, -200)
     assert np.max(np.abs(out[mid] - slow[mid])) < 0.01  # 30 Hz gone, 1 Hz kept, no lag
     lags = np.arange(-20, 21)
@@ -60,10 +60,10 @@ def test_butterworth_keeps_1hz_removes_30hz_without_lag():
 def test_butterworth_is_minus_3db_at_cutoff_after_two_passes():
     fs, fc = 120.0, 6.0
     t = np.arange(0, 20, 1 / fs)
-    out = clean.butter_lowpass(np.sin(2 * np.pi * fc * t), fs_hz=fs, cutoff_hz=fc)
+    out = filters.butter_lowpass(np.sin(2 * np.pi * fc * t), fs_hz=fs, cutoff_hz=fc)
     amp = np.sqrt(2) * np.std(out[600:-600])
     assert amp == pytest.approx(1 / np.sqrt(2), abs=0.01)
-    raw = clean.butter_lowpass(
+    raw = filters.butter_lowpass(
         np.sin(2 * np.pi * fc * t), fs_hz=fs, cutoff_hz=fc, correct_for_passes=False
     )
     assert np.sqrt(2) * np.std(raw[600:-600]) == pytest.approx(0.5, abs=0.01)  # |H|^2 at fc
@@ -74,7 +74,7 @@ def test_butterworth_filters_around_nan_without_smearing():
     t = np.arange(0, 6, 1 / fs)
     x = np.sin(2 * np.pi * 0.5 * t)
     x[150:170] = np.nan
-    out = clean.butter_lowpass(np.column_stack([x, x]), fs_hz=fs, cutoff_hz=6.0)
+    out = filters.butter_lowpass(np.column_stack([x, x]), fs_hz=fs, cutoff_hz=6.0)
     assert np.isnan(out[150:170]).all()
     assert np.isfinite(out[:150]).all() and np.isfinite(out[170:]).all()
     np.testing.assert_allclose(out[100:145, 0], x[100:145], atol=2e-3)
@@ -83,7 +83,7 @@ def test_butterworth_filters_around_nan_without_smearing():
 @pytest.mark.parametrize("cutoff", [0.0, 29.0, -1.0])
 def test_butterworth_rejects_bad_cutoff(cutoff):
     with pytest.raises(ValueError, match="cutoff_hz"):
-        clean.butter_lowpass(np.zeros(50), fs_hz=60.0, cutoff_hz=cutoff)
+        filters.butter_lowpass(np.zeros(50), fs_hz=60.0, cutoff_hz=cutoff)
 
 
 def test_residual_cutoff_tracks_the_noise():
@@ -91,8 +91,8 @@ def test_residual_cutoff_tracks_the_noise():
     t = np.arange(0, 20, 1 / fs)
     rng = np.random.default_rng(3)
     signal = np.sin(2 * np.pi * 1.0 * t) + 0.3 * np.sin(2 * np.pi * 3.0 * t)
-    quiet = clean.residual_cutoff(signal + rng.normal(0, 0.005, t.size), fs_hz=fs)
-    noisy = clean.residual_cutoff(signal + rng.normal(0, 0.05, t.size), fs_hz=fs)
+    quiet = filters.residual_cutoff(signal + rng.normal(0, 0.005, t.size), fs_hz=fs)
+    noisy = filters.residual_cutoff(signal + rng.normal(0, 0.05, t.size), fs_hz=fs)
     assert 3.0 <= noisy <= quiet <= 20.0
     assert noisy < quiet
 
@@ -101,10 +101,10 @@ def test_white_noise_sd_and_velocity_gain_match_simulation():
     rng = np.random.default_rng(0)
     for fs in (30.0, 60.0):
         x = rng.normal(0.0, 2.0, 40_000)
-        f = clean.butter_lowpass(x, fs_hz=fs, cutoff_hz=6.0)
-        assert clean.white_noise_sd(x, f, fs_hz=fs, cutoff_hz=6.0) == pytest.approx(2.0, rel=0.03)
+        f = filters.butter_lowpass(x, fs_hz=fs, cutoff_hz=6.0)
+        assert filters.white_noise_sd(x, f, fs_hz=fs, cutoff_hz=6.0) == pytest.approx(2.0, rel=0.03)
         v_sd = np.std(np.gradient(f, 1 / fs))
-        assert 2.0 * clean.velocity_noise_gain(fs_hz=fs, cutoff_hz=6.0) == pytest.approx(
+        assert 2.0 * filters.velocity_noise_gain(fs_hz=fs, cutoff_hz=6.0) == pytest.approx(
             v_sd, rel=0.03
         )
 

@@ -130,7 +130,8 @@ def test_table_columns_are_declared_in_the_contracts_only():
 
 def test_every_stage_uses_the_same_schema_objects():
     """The analysis, the aggregation, the statistics and the simulator's truth share one object."""
-    from hipdrive import metrics, power, stats, tables
+    from hipdrive import power, stats, tables
+    from hipdrive.analysis import metrics
     from hipdrive.contracts import curves, reps
     from hipdrive.simulate import truth
 

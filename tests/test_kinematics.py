@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrive import kinematics as kin
+from hipdrive import body
+from hipdrive.analysis import kinematics as kin
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import InputError
 
@@ -25,9 +26,9 @@ def stick_figure(
     )
     n = len(shin)
     ankle = np.tile([0.0, 0.039 * H_PX], (n, 1))
-    knee = ankle + kin.SHANK_FRACTION * H_PX * np.c_[np.sin(shin), np.cos(shin)]
-    hip = knee + kin.THIGH_FRACTION * H_PX * np.c_[-np.sin(thigh), np.cos(thigh)]
-    shoulder = hip + kin.TRUNK_FRACTION * H_PX * np.c_[np.sin(trunk), np.cos(trunk)]
+    knee = ankle + body.SHANK_FRACTION * H_PX * np.c_[np.sin(shin), np.cos(shin)]
+    hip = knee + body.THIGH_FRACTION * H_PX * np.c_[-np.sin(thigh), np.cos(thigh)]
+    shoulder = hip + body.TRUNK_FRACTION * H_PX * np.c_[np.sin(trunk), np.cos(trunk)]
     parts = {
         "ankle": ankle, "knee": knee, "hip": hip, "shoulder": shoulder,
         "wrist": shoulder + [0.02 * H_PX, -0.03 * H_PX], "elbow": shoulder + [0.05 * H_PX, -0.12 * H_PX],
@@ -70,12 +71,12 @@ def test_angles_are_exact_and_independent_of_facing(facing):
 def test_body_height_and_heights_in_body_heights():
     xy = stick_figure(SHIN, THIGH, TRUNK)
     up = kin.to_body_frame(xy, facing="right")
-    assert kin.body_height_px(up, KEYPOINT_NAMES, side="mean") == pytest.approx(H_PX, rel=1e-9)
+    assert body.body_height_px(up, KEYPOINT_NAMES, side="mean") == pytest.approx(H_PX, rel=1e-9)
     k = kin.compute_kinematics(
         up, np.arange(3) / 30.0, KEYPOINT_NAMES, side="mean", bar_proxy="shoulder", height_m=1.75
     )
     # upright-ish first frame: hip height above the ankle, exact from the segments
-    hip_y = kin.SHANK_FRACTION * np.cos(np.radians(SHIN)) + kin.THIGH_FRACTION * np.cos(
+    hip_y = body.SHANK_FRACTION * np.cos(np.radians(SHIN)) + body.THIGH_FRACTION * np.cos(
         np.radians(THIGH)
     )
     np.testing.assert_allclose(k["hip_height_bh"], hip_y, atol=1e-12)
@@ -160,7 +161,7 @@ def test_bad_arguments():
     missing = xy.copy()
     missing[:, [KEYPOINT_NAMES.index("left_knee"), KEYPOINT_NAMES.index("right_knee")]] = np.nan
     with pytest.raises(InputError, match="knee-hip segment is never visible|ankle-knee segment"):
-        kin.body_height_px(missing, KEYPOINT_NAMES, side="mean")
+        body.body_height_px(missing, KEYPOINT_NAMES, side="mean")
 
 
 def test_downward_trunk_is_a_glitch_not_an_angle():

@@ -7,10 +7,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from hipdrive import metrics
+from hipdrive.analysis import metrics
+from hipdrive.analysis.kinematics import SERIES, Kinematics
 from hipdrive.contracts import curves as curves_contract
 from hipdrive.contracts import reps as reps_contract
-from hipdrive.kinematics import SERIES, Kinematics
 
 FPS = 100.0
 

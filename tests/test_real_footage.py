@@ -84,7 +84,7 @@ def test_lifter_box_pads_and_clips():
 
 
 def test_bar_caption_says_what_stood_for_the_bar():
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis import AnalysisParams
     from hipdrive.qc_media import bar_caption
 
     params = AnalysisParams().to_dict()

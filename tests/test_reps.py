@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrive.reps import EVENT_COLUMNS, START_ROM_FRACTION, segment_reps
+from hipdrive.analysis.segment import EVENT_COLUMNS, START_ROM_FRACTION, segment_reps
 
 FPS = 60.0
 TOP, ROM = 0.80, 0.30  # bar height at rest and range of motion, body heights
@@ -192,7 +192,7 @@ def test_deadlift_lift_off_is_1pct_of_rom_up_not_the_filtered_velocity_onset(noi
     movement backwards, so its velocity onset comes 3-4 frames before the bar has
     visibly moved. Lift-off is the first frame 1 % of the ROM up (hand labels' rule).
     20 noise draws of 0.001 body heights (~2 mm, keypoint-like) per case."""
-    from hipdrive.clean import butter_lowpass
+    from hipdrive.analysis.filters import butter_lowpass
 
     fps, floor, rom, t0, pull = 30.0, 0.5, 0.25, 1.0, 1.2
     t = np.arange(0, 5, 1 / fps)
@@ -236,7 +236,7 @@ def test_noise_and_gaps_do_not_add_reps():
     t, h, _ = squat_trace([(1.5, 0.0, 1.3, 1.0)] * 4, rest_s=1.2)
     rng = np.random.default_rng(4)
     noisy = h + rng.normal(0, 0.001, h.size)
-    from hipdrive.clean import butter_lowpass
+    from hipdrive.analysis.filters import butter_lowpass
 
     noisy = butter_lowpass(noisy, fs_hz=FPS, cutoff_hz=6.0)
     noisy[400:430] = np.nan  # a long gap inside rep 2's descent

@@ -117,7 +117,7 @@ def test_track_bar_is_part_of_the_pose_cache_key(tmp_path, monkeypatch):
     """Turning the bar tracker on must not reuse keypoints made without it (no bar_end)."""
     import numpy as np
 
-    import hipdrive.pose.base as base
+    import hipdrive.pose.driver as base
     from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
     from hipdrive.pose.shard import cache_key, estimate_poses_shard
 

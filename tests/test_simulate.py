@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hipdrive.body import PROPORTIONS
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.errors import InputError
 from hipdrive.simulate import (
@@ -18,8 +19,7 @@ from hipdrive.simulate import (
     simulate_study,
     simulate_video,
 )
-from hipdrive.simulate.anthropometry import PROPORTIONS
-from hipdrive.simulate.kinematics import AscentShape, bump, descent_fraction
+from hipdrive.simulate.motion import AscentShape, bump, descent_fraction
 from hipdrive.simulate.study import study_manifest
 
 SQUAT = {

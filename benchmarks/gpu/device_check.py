@@ -271,7 +271,7 @@ def agreement(frames: list[np.ndarray], options: dict) -> dict:
     config's flip test, as the inferencer does; pixels differ only by
     floating-point order.
     """
-    from hipdrive.pose.importers import MMPOSE_LAYOUTS, _remap
+    from hipdrive.pose.interface import MMPOSE_LAYOUTS, remap_people
     from hipdrive.pose.mmpose_backend import MMPoseBackend, reference_inferencer
 
     ours = MMPoseBackend(**{**options, "precision": "fp32", "detect_every": 1, "flip_test": True})
@@ -287,7 +287,7 @@ def agreement(frames: list[np.ndarray], options: dict) -> dict:
             missing += 1
             continue
         layout = MMPOSE_LAYOUTS[ref_xy.shape[1]]
-        ref = _remap(ref_xy[:1], np.ones(ref_xy[:1].shape[:2]), layout)[0][0]
+        ref = remap_people(ref_xy[:1], np.ones(ref_xy[:1].shape[:2]), layout)[0][0]
         d = np.linalg.norm(xy[0] - ref, axis=-1)
         diffs.append(d[np.isfinite(d)])
     d = np.concatenate(diffs) if diffs else np.array([np.nan])

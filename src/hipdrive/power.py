@@ -421,7 +421,7 @@ def _keypoint_study_reps(
     """
     import tempfile
 
-    from hipdrive.analyze import AnalysisParams, analyze_video
+    from hipdrive.analysis import AnalysisParams, analyze_video
     from hipdrive.contracts.keypoints import read_keypoints
     from hipdrive.simulate import Population, simulate_study
 

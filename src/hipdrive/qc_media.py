@@ -12,7 +12,7 @@ Contact sheet
     shows the cleaned skeleton (the side used for the kinematics drawn thick),
     the trunk line (mid-hip -> mid-shoulder of that side), a vertical
     reference through the hip and the trunk angle from vertical, as defined in
-    :mod:`hipdrive.kinematics` (0 deg = upright), and what stood for the bar
+    :mod:`hipdrive.analysis.kinematics` (0 deg = upright), and what stood for the bar
     (the analysis' ``bar_proxy``): the tracked bar end (keypoint ``bar_end``)
     as a lime ring, else the body proxy joint as a lime square; the title
     says which, and why the track was not used (:func:`bar_caption`). Frames
@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive.analyze import AnalysisParams, VideoAnalysis, analyze_frames
+from hipdrive.analysis import AnalysisParams, VideoAnalysis, analyze_frames
 from hipdrive.contracts.keypoints import (
     CONTRACT_NAMES,
     KEYPOINT_NAMES,
@@ -108,7 +108,7 @@ def load_analysis(
 
     Returns
     -------
-    analysis : hipdrive.analyze.VideoAnalysis
+    analysis : hipdrive.analysis.VideoAnalysis
     metadata : dict
         The keypoint file's metadata (width, height, fps...).
     """
@@ -193,7 +193,7 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
 
     The tracked bar end is used where it passes the analysis' check
     (``bar_track`` in the provenance: coverage and correlation with the body
-    proxy, :class:`hipdrive.analyze.AnalysisParams`); otherwise the body
+    proxy, :class:`hipdrive.analysis.AnalysisParams`); otherwise the body
     proxy, and the caption gives the check's figures against its thresholds.
     """
     proxy = provenance.get("bar_proxy")
@@ -305,7 +305,7 @@ def contact_sheet(
     ----------
     video : path
         The video the keypoints came from.
-    analysis : hipdrive.analyze.VideoAnalysis
+    analysis : hipdrive.analysis.VideoAnalysis
         From :func:`load_analysis` (cleaned keypoints, kinematics, frames).
     reps_table : pandas.DataFrame
         The video's per-rep table (decoded-frame event columns).

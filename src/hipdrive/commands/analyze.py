@@ -1,6 +1,6 @@
 """CLI of the rep-analysis stage: ``analyze-video`` and ``collect-tables``.
 
-Argument parsing only; the work happens in :mod:`hipdrive.analyze` and
+Argument parsing only; the work happens in :mod:`hipdrive.analysis.analyze` and
 :mod:`hipdrive.tables`, imported inside each command so ``hipdrive --help``
 stays instant.
 """
@@ -29,7 +29,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--params",
         default="{}",
-        help="analysis parameters as a JSON object overriding hipdrive.analyze.AnalysisParams, "
+        help="analysis parameters as a JSON object overriding hipdrive.analysis.AnalysisParams, "
         "e.g. '{\"cutoff_hz\": 6}'",
     )
     p.add_argument(
@@ -80,7 +80,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _analyze_video(args: argparse.Namespace) -> int:
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis import AnalysisParams
     from hipdrive.contracts.manifest import read_manifest
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
@@ -93,7 +93,7 @@ def _analyze_video(args: argparse.Namespace) -> int:
 
 
 def _analyze_shard(args: argparse.Namespace) -> int:
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis import AnalysisParams
     from hipdrive.contracts.manifest import read_manifest
 
     params = AnalysisParams.from_mapping(parse_json_object(args.params, flag="--params"))
@@ -119,7 +119,7 @@ def _analyze_one(
     curves_out: str,
 ) -> None:
     """One video: keypoints -> reps + curves, or the tables that carry its exclusion record."""
-    from hipdrive.analyze import analyze_video
+    from hipdrive.analysis import analyze_video
     from hipdrive.contracts.exclusions import exclusion_of, record
     from hipdrive.contracts.keypoints import KeypointFileError, read_keypoints
     from hipdrive.contracts.manifest import sample_row

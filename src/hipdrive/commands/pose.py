@@ -86,7 +86,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _estimate_poses(args: argparse.Namespace) -> int:
-    from hipdrive.pose.base import estimate_or_exclude
+    from hipdrive.pose.driver import estimate_or_exclude
 
     meta = estimate_or_exclude(
         args.video, args.out, video_id=args.video_id, backend=args.backend,

@@ -49,7 +49,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _qc_media(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis import AnalysisParams
     from hipdrive.contracts.exclusions import exclusion_of
     from hipdrive.contracts.files import read_provenance
     from hipdrive.contracts.keypoints import KeypointFileError

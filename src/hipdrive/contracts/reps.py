@@ -77,10 +77,10 @@ REPS_TABLE_SCHEMA = pa.schema(
 )  # fmt: skip
 
 PRIMARY_METRIC = "hip_lead_trunk_change_deg"
-"""The primary hip-lead index (:data:`hipdrive.metrics.METRICS`; docs/definitions.md, "Hip-lead indices")."""
+"""The primary hip-lead index (:data:`hipdrive.analysis.metrics.METRICS`; docs/definitions.md, "Hip-lead indices")."""
 
 QUALITY_FLAGS = ("flag_low_confidence", "flag_gap", "flag_swap", "flag_lifter_lost")
-"""Per-rep quality flags written by ``hipdrive.metrics`` (True = problem)."""
+"""Per-rep quality flags written by ``hipdrive.analysis.metrics`` (True = problem)."""
 
 LIFTS = ("squat", "deadlift")
 

@@ -67,7 +67,7 @@ BAR_POINT = "bar_end"
 #: (IWF/IPF standard diameter) on a 1.55-1.95 m lifter gives 0.115-0.145;
 #: the range is widened to 0.07-0.22 for smaller iron plates, for the error of
 #: the stature estimate (about +-3 %, Drillis & Contini proportions,
-#: :func:`hipdrive.kinematics.body_height_px`) and for the near plate's
+#: :func:`hipdrive.body.body_height_px`) and for the near plate's
 #: perspective on close cameras (it is nearer the camera than the body that
 #: gives the scale).
 PLATE_RADIUS_BH = (0.07, 0.22)

@@ -38,7 +38,7 @@ import pandas as pd
 from hipdrive.contracts.files import sha256_file
 from hipdrive.contracts.keypoints import COCO17, KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.errors import InputError
-from hipdrive.pose.base import People
+from hipdrive.pose.interface import MMPOSE_LAYOUTS, People, remap_people
 
 __all__ = [
     "IMPORT_FORMATS",
@@ -70,34 +70,6 @@ OPENPOSE_COCO18 = {
     "left_ankle": 13, "right_eye": 14, "left_eye": 15, "right_ear": 16,
     "left_ear": 17,
 }  # fmt: skip
-#: MMPose layouts by keypoint count: COCO-17, Halpe-26 (feet at 20-25) and
-#: COCO-WholeBody-133 (body = COCO-17, feet at 17-22).
-MMPOSE_LAYOUTS = {
-    17: {n: i for i, n in enumerate(COCO17)},
-    26: {n: i for i, n in enumerate(COCO17)}
-    | {"left_big_toe": 20, "right_big_toe": 21, "left_heel": 24, "right_heel": 25},
-    133: {n: i for i, n in enumerate(COCO17)}
-    | {"left_big_toe": 17, "left_heel": 19, "right_big_toe": 20, "right_heel": 22},
-}
-
-
-def _take(mapping: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Source indices and hipdrive columns for a name -> source-index mapping."""
-    cols = np.array([KEYPOINT_NAMES.index(n) for n in mapping])
-    return np.array(list(mapping.values())), cols
-
-
-def _remap(xy: np.ndarray, score: np.ndarray, mapping: dict[str, int]) -> People:
-    """(P, n_src, 2/1) source arrays -> (P, 21) hipdrive arrays; absent points NaN, score 0."""
-    src, cols = _take(mapping)
-    out_xy = np.full((xy.shape[0], _K, 2), np.nan, np.float32)
-    out_s = np.zeros((xy.shape[0], _K), np.float32)
-    out_xy[:, cols] = xy[:, src]
-    out_s[:, cols] = score[:, src]
-    missing = ~(out_s > 0) | ~np.isfinite(out_xy).all(axis=-1)
-    out_xy[missing] = np.nan
-    out_s[missing] = 0.0
-    return out_xy, np.clip(out_s, 0.0, 1.0)
 
 
 def _frame_number(path: Path) -> int:
@@ -165,7 +137,7 @@ def read_openpose(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
                 "expected 75 (BODY_25) or 54 (COCO-18)"
             )
         mapping = OPENPOSE_BODY25 if arr.shape[1] == 25 else OPENPOSE_COCO18
-        people.append(_remap(arr[..., :2], arr[..., 2], mapping))
+        people.append(remap_people(arr[..., :2], arr[..., 2], mapping))
         frames.append(_frame_number(path))
     frames_arr = np.array(frames)
     if np.any(np.diff(frames_arr) == 0):
@@ -196,7 +168,7 @@ def _mmpose_instances(instances: Any, where: str) -> People:
             f"{where}: {xy.shape[1]} keypoints per instance; known layouts: "
             "17 (COCO), 26 (Halpe), 133 (COCO-WholeBody)"
         )
-    return _remap(xy, score, layout)
+    return remap_people(xy, score, layout)
 
 
 def read_mmpose_json(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
@@ -289,7 +261,8 @@ def read_coco17_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
         score = table[score_cols].to_numpy(dtype=np.float64)
     else:
         score = present.astype(np.float64)
-    xy, sc = _remap(values, np.where(present, score, 0.0), {n: i for i, n in enumerate(COCO17)})
+    coco = {n: i for i, n in enumerate(COCO17)}
+    xy, sc = remap_people(values, np.where(present, score, 0.0), coco)
     if np.any(np.diff(frames) <= 0):
         bad = int(np.flatnonzero(np.diff(frames) <= 0)[0]) + 1
         raise InputError(f"{src}: row {bad + 2}: frame_id {frames[bad]} does not increase")

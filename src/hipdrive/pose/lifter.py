@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from hipdrive.pose.base import People
+from hipdrive.pose.interface import People
 
 __all__ = ["box_iou", "link_tracks", "select_lifter", "track_features"]
 

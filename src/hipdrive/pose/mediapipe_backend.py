@@ -27,7 +27,7 @@ import numpy as np
 
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import BackendUnavailableError, InputError
-from hipdrive.pose.base import People, PoseBackend, no_people
+from hipdrive.pose.interface import People, PoseBackend, no_people
 
 __all__ = ["MEDIAPIPE_INDEX", "MediaPipeBackend", "landmarks_to_keypoints"]
 

@@ -52,8 +52,7 @@ import numpy as np
 from hipdrive.contracts.files import sha256_file
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES
 from hipdrive.errors import BackendUnavailableError, InputError
-from hipdrive.pose.base import People, PoseBackend, no_people
-from hipdrive.pose.importers import MMPOSE_LAYOUTS, _remap
+from hipdrive.pose.interface import MMPOSE_LAYOUTS, People, PoseBackend, no_people, remap_people
 from hipdrive.pose.lifter import box_iou
 from hipdrive.pose.mmcv_ops import ensure_mmcv_ops
 
@@ -439,7 +438,7 @@ class MMPoseBackend(PoseBackend):
             xy, score = xy[keep], score[keep]
         if not len(xy):
             return no_people(len(KEYPOINT_NAMES))
-        return _remap(xy, score, self._layout)
+        return remap_people(xy, score, self._layout)
 
     def _merge(self, samples: list) -> People:
         if not samples:

@@ -121,7 +121,7 @@ def estimate_poses_shard(
         Counts: ``estimated``, ``cached``, ``excluded``.
     """
     from hipdrive.contracts.files import sha256_file
-    from hipdrive.pose.base import DRIVER_OPTIONS, estimate_or_exclude, make_backend
+    from hipdrive.pose.driver import DRIVER_OPTIONS, estimate_or_exclude, make_backend
 
     cache_dir = Path(cache_dir)
     counts = {"estimated": 0, "cached": 0, "excluded": 0}

@@ -6,7 +6,7 @@ Public API used by the workflow::
 """
 
 from hipdrive.simulate.anthropometry import Anthropometry
-from hipdrive.simulate.kinematics import LOAD_VELOCITY, LifterMotion, LiftStyle, solve_pose
+from hipdrive.simulate.motion import LOAD_VELOCITY, LifterMotion, LiftStyle, solve_pose
 from hipdrive.simulate.study import (
     Lifter,
     Population,

@@ -1,15 +1,9 @@
 """Segment lengths of the synthetic lifter from body height.
 
-Every length is a fixed fraction of standing height (the proportions of
+Every length is a fixed fraction of standing height (:data:`hipdrive.body.PROPORTIONS`,
 Drillis & Contini 1966 as tabulated by Winter 2009, Fig. 4.1), optionally
-varied per lifter so that two lifters of one height are not identical.
-
-References
-----------
-Drillis R, Contini R (1966). Body segment parameters. Report 1166-03,
-Office of Vocational Rehabilitation, New York University.
-Winter DA (2009). Biomechanics and Motor Control of Human Movement, 4th ed.,
-Wiley, ch. 4, Fig. 4.1. doi:10.1002/9780470549148
+varied per lifter so that two lifters of one height are not identical
+(references in :mod:`hipdrive.body`).
 """
 
 from __future__ import annotations
@@ -18,27 +12,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from hipdrive.body import PROPORTIONS
 from hipdrive.errors import InputError
-
-#: Segment lengths as fractions of standing height H (Winter 2009, Fig. 4.1;
-#: joint heights: ankle 0.039 H, knee 0.285 H, hip 0.530 H, shoulder 0.818 H,
-#: eye 0.936 H, vertex 1.000 H).
-PROPORTIONS: dict[str, float] = {
-    "ankle_height": 0.039,  # floor -> lateral malleolus
-    "foot_length": 0.152,  # heel -> toe tip
-    "heel_behind_ankle": 0.035,  # heel back edge behind the ankle joint (foot length x ~0.23)
-    "shank": 0.246,  # knee -> ankle (0.285 - 0.039)
-    "thigh": 0.245,  # hip -> knee (0.530 - 0.285)
-    "trunk": 0.288,  # hip -> shoulder (0.818 - 0.530)
-    "shoulder_to_ear": 0.118,  # shoulder -> tragion (0.936 - 0.818)
-    "head_radius": 0.062,  # half the head length (glabella-opisthocranion ~0.125 H)
-    "upper_arm": 0.186,  # shoulder -> elbow
-    "forearm": 0.146,  # elbow -> wrist
-    "hand": 0.108,  # wrist -> fingertip
-    "shoulder_width": 0.259,  # biacromial breadth
-    "hip_width": 0.191,
-    "trunk_depth": 0.110,  # antero-posterior chest depth (approximate, used for drawing)
-}
 
 
 @dataclass(frozen=True)
@@ -46,7 +21,7 @@ class Anthropometry:
     """Segment lengths of one lifter, in metres.
 
     Build it with :meth:`from_height`; the fields are the keys of
-    :data:`PROPORTIONS` with ``_m`` appended, plus ``height_m``.
+    :data:`hipdrive.body.PROPORTIONS` with ``_m`` appended, plus ``height_m``.
     """
 
     height_m: float

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
-from hipdrive.simulate.kinematics import LifterMotion
+from hipdrive.simulate.motion import LifterMotion
 from hipdrive.simulate.study import build_motion, simulate_video, study_manifest
 from hipdrive.simulate.truth import body_angles
 

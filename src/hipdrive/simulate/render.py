@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hipdrive.simulate.kinematics import PLATE_RADIUS_M, LifterMotion
+from hipdrive.simulate.motion import PLATE_RADIUS_M, LifterMotion
 from hipdrive.simulate.truth import _KEYPOINT_SOURCE, CameraView
 
 _SHIFT = 4  # fixed-point bits for sub-pixel drawing

@@ -16,7 +16,7 @@ the lifter's random slope (so some lifters have zero or negative slopes; a
 ``nonresponder_fraction`` of lifters can also be given slope exactly 0) and
 ``e ~ N(0, sd_e)`` rep noise. In the deadlift the same model is multiplied by
 ``Population.deadlift_hip_drive_factor``; where the nearly straight legs of a
-pull cannot lift the hips that far, :class:`~hipdrive.simulate.kinematics.LifterMotion`
+pull cannot lift the hips that far, :class:`~hipdrive.simulate.motion.LifterMotion`
 shrinks the perturbation (recorded per rep as ``reach_scale`` in the metadata
 of ``{video_id}.reps.parquet``), and the truth table reports what was realised.
 """
@@ -38,7 +38,7 @@ from hipdrive.contracts.files import atomic_write_bytes, package_version
 from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.errors import InputError
 from hipdrive.simulate.anthropometry import Anthropometry
-from hipdrive.simulate.kinematics import (
+from hipdrive.simulate.motion import (
     DEADLIFT_VELOCITY_FACTOR,
     LOAD_VELOCITY,
     LifterMotion,
@@ -61,7 +61,7 @@ from hipdrive.simulate.truth import (
 class Population:
     """Population parameters of simulated lifters (all recorded in study.json).
 
-    Load-velocity numbers come from :data:`hipdrive.simulate.kinematics.LOAD_VELOCITY`.
+    Load-velocity numbers come from :data:`hipdrive.simulate.motion.LOAD_VELOCITY`.
     Hip-drive and sticking numbers are assumptions chosen to look like the
     coaching claim at realistic magnitudes (trunk-angle changes of a few
     degrees; sticking regions common above ~80 %1RM: van den Tillaar et al.

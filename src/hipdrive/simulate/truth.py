@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hipdrive.analysis.segment import START_ROM_FRACTION
 from hipdrive.contracts.files import METADATA_KEY, atomic_write_table
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.contracts.reps import NULLABLE_INT_COLUMNS, REP_COLUMNS, REP_SCHEMA
-from hipdrive.reps import START_ROM_FRACTION
-from hipdrive.simulate.kinematics import LifterMotion, RepPlan
+from hipdrive.simulate.motion import LifterMotion, RepPlan
 
 #: Dtype groups of the per-rep contract, for the truth rows' ``None`` handling.
 _STR = tuple(f.name for f in REP_SCHEMA if f.type == pa.string())
@@ -189,7 +189,7 @@ def truth_rep_table(
     Definitions follow docs/definitions.md and the analysis: a rep starts (squat
     descent, deadlift lift-off = the deadlift's "bottom", where its ascent
     begins) where the bar proxy is ``START_ROM_FRACTION`` of its ROM from rest
-    (:meth:`LifterMotion.start_time`, as :func:`hipdrive.reps._left_rest`;
+    (:meth:`LifterMotion.start_time`, as :func:`hipdrive.analysis.segment._left_rest`;
     the model starts moving at ``t_start``, a little earlier); sticking
     region after the bottom
     (v_max1 = first peak of upward proxy velocity, v_min = the first local

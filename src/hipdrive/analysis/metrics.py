@@ -71,9 +71,9 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
+from hipdrive.analysis.kinematics import Kinematics
 from hipdrive.contracts.curves import CURVE_POINTS, CURVE_VARIABLES, empty_curves
 from hipdrive.contracts.reps import typed_reps
-from hipdrive.kinematics import Kinematics
 
 
 class _Event(NamedTuple):
@@ -88,7 +88,7 @@ class _Event(NamedTuple):
 
 
 def _event_rows(events: pd.DataFrame) -> list[_Event]:
-    """Rows of a :func:`hipdrive.reps.segment_reps` table as plain Python values."""
+    """Rows of a :func:`hipdrive.analysis.segment.segment_reps` table as plain Python values."""
     if events.empty:
         return []
     # One object array for the whole table: a column lookup per field costs
@@ -170,7 +170,7 @@ def _sticking_velocity(
     noise that white position noise of SD ``position_noise_bh`` leaves after
     that filter (see :func:`rep_metrics`).
     """
-    from hipdrive.clean import butter_lowpass, velocity_noise_gain
+    from hipdrive.analysis.filters import butter_lowpass, velocity_noise_gain
 
     fc = round(max(min(cutoff_hz, max_cutoff_hz), 0.5), 1) if fs_hz and cutoff_hz > 0 else 0.0
     if fs_hz and 0 < fc < 0.45 * fs_hz and len(kin.time_s) >= 8:
@@ -258,7 +258,7 @@ def rep_metrics(
     kin : Kinematics
         Per-frame series of the video.
     events : pandas.DataFrame
-        From :func:`hipdrive.reps.segment_reps` (array positions).
+        From :func:`hipdrive.analysis.segment.segment_reps` (array positions).
     video_id, lift, facing, side_used : str
         Identity and orientation written into every row.
     frame_flags : mapping of str -> ndarray of bool, shape (n_frames,)
@@ -283,7 +283,7 @@ def rep_metrics(
     sticking_noise_k, position_noise_bh : float
         The dip must also exceed ``sticking_noise_k`` x the velocity noise SD
         that white position noise of SD ``position_noise_bh`` (body heights)
-        leaves after that filter (:func:`hipdrive.clean.velocity_noise_gain`).
+        leaves after that filter (:func:`hipdrive.analysis.filters.velocity_noise_gain`).
     fs_hz, cutoff_hz : float
         Frame rate and the cut-off the positions were filtered with.
     early_ascent_fraction : float

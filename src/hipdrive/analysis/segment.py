@@ -179,7 +179,7 @@ def segment_reps(
         Speed (body heights/s) that counts as still when timing the start and
         the return to rest: 0 takes the zero crossing of the velocity; with
         noisy keypoints, about one SD of the velocity noise (estimated per
-        video by :func:`hipdrive.analyze.analyze_frames`) avoids timing the
+        video by :func:`hipdrive.analysis.analyze_frames`) avoids timing the
         slow approach to lockout by a noise wiggle.
     pause_velocity_bh_s : float
         The same for the edges of a pause at the extreme (squat bottom; start

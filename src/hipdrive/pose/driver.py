@@ -1,7 +1,7 @@
-"""The pose-backend interface and the :func:`estimate_poses` driver.
+"""The :func:`estimate_poses` driver: from a video and a backend name to a keypoints file.
 
-A backend is a small object with one job: a batch of upright RGB frames in,
-every detected person's keypoints and scores out (:meth:`PoseBackend.predict`).
+A backend (:class:`hipdrive.pose.interface.PoseBackend`) has one job: a batch of
+upright RGB frames in, every detected person's keypoints and scores out.
 Everything around it is shared and lives here: decoding (with
 :mod:`hipdrive.video`, overlapped with inference), batching, progress lines,
 choosing the lifter among several people (:mod:`hipdrive.pose.lifter`),
@@ -12,35 +12,31 @@ Backends are chosen by name in one place (:func:`make_backend`); no registry.
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import inspect
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
+from hipdrive import body
+from hipdrive.contracts.keypoints import frames_to_long, write_keypoints
 from hipdrive.errors import InputError, UnusableVideoError
+from hipdrive.pose.interface import People, PoseBackend
 
 __all__ = [
     "BACKENDS",
-    "estimate_or_exclude",
-    "People",
-    "PoseBackend",
+    "DRIVER_OPTIONS",
     "batched",
+    "check_options",
+    "estimate_or_exclude",
     "estimate_poses",
     "make_backend",
-    "no_people",
 ]
-
-#: One frame's detections: ``xy`` (n_people, n_keypoints, 2) pixels in the
-#: upright image (y down) and ``score`` (n_people, n_keypoints) in 0..1.
-People = tuple[np.ndarray, np.ndarray]
 
 #: Backend names accepted by :func:`estimate_poses` (``--backend``).
 BACKENDS = ("mediapipe", "mmpose", "synthetic")
@@ -52,61 +48,6 @@ DRIVER_OPTIONS = {
     "decode_timeout_s": "longest wait for the decoder's next frame before giving up (default 120)",
     "track_bar": "also track the bar end and write it as keypoint bar_end of track 0 (default false)",
 }
-
-
-def no_people(n_keypoints: int) -> People:
-    """The detections of a frame in which nobody was found."""
-    return np.empty((0, n_keypoints, 2), np.float32), np.empty((0, n_keypoints), np.float32)
-
-
-class PoseBackend(abc.ABC):
-    """Frames in (batched), keypoints and scores out.
-
-    Subclasses set :attr:`name`, :attr:`keypoint_names` and :attr:`batch_size`,
-    take their options as keyword-only constructor arguments, and implement
-    :meth:`predict`. Use as a context manager so model resources are freed.
-    """
-
-    #: Backend name written to the ``backend`` metadata field.
-    name: ClassVar[str]
-    #: Names of the keypoints :meth:`predict` returns, in column order; a
-    #: subset of :data:`hipdrive.contracts.keypoints.KEYPOINT_NAMES`.
-    keypoint_names: tuple[str, ...] = KEYPOINT_NAMES
-    #: Frames per :meth:`predict` call.
-    batch_size: int = 1
-
-    @abc.abstractmethod
-    def predict(self, frames: Sequence[np.ndarray]) -> list[People]:
-        """Detect people in a batch of upright RGB frames.
-
-        Parameters
-        ----------
-        frames : sequence of (H, W, 3) uint8 arrays
-            Consecutive frames of one video, in presentation order (backends
-            that track between frames rely on that).
-
-        Returns
-        -------
-        list of People
-            One ``(xy, score)`` pair per frame; a frame without detections
-            has zero rows (see :func:`no_people`).
-        """
-
-    def provenance(self) -> dict[str, Any]:
-        """Metadata describing the model: at least ``model`` and ``checkpoint_sha256``."""
-        return {"model": None, "checkpoint_sha256": None}
-
-    def reset(self) -> None:  # noqa: B027  (optional hook, default does nothing)
-        """Forget tracking state before the next video (a shard reuses one backend)."""
-
-    def close(self) -> None:  # noqa: B027  (optional hook, default does nothing)
-        """Free model resources."""
-
-    def __enter__(self) -> PoseBackend:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def make_backend(name: str, options: Mapping[str, Any] | None = None) -> PoseBackend:
@@ -323,19 +264,18 @@ def _track_bar(
 
     The hands are the mean of the wrists seen with a score of at least
     ``score_threshold`` (the analysis' default gate); the stature from the
-    same keypoints (:func:`hipdrive.kinematics.body_height_px`) scales the
+    same keypoints (:func:`hipdrive.body.body_height_px`) scales the
     plate search.
     """
-    from hipdrive import kinematics
     from hipdrive.contracts.keypoints import BAR_POINTS
     from hipdrive.pose.bar_tracker import track_bar
     from hipdrive.video import iter_frames
 
     xy, score = lifter
     gated = np.where((score >= score_threshold)[..., None], xy, np.nan).astype(np.float64)
-    hands = kinematics.part_position(gated, names, "wrist", "mean")
+    hands = body.part_position(gated, names, "wrist", "mean")
     try:
-        height_px = kinematics.body_height_px(gated, names, side="mean")
+        height_px = body.body_height_px(gated, names, side="mean")
     except InputError:  # legs or trunk never seen: no scale, no plate search
         height_px = float("nan")
     frames = (rgb for _, _, rgb in iter_frames(video_path, prefetch=4, timeout_s=timeout_s))

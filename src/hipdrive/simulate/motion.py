@@ -676,7 +676,7 @@ class LifterMotion:
         """When rep ``i``'s bar proxy is ``rom_fraction`` of the ROM from rest.
 
         Squat: into the descent; deadlift: the lift-off that the analysis
-        times (:func:`hipdrive.reps._left_rest`). The motion itself begins at
+        times (:func:`hipdrive.analysis.segment._left_rest`). The motion itself begins at
         ``t_start`` with zero velocity, so this is a little later.
         """
         r = self.reps[i]

@@ -59,48 +59,12 @@ from typing import Literal
 
 import numpy as np
 
+from hipdrive.body import Side, chain_height_px, keypoint_index, part_position
 from hipdrive.errors import InputError
-
-Side = Literal["left", "right", "mean"]
-
-#: Drillis & Contini (1966) segment lengths as fractions of stature H, from
-#: Winter (2009, Fig. 4.1): shank = knee height 0.285 H - ankle height 0.039 H;
-#: thigh = hip (greater trochanter) 0.530 H - knee 0.285 H; trunk = shoulder
-#: (acromion) 0.818 H - hip 0.530 H.
-SHANK_FRACTION = 0.285 - 0.039
-THIGH_FRACTION = 0.530 - 0.285
-TRUNK_FRACTION = 0.818 - 0.530
-#: Shank + thigh + trunk = 0.779 H: the ankle -> shoulder chain length.
-CHAIN_FRACTION = SHANK_FRACTION + THIGH_FRACTION + TRUNK_FRACTION
 
 #: Knee-arm magnitude (body heights) below which the hip/knee moment-arm ratio
 #: is undefined (NaN): near lockout the knee sits on the bar line.
 MIN_KNEE_ARM_BH = 0.005
-
-
-def _index(names: tuple[str, ...] | list[str]) -> dict[str, int]:
-    return {n: i for i, n in enumerate(names)}
-
-
-def part_position(xy: np.ndarray, names, part: str, side: Side) -> np.ndarray:
-    """(n_frames, 2) positions of ``part`` (e.g. ``"hip"``) on ``side``.
-
-    ``side="mean"`` averages left and right where both exist and takes the one
-    that exists otherwise.
-    """
-    idx = _index(names)
-    left, right = idx.get(f"left_{part}"), idx.get(f"right_{part}")
-    lp = xy[:, left] if left is not None else np.full((xy.shape[0], 2), np.nan)
-    rp = xy[:, right] if right is not None else np.full((xy.shape[0], 2), np.nan)
-    if side == "left":
-        return lp
-    if side == "right":
-        return rp
-    mean = 0.5 * (lp + rp)
-    lost = np.isnan(mean)
-    if lost.any():  # one side missing: take the other
-        mean[lost] = np.where(np.isnan(lp[lost]), rp[lost], lp[lost])
-    return mean
 
 
 def detect_facing(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> Literal["left", "right"]:
@@ -131,7 +95,7 @@ def detect_facing(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> Literal
         )
         if np.isfinite(toe).any():
             votes += [np.sign(np.nanmedian(toe))] * 2
-        idx = _index(names)
+        idx = keypoint_index(names)
         if "nose" in idx:
             ear = part_position(xy, names, "ear", "mean")[:, 0]
             face = xy[:, idx["nose"], 0] - ear
@@ -185,7 +149,7 @@ def choose_side(
     -------
     {'left', 'right', 'mean'}
     """
-    idx = _index(names)
+    idx = keypoint_index(names)
     parts = ("shoulder", "hip", "knee", "ankle")
     med = {}
     for side in ("left", "right"):
@@ -269,37 +233,6 @@ def included_angle_deg(a: np.ndarray, vertex: np.ndarray, c: np.ndarray) -> np.n
     return np.degrees(np.abs(np.arctan2(cross, dot)))
 
 
-def body_height_px(xy_up: np.ndarray, names: tuple[str, ...] | list[str], *, side: Side) -> float:
-    """Stature in pixels from the ankle -> knee -> hip -> shoulder chain.
-
-    The three segment lengths are posture-invariant in a sagittal view, so
-    every frame counts (not only standing ones, which a clip may lack, and
-    unlike the nose, which a deadlifter tucks). Their medians over the clip are
-    summed and divided by :data:`CHAIN_FRACTION` (0.779 of stature; Drillis &
-    Contini 1966 via Winter 2009, Fig. 4.1). Accuracy is that of the
-    anthropometric model: about +-3% for an individual lifter.
-
-    Raises
-    ------
-    InputError
-        When a segment is never visible.
-    """
-    pts = {p: part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
-    return _chain_height_px(pts)
-
-
-def _chain_height_px(pts: dict[str, np.ndarray]) -> float:
-    """:func:`body_height_px` from the ankle, knee, hip and shoulder positions."""
-    total = 0.0
-    for a, b in (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
-        d = pts[b] - pts[a]
-        length = np.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2)
-        if not np.isfinite(length).any():
-            raise InputError(f"cannot size the lifter: the {a}-{b} segment is never visible")
-        total += float(np.nanmedian(length))
-    return total / CHAIN_FRACTION
-
-
 #: Per-frame series every video gets (see the module docstring for definitions).
 SERIES = (
     "trunk_angle_deg", "hip_angle_deg", "knee_angle_deg", "shin_angle_deg",
@@ -321,7 +254,7 @@ class Kinematics:
         Every name in :data:`SERIES`, in the units its name states; add the
         ``_px`` and ``_m`` variants with :meth:`in_units`.
     body_height_px : float
-        Stature in pixels (:func:`body_height_px`).
+        Stature in pixels (:func:`hipdrive.body.body_height_px`).
     height_m : float
         Stature in metres, NaN when unknown.
     """
@@ -389,7 +322,7 @@ def compute_kinematics(
         for k in ("shoulder", "hip", "knee", "ankle", "wrist")
     }
     h_px = (
-        _chain_height_px(px) if body_height_px_override is None else float(body_height_px_override)
+        chain_height_px(px) if body_height_px_override is None else float(body_height_px_override)
     )
     p = {k: v / h_px for k, v in px.items()}
     floor = np.nanmedian(p["ankle"][:, 1]) if np.isfinite(p["ankle"][:, 1]).any() else 0.0

@@ -1,0 +1,474 @@
+"""Per-video analysis: keypoints -> cleaned kinematics -> reps -> per-rep table + curves.
+
+:func:`analyze_video` is the one call the workflow's ``analyze_video`` rule
+makes (through ``hipdrive analyze-video``); every tunable lives in
+:class:`AnalysisParams`. The chain is :mod:`hipdrive.analysis.clean` ->
+:mod:`hipdrive.analysis.kinematics` -> :mod:`hipdrive.analysis.segment` ->
+:mod:`hipdrive.analysis.metrics`.
+This module never imports a pose or plotting library.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hipdrive.analysis import clean, filters, kinematics, metrics, segment
+from hipdrive.analysis.params import (
+    AnalysisParams,
+    CleanParams,
+    MetricParams,
+    OrientParams,
+    SegmentParams,
+    step_params,
+)
+from hipdrive.body import part_position
+from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
+from hipdrive.errors import InputError, UnusableVideoError
+
+
+def frame_rate_hz(time_s: np.ndarray) -> float:
+    """Nominal frame rate from presentation timestamps.
+
+    The mean frame spacing, leaving out gaps longer than 1.5 median spacings
+    (dropped frames). Not the median spacing alone: timestamps rounded to a
+    1 ms time base alternate 16 and 17 ms at 60 fps, whose median (17 ms)
+    would give 58.8 Hz.
+    """
+    dt = np.diff(np.asarray(time_s, dtype=np.float64))
+    regular = dt[dt < 1.5 * np.median(dt)]
+    return float(1.0 / np.mean(regular if len(regular) else dt))
+
+
+def _opt_float(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return out
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)
+
+
+#: Joints whose quality decides a rep's flags (+ the wrists when they are the bar proxy).
+_FLAG_PARTS = ("shoulder", "hip", "knee", "ankle")
+
+
+@dataclass(frozen=True)
+class VideoAnalysis:
+    """Everything :func:`analyze_frames` computed for one video.
+
+    Attributes
+    ----------
+    reps : pandas.DataFrame
+        Per-rep table (:data:`hipdrive.contracts.reps.REP_COLUMNS`).
+    curves : pandas.DataFrame
+        Time-normalised curves (:data:`hipdrive.contracts.curves.CURVE_SCHEMA`).
+    kinematics : hipdrive.analysis.kinematics.Kinematics
+        Per-frame series.
+    events : pandas.DataFrame
+        Rep events in array positions (:func:`hipdrive.analysis.segment.segment_reps`).
+    cleaned : hipdrive.analysis.clean.CleanResult
+    frames : ndarray of int
+        Decoded-frame number of each array position.
+    provenance : dict
+        Facing, side, cut-off, body height in pixels, noise, parameters.
+    """
+
+    reps: pd.DataFrame
+    curves: pd.DataFrame
+    kinematics: kinematics.Kinematics
+    events: pd.DataFrame
+    cleaned: clean.CleanResult
+    frames: np.ndarray
+    provenance: dict
+    bar_xy: np.ndarray | None = None
+    rejected_bar_height_bh: np.ndarray | None = None
+
+
+def analyze_video(
+    keypoints: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    sample: Mapping[str, Any],
+    params: AnalysisParams,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reps and curves of one video.
+
+    Parameters
+    ----------
+    keypoints : pandas.DataFrame
+        The long keypoint table (:mod:`hipdrive.contracts.keypoints` contract).
+    metadata : mapping
+        The keypoint file's metadata (``video_id``, ``fps``, ``backend``...).
+    sample : mapping
+        The video's manifest row: ``lift`` (squat|deadlift), ``variant``,
+        ``height_m`` and ``camera_side`` (both may be empty).
+    params : AnalysisParams
+
+    Returns
+    -------
+    reps : pandas.DataFrame
+        One row per rep, columns :data:`hipdrive.contracts.reps.REP_COLUMNS`; zero
+        rows when no rep was found. ``reps.attrs["hipdrive"]`` holds the
+        per-video provenance (facing, side, cut-off, body height in pixels...).
+    curves : pandas.DataFrame
+        Long time-normalised curves (:data:`hipdrive.contracts.curves.CURVE_SCHEMA`).
+
+    Raises
+    ------
+    InputError
+        Unknown lift.
+    UnusableVideoError
+        Keypoints that cannot be analysed (too few frames, no timestamps, the
+        lifter's legs or trunk never seen).
+    """
+    frames, time_s, xy, score = long_to_frames(keypoints, CONTRACT_NAMES)
+    result = analyze_frames(
+        frames, time_s, xy, score, metadata, sample, params, names=CONTRACT_NAMES
+    )
+    return result.reps, result.curves
+
+
+def analyze_frames(
+    frames: np.ndarray,
+    time_s: np.ndarray,
+    xy: np.ndarray,
+    score: np.ndarray,
+    metadata: Mapping[str, Any],
+    sample: Mapping[str, Any],
+    params: AnalysisParams,
+    *,
+    names: tuple[str, ...] = KEYPOINT_NAMES,
+) -> VideoAnalysis:
+    """The analysis of :func:`analyze_video` on dense arrays, with every intermediate.
+
+    Parameters
+    ----------
+    frames, time_s, xy, score
+        As returned by :func:`hipdrive.contracts.keypoints.long_to_frames`. The analysis
+        runs on a uniform time grid (:func:`hipdrive.analysis.clean.resample_uniform`);
+        event frames are the nearest decoded frames.
+    metadata, sample, params
+        See :func:`analyze_video`.
+    names : tuple of str
+        Keypoint names of the columns of ``xy``; a ``bar_end`` column is the
+        tracked bar (see ``AnalysisParams.bar_track``), the others the body.
+
+    ``VideoAnalysis.bar_xy`` is the cleaned bar end in image pixels where it
+    was used as the bar, else None; ``rejected_bar_height_bh`` is its height
+    on the scale of ``bar_height_bh`` where a track exists but failed the
+    checks (for the QC plot), else None.
+    """
+    video_id = str(metadata.get("video_id") or sample.get("video_id") or "?")
+    where = f"video {video_id}"
+    lift = _opt_str(sample.get("lift"))
+    if lift not in ("squat", "deadlift"):
+        raise InputError(f"{where}: lift must be squat or deadlift, got {lift!r}")
+    variant = (_opt_str(sample.get("variant")) or "").lower()
+    height_m = _opt_float(sample.get("height_m"))
+    clean_p = step_params(params, CleanParams)
+    prep = _prepare(frames, time_s, xy, score, names, score_threshold=params.score_threshold,
+                    where=where)  # fmt: skip
+    cleaned = _clean(prep.xy, prep.score, prep.names, prep, clean_p)
+    try:
+        view = _view(cleaned, prep, sample, lift, variant, step_params(params, OrientParams),
+                     clean_p)  # fmt: skip
+        kin = kinematics.compute_kinematics(
+            view.up, prep.time_s, prep.names, side=view.side, bar_proxy=view.bar_proxy,
+            height_m=height_m, bar_xy=view.bar_up,
+        )  # fmt: skip
+    except InputError as exc:  # the lifter's body is never seen well enough
+        raise UnusableVideoError(f"{where}: {exc}") from exc
+    # Velocity noise of the bar proxy -> the sticking threshold for this video.
+    noise_bh = (
+        filters.white_noise_sd(view.raw_h, view.filt_h, fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz)
+        / kin.body_height_px
+    )
+    velocity_noise_bh_s = noise_bh * filters.velocity_noise_gain(
+        fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz
+    )
+    events = _segment(kin, prep.time_s, lift, view.bar_proxy, velocity_noise_bh_s,
+                      step_params(params, SegmentParams))  # fmt: skip
+    flags = _frame_flags(cleaned, view, prep)
+    rep_table = metrics.rep_metrics(
+        kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
+        frame_flags=flags, frame_index=prep.frames,
+        position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
+        fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
+        **dataclasses.asdict(step_params(params, MetricParams)),
+    )  # fmt: skip
+    curves = metrics.rep_curves(kin, events, video_id=video_id, lift=lift)
+    provenance = {
+        "video_id": video_id,
+        "backend": metadata.get("backend"),
+        "model": metadata.get("model"),
+        "video_sha256": metadata.get("video_sha256"),
+        "lift": lift,
+        "facing": view.facing,
+        "side_used": view.side,
+        "bar_proxy": view.bar_proxy,
+        "body_proxy": view.body_proxy,
+        "bar_track": view.bar_check,
+        "cutoff_hz": cleaned.cutoff_hz,
+        "fs_hz": prep.fs_hz,
+        "tilt_deg": view.tilt_deg,
+        "body_height_px": kin.body_height_px,
+        "position_noise_bh": noise_bh,
+        "velocity_noise_bh_s": velocity_noise_bh_s,
+        "n_frames": len(prep.frames),
+        "lost_outside_reps_s": _lost_outside_reps(flags["lifter_lost"], events, prep.time_s),
+        "params": params.to_dict(),
+    }
+    rep_table.attrs["hipdrive"] = provenance
+    return VideoAnalysis(
+        reps=rep_table, curves=curves, kinematics=kin, events=events, cleaned=cleaned,
+        frames=np.asarray(prep.frames), provenance=provenance,
+        bar_xy=view.bar_clean.xy[:, 0] if view.bar_proxy == "bar_end" else None,
+        rejected_bar_height_bh=_rejected_bar_height(view, kin),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One video's keypoints on a uniform time grid, the bar apart from the body."""
+
+    frames: np.ndarray
+    time_s: np.ndarray
+    xy: np.ndarray
+    score: np.ndarray
+    names: tuple[str, ...]
+    bar_raw: tuple[np.ndarray, np.ndarray] | None
+    fs_hz: float
+    scale_px: float
+
+
+def _prepare(
+    frames: np.ndarray,
+    time_s: np.ndarray,
+    xy: np.ndarray,
+    score: np.ndarray,
+    names: tuple[str, ...],
+    *,
+    score_threshold: float,
+    where: str,
+) -> _Prepared:
+    """Resample to uniform time, split off the bar end, and size the lifter in pixels.
+
+    The size (median vertical extent of the confident points) scales the
+    outlier and swap thresholds, so they do not depend on resolution.
+    """
+    if len(frames) < 10:
+        raise UnusableVideoError(f"{where}: only {len(frames)} frames of keypoints (10 needed)")
+    if not np.all(np.isfinite(time_s)) or np.any(np.diff(time_s) <= 0):
+        raise UnusableVideoError(f"{where}: time_s is missing or not increasing")
+    fs_hz = frame_rate_hz(time_s)
+    time_s, xy, score, source = clean.resample_uniform(xy, score, time_s, fs_hz=fs_hz)
+    frames = np.asarray(frames)[source]
+    body = [i for i, n in enumerate(names) if n not in BAR_POINTS]
+    bar_col = names.index(BAR_POINTS[0]) if BAR_POINTS[0] in names else None
+    bar_raw = None if bar_col is None else (xy[:, [bar_col]], score[:, [bar_col]])
+    names, xy, score = tuple(names[i] for i in body), xy[:, body], score[:, body]
+    ys = np.where(score >= score_threshold, xy[..., 1], np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        extent = np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1)
+    if not np.isfinite(extent).any():
+        raise UnusableVideoError(f"{where}: no keypoint above score {score_threshold} in any frame")
+    return _Prepared(frames=frames, time_s=time_s, xy=xy, score=score, names=names,
+                     bar_raw=bar_raw, fs_hz=fs_hz, scale_px=float(np.nanmedian(extent)))  # fmt: skip
+
+
+def _clean(
+    xy: np.ndarray,
+    score: np.ndarray,
+    names: tuple[str, ...],
+    prep: _Prepared,
+    p: CleanParams,
+    **override: Any,
+) -> clean.CleanResult:
+    """:func:`hipdrive.analysis.clean.clean_keypoints` with this video's rate and size."""
+    return clean.clean_keypoints(xy, score, prep.time_s, names, fs_hz=prep.fs_hz,
+                                 scale_px=prep.scale_px, **(dataclasses.asdict(p) | override))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _View:
+    """How the lifter is seen: facing, side, body frame, and what stands for the bar.
+
+    ``raw_h`` and ``filt_h`` are the bar's height before and after the
+    low-pass, for this video's noise estimate.
+    """
+
+    facing: str
+    side: str
+    tilt_deg: float
+    up: np.ndarray
+    body_proxy: str
+    bar_proxy: str
+    raw_h: np.ndarray
+    filt_h: np.ndarray
+    bar_check: dict[str, Any] | None
+    bar_clean: clean.CleanResult | None
+    bar_up: np.ndarray | None
+
+
+def _view(
+    cleaned: clean.CleanResult,
+    prep: _Prepared,
+    sample: Mapping[str, Any],
+    lift: str,
+    variant: str,
+    p: OrientParams,
+    clean_p: CleanParams,
+) -> _View:
+    """Facing, side and body frame; the tracked bar end where it passes its checks."""
+    names = prep.names
+    facing = kinematics.detect_facing(cleaned.xy, names)
+    side = (
+        kinematics.choose_side(
+            cleaned.score, names,
+            camera_side=_opt_str(sample.get("camera_side")),
+            both_confident_score=p.both_sides_score if p.side == "auto_mean" else None,
+        )
+        if p.side in ("auto", "auto_mean")
+        else p.side
+    )  # fmt: skip
+    up = kinematics.to_body_frame(cleaned.xy, facing=facing)
+    tilt = kinematics.floor_tilt_deg(up, names) if p.tilt_correction else 0.0
+    if tilt:
+        up = kinematics.to_body_frame(cleaned.xy, facing=facing, tilt_deg=tilt)
+    body_proxy = "shoulder" if lift == "squat" and "front" not in variant else "wrist"
+    proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
+    raw_h = part_position(proxy_raw, names, body_proxy, side)[:, 1]
+    filt_h = part_position(up, names, body_proxy, side)[:, 1]
+    bar_proxy, bar_check, bar_clean = body_proxy, None, None
+    if prep.bar_raw is not None and p.bar_track:
+        bar_clean = _clean(*prep.bar_raw, BAR_POINTS[:1], prep, clean_p,
+                           cutoff_hz=cleaned.cutoff_hz, cutoff_method="fixed")  # fmt: skip
+        bar_check = _bar_track_check(prep.bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h, p)
+        if bar_check["used"]:
+            bar_proxy = "bar_end"
+    bar_up = None
+    if bar_proxy == "bar_end":
+        bar_up = kinematics.to_body_frame(bar_clean.xy[:, 0], facing=facing, tilt_deg=tilt)
+        raw_h = kinematics.to_body_frame(
+            bar_clean.xy_unfiltered[:, 0], facing=facing, tilt_deg=tilt
+        )[:, 1]
+        filt_h = bar_up[:, 1]
+    return _View(facing=facing, side=side, tilt_deg=tilt, up=up, body_proxy=body_proxy,
+                 bar_proxy=bar_proxy, raw_h=raw_h, filt_h=filt_h, bar_check=bar_check,
+                 bar_clean=bar_clean, bar_up=bar_up)  # fmt: skip
+
+
+def _rejected_bar_height(view: _View, kin: kinematics.Kinematics) -> np.ndarray | None:
+    """A bar track that failed the checks, on the bar height's scale.
+
+    For the QC plot only, so a reader can see why it did not stand for the bar.
+    """
+    if view.bar_clean is None or view.bar_proxy == "bar_end":
+        return None
+    floor = np.nanmedian(view.filt_h / kin.body_height_px - kin["bar_height_bh"])
+    rejected_up = kinematics.to_body_frame(
+        view.bar_clean.xy[:, 0], facing=view.facing, tilt_deg=view.tilt_deg
+    )
+    return rejected_up[:, 1] / kin.body_height_px - floor
+
+
+def _segment(
+    kin: kinematics.Kinematics,
+    time_s: np.ndarray,
+    lift: str,
+    bar_proxy: str,
+    velocity_noise_bh_s: float,
+    p: SegmentParams,
+) -> pd.DataFrame:
+    """Rep events, with "still" thresholds from this video's velocity noise."""
+    noise_v = velocity_noise_bh_s if np.isfinite(velocity_noise_bh_s) else 0.0
+    # A tracked bar is nearly noiseless: its slow creep before a rep (a squat
+    # settling, a deadlift taking up the slack) never crosses zero velocity,
+    # so "still" needs a floor (body proxies cross zero on their own noise).
+    still_floor = 0.0
+    if bar_proxy == "bar_end" and np.isfinite(kin["bar_velocity_bh_s"]).any():
+        peak_v = float(np.nanmax(np.abs(kin["bar_velocity_bh_s"])))
+        still_floor = p.bar_still_fraction * peak_v
+    # Deadlift lockout posture; unknown (a joint not seen) is no evidence of a
+    # failed pull -- such reps carry the gap / lifter-lost flags instead.
+    hip_a, knee_a = kin["hip_angle_deg"], kin["knee_angle_deg"]
+    upright = ~((hip_a < p.lockout_hip_angle_deg) | (knee_a < p.lockout_knee_angle_deg))
+    return segment.segment_reps(
+        kin["bar_height_bh"], time_s, lift=lift,
+        min_rep_displacement_bh=p.min_rep_displacement_bh,
+        min_rep_duration_s=p.min_rep_duration_s,
+        lockout_tolerance=p.lockout_tolerance,
+        pause_band_bh=p.pause_band_bh, min_pause_s=p.min_pause_s,
+        lockout_band_fraction=p.lockout_band_fraction,
+        start_rom_fraction=p.start_rom_fraction,
+        upright=upright if lift == "deadlift" else None,
+        still_velocity_bh_s=max(p.still_noise_k * noise_v, still_floor),
+        pause_velocity_bh_s=max(p.pause_noise_k * noise_v, still_floor),
+    )  # fmt: skip
+
+
+def _frame_flags(cleaned: clean.CleanResult, view: _View, prep: _Prepared) -> dict[str, np.ndarray]:
+    """Per-frame quality of the joints (and bar) the metrics use."""
+    sides = ("left", "right") if view.side == "mean" else (view.side,)
+    parts = _FLAG_PARTS + (("wrist",) if view.bar_proxy == "wrist" else ())
+    cols = [prep.names.index(f"{sd}_{p}") for sd in sides for p in parts]
+    bar_low = bar_gap = np.zeros(len(prep.frames), bool)
+    if view.bar_proxy == "bar_end":
+        bar_low, bar_gap = view.bar_clean.low_confidence[:, 0], view.bar_clean.long_gap[:, 0]
+    return {
+        "low_confidence": cleaned.low_confidence[:, cols].any(axis=1) | bar_low,
+        "gap": cleaned.long_gap[:, cols].any(axis=1) | bar_gap,
+        "swap": cleaned.swapped,
+        # a lost frame or two is bridged like any short gap; longer is flagged
+        "lifter_lost": cleaned.lifter_lost & cleaned.long_gap[:, cols].any(axis=1),
+    }
+
+
+def _bar_track_check(
+    score: np.ndarray, bar_y: np.ndarray, proxy_y: np.ndarray, params: OrientParams
+) -> dict[str, Any]:
+    """Whether the tracked bar end may stand for the bar (``AnalysisParams.bar_track``).
+
+    ``coverage`` is the share of frames whose bar score reaches
+    ``score_threshold``; ``correlation`` the Pearson correlation of the
+    cleaned bar end's vertical position with the body proxy's, over frames
+    where both are known. Both sign conventions agree only when the track
+    follows the lifter, so a negative correlation fails too.
+    """
+    coverage = float(np.mean(score >= params.score_threshold)) if len(score) else 0.0
+    ok = np.isfinite(bar_y) & np.isfinite(proxy_y)
+    corr = 0.0
+    if ok.sum() >= 3 and np.std(bar_y[ok]) > 0 and np.std(proxy_y[ok]) > 0:
+        # image y (down) against body-frame height (up): the sign flips
+        corr = float(-np.corrcoef(bar_y[ok], proxy_y[ok])[0, 1])
+    used = coverage >= params.bar_track_min_coverage and corr >= params.bar_track_min_correlation
+    return {"coverage": coverage, "correlation": corr, "used": bool(used)}
+
+
+def _lost_outside_reps(
+    lost: np.ndarray, events: pd.DataFrame, time_s: np.ndarray
+) -> list[list[float]]:
+    """``[start_s, end_s]`` of every stretch the lifter was lost outside any counted rep.
+
+    Why: a rep the lifter walks out of (or that is hidden) is never segmented,
+    so no rep flag can report it; these stretches go to ``excluded.tsv``.
+    """
+    outside = np.asarray(lost, bool).copy()
+    for start, end in zip(events["start_frame"], events["end_frame"], strict=True):
+        outside[int(start) : int(end) + 1] = False
+    edges = np.diff(np.concatenate(([0], outside.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    pairs = zip(starts, ends, strict=True)
+    return [[round(float(time_s[a]), 3), round(float(time_s[b]), 3)] for a, b in pairs]
