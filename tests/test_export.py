@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hipdrive.body import CHAIN_FRACTION
 from hipdrive.cli import main
 from hipdrive.commands.export import FORMAT_NAMES
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.errors import BackendUnavailableError, InputError
 from hipdrive.export import FORMATS, export_files
-from hipdrive.kinematics import CHAIN_FRACTION
 
 N_FRAMES, FPS = 6, 30.0
 META = {

@@ -85,13 +85,14 @@ def load_track(path: str | os.PathLike, track: int = 0) -> Track:
 def metres_per_pixel(track: Track, sample: dict[str, Any]) -> float | None:
     """``height_m / body height in pixels`` for the lifter of ``track``; None when unknown.
 
-    The body height is the analysis' own estimator (:func:`hipdrive.kinematics.body_height_px`
-    on the side :func:`~hipdrive.kinematics.choose_side` picks, points below the analysis'
+    The body height is the analysis' own estimator (:func:`hipdrive.body.body_height_px`
+    on the side :func:`~hipdrive.analysis.kinematics.choose_side` picks, points below the analysis'
     score threshold left out), applied to the unfiltered points exported, so metres here
     and in the analysis rest on the same anthropometric model (within its filtering).
     """
-    from hipdrive.analyze import AnalysisParams
-    from hipdrive.kinematics import body_height_px, choose_side
+    from hipdrive.analysis.kinematics import choose_side
+    from hipdrive.analysis.params import AnalysisParams
+    from hipdrive.body import body_height_px
 
     height_m = sample.get("height_m")
     if height_m is None or not math.isfinite(float(height_m)):

@@ -51,7 +51,7 @@ def _keyword_options(target: Any, exclude: tuple[str, ...] = ()) -> list[str]:
 
 def _backend_options(backend: str) -> list[str]:
     """Every option ``pose.<backend>`` accepts (the backend's and the pose driver's)."""
-    from hipdrive.pose.base import DRIVER_OPTIONS
+    from hipdrive.pose.driver import DRIVER_OPTIONS
 
     if backend == "mediapipe":
         from hipdrive.pose.mediapipe_backend import MediaPipeBackend as target
@@ -67,9 +67,9 @@ def config_problems(config: Mapping[str, Any], schema: Mapping[str, Any]) -> lis
 
     Beyond the schema: each backend's options (``pose.<backend>``, its
     ``by_lift`` entries too) against what that backend takes, and
-    ``analysis`` against :class:`hipdrive.analyze.AnalysisParams`.
+    ``analysis`` against :class:`hipdrive.analysis.AnalysisParams`.
     """
-    from hipdrive.analyze import AnalysisParams
+    from hipdrive.analysis.params import AnalysisParams
 
     problems = _schema_problems(config, schema)
     pose = config.get("pose", {}) if isinstance(config.get("pose"), Mapping) else {}
