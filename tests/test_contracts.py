@@ -19,7 +19,7 @@ from hipdrive.contracts.files import atomic_parquet_writer, atomic_write_bytes, 
 from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.contracts.params import HEAVY_PCT_1RM, STATS_DEFAULTS
 from hipdrive.contracts.reps import REP_COLUMNS
-from hipdrive.power import StudyDesign, simulate_study_tables
+from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
 from .conftest import REPO
 from .test_workflow import snakemake
@@ -130,9 +130,10 @@ def test_table_columns_are_declared_in_the_contracts_only():
 
 def test_every_stage_uses_the_same_schema_objects():
     """The analysis, the aggregation, the statistics and the simulator's truth share one object."""
-    from hipdrive import metrics, power, stats, tables
+    from hipdrive import metrics, stats, tables
     from hipdrive.contracts import curves, reps
     from hipdrive.simulate import truth
+    from hipdrive.stats import power
 
     assert truth.REP_COLUMNS is reps.REP_COLUMNS
     assert metrics.typed_reps is reps.typed_reps and metrics.CURVE_VARIABLES is curves.CURVE_VARIABLES
