@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from hipdrive import figures
 from hipdrive.cli import main as cli
 from hipdrive.contracts.curves import CURVE_SCHEMA, CURVE_VARIABLES
 from hipdrive.contracts.files import atomic_parquet_writer, atomic_write_bytes, atomic_write_table
 from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.contracts.params import HEAVY_PCT_1RM, STATS_DEFAULTS
 from hipdrive.contracts.reps import REP_COLUMNS
+from hipdrive.figures import sticking as figures
 from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
 from .conftest import REPO
