@@ -6,13 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.curves import curve_matrix
-from hipdrive.figures.style import (
-    _band_colours,
-    _band_labels,
-    _empty_panel,
-    _subplots,
-    load_band,
-)
+from hipdrive.figures.style import _band_colours, _band_labels, _empty_panel, _subplots, load_band
 from hipdrive.figures.subsets import _counts, _lifts_present
 
 CURVE_VARIABLES_USED = ("trunk_angle_deg", "moment_arm_ratio")

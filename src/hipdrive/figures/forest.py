@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC
-from hipdrive.figures.style import (
-    LIFT_COLOURS,
-    _colours,
-    _empty_panel,
-    _subplots,
-)
+from hipdrive.figures.style import LIFT_COLOURS, _colours, _empty_panel, _subplots
 
 MAX_FOREST_LABELS = 40
 """Above this many lifters the forest plot drops the lifter labels."""

@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.reps import LIFTS
-from hipdrive.figures.style import (
-    LIFT_COLOURS,
-    _colours,
-    _empty_panel,
-    _subplots,
-)
+from hipdrive.figures.style import LIFT_COLOURS, _colours, _empty_panel, _subplots
 
 
 def plot_spm_trunk_angle(spm: pd.DataFrame | None):

@@ -15,9 +15,7 @@ from hipdrive.contracts.reps import validate_reps
 from hipdrive.contracts.results import read_stats_table
 from hipdrive.errors import InputError
 from hipdrive.figures.registry import FIGURES
-from hipdrive.figures.style import (
-    figure_style,
-)
+from hipdrive.figures.style import figure_style
 
 
 def counts_rst(name: str, counts: dict) -> str:

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hipdrive.contracts.params import HEAVY_PCT_1RM
-from hipdrive.figures.style import (
-    LIFT_COLOURS,
-    _colours,
-    _empty_panel,
-    _subplots,
-)
+from hipdrive.figures.style import LIFT_COLOURS, _colours, _empty_panel, _subplots
 from hipdrive.figures.subsets import _counts, _lifts_present, _used
 
 

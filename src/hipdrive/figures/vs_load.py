@@ -7,12 +7,7 @@ import pandas as pd
 
 from hipdrive.contracts.reps import PRIMARY_METRIC
 from hipdrive.contracts.results import PCT_STEP
-from hipdrive.figures.style import (
-    LIFT_COLOURS,
-    _colours,
-    _empty_panel,
-    _subplots,
-)
+from hipdrive.figures.style import LIFT_COLOURS, _colours, _empty_panel, _subplots
 from hipdrive.figures.subsets import _counts, _lifts_present, _used
 
 
