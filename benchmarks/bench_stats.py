@@ -1,7 +1,7 @@
 """Time the statistics stage on cached tables of ~20,000 reps (target: <= 60 s, 2 cores).
 
 Builds ``reps.parquet`` and ``curves.parquet`` from the generative model of
-:mod:`hipdrive.power` (200 lifters x squat + deadlift x 5 loads x 10 reps =
+:mod:`hipdrive.stats.power` (200 lifters x squat + deadlift x 5 loads x 10 reps =
 20,000 reps; 101-node curves for 5 variables x 2 phases) in a temporary folder,
 then times, as the workflow runs them, ``hipdrive fit-models`` (read + models +
 bootstrap + SPM + write) and ``hipdrive plot-figures``. Prints the figures;
@@ -37,7 +37,7 @@ from hipdrive import stats
 from hipdrive.contracts.curves import read_curves
 from hipdrive.contracts.reps import read_reps
 from hipdrive.pose import POSE_PACKAGES
-from hipdrive.power import StudyDesign, simulate_study_tables
+from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
 
 def _cpu_s() -> float:

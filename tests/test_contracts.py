@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from hipdrive import figures
 from hipdrive.cli import main as cli
 from hipdrive.contracts.curves import CURVE_SCHEMA, CURVE_VARIABLES
 from hipdrive.contracts.files import atomic_parquet_writer, atomic_write_bytes, atomic_write_table
 from hipdrive.contracts.manifest import COLUMNS as MANIFEST_COLUMNS
 from hipdrive.contracts.params import HEAVY_PCT_1RM, STATS_DEFAULTS
 from hipdrive.contracts.reps import REP_COLUMNS
-from hipdrive.power import StudyDesign, simulate_study_tables
+from hipdrive.figures import sticking as figures
+from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
 from .conftest import REPO
 from .test_workflow import snakemake
@@ -130,10 +130,11 @@ def test_table_columns_are_declared_in_the_contracts_only():
 
 def test_every_stage_uses_the_same_schema_objects():
     """The analysis, the aggregation, the statistics and the simulator's truth share one object."""
-    from hipdrive import power, stats, tables
+    from hipdrive import stats, tables
     from hipdrive.analysis import metrics
     from hipdrive.contracts import curves, reps
     from hipdrive.simulate import truth
+    from hipdrive.stats import power
 
     assert truth.REP_COLUMNS is reps.REP_COLUMNS
     assert metrics.typed_reps is reps.typed_reps and metrics.CURVE_VARIABLES is curves.CURVE_VARIABLES

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hipdrive import figures, stats
-from hipdrive.power import StudyDesign, simulate_study_tables
+from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,7 +137,7 @@ def test_report_caption_renders_with_counts(both_lifts, name, monkeypatch):
 
 def test_no_pose_library_imported():
     code = (
-        "import sys, hipdrive.stats, hipdrive.figures, hipdrive.power, hipdrive.commands.stats;"
+        "import sys, hipdrive.stats, hipdrive.figures, hipdrive.stats.power, hipdrive.commands.stats;"
         "print([m for m in ('cv2', 'mediapipe', 'torch', 'mmpose') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

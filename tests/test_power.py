@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hipdrive import power, stats
+from hipdrive import stats
 from hipdrive.cli import main as cli
 from hipdrive.contracts.reps import REQUIRED_REP_COLUMNS
 from hipdrive.errors import InputError
+from hipdrive.stats import power
 
 
 def test_simulated_tables_have_the_agreed_shape():

@@ -20,7 +20,7 @@ from hipdrive.cli import main as cli
 from hipdrive.contracts.reps import read_reps
 from hipdrive.contracts.results import STATS_FILES
 from hipdrive.errors import InputError
-from hipdrive.power import StudyDesign, simulate_study_tables
+from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
 TRUE_SLOPE = 2.0
 
@@ -116,7 +116,7 @@ def test_each_optimiser_starts_afresh_no_absurd_se():
 
     import statsmodels.formula.api as smf
 
-    from hipdrive.power import _keypoint_study_reps
+    from hipdrive.stats.power import _keypoint_study_reps
 
     design = replace(StudyDesign(), n_lifters=10, effect_slope_deg_per_10pct=1.5)
     seed = np.random.SeedSequence(1).spawn(1)[0].spawn(500)[385]

@@ -1,4 +1,4 @@
-# Config validation, the figure list and input functions (the manifest: samples.smk). No science here.
+# Config validation, the figure list (from hipdrive.figures) and input functions (the manifest: samples.smk). No science here.
 import json
 import os
 import shlex
@@ -8,6 +8,8 @@ from snakemake.utils import validate
 
 import pandas as pd
 import yaml
+
+from hipdrive.figures import FIGURE_NAMES, FIGURES  # the one list: name -> title, drawing, inputs
 
 
 if str(config.get("from_tables")).lower() in ("true", "false"):  # `--config from_tables=true` is a string
@@ -32,18 +34,6 @@ POSE_HIPDRIVE = (
     else HIPDRIVE
 )
 
-FIGURE_TITLES = {  # file name -> label in the report, in reading order
-    "hip_lead_vs_load": "(b) Hip-lead index vs load",
-    "trunk_curves_by_load": "(a) Trunk angle through the ascent by load",
-    "slope_forest": "(h) Per-lifter slopes",
-    "sticking_vs_load": "(c) Sticking region vs load",
-    "load_velocity": "(d) Load-velocity profiles",
-    "moment_arm_ratio_curves": "(e) Moment-arm ratio through the ascent",
-    "spm_trunk_angle": "(f) SPM of trunk angle on load",
-    "deadlift_hip_shoot": "(g) Deadlift hip-shoot index vs load",
-}
-FIGURES = list(FIGURE_TITLES)
-
 
 wildcard_constraints:
     # The schema's id pattern; ids missing from the sheet fail in the input functions with a
@@ -52,7 +42,7 @@ wildcard_constraints:
 
 
 def get_final_output():
-    outputs = ["results/stats/models.csv", *expand("results/figures/{name}.png", name=FIGURES)]
+    outputs = ["results/stats/models.csv", *expand("results/figures/{name}.png", name=FIGURE_NAMES)]
     if config["from_tables"]:  # the tables are the inputs: nothing per video
         return outputs
     return [

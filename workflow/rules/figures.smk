@@ -15,12 +15,12 @@ rule plot_figures:
                 f"results/figures/{name}.png",
                 caption=f"../report/{name}.rst",
                 category="Figures",
-                labels={"figure": FIGURE_TITLES[name]},
+                labels={"figure": FIGURES[name].title},
             )
-            for name in FIGURES
+            for name in FIGURE_NAMES
         },
-        pdfs=expand("results/figures/{name}.pdf", name=FIGURES),
-        captions=expand("results/figures/{name}.counts.rst", name=FIGURES),  # included by the captions
+        pdfs=expand("results/figures/{name}.pdf", name=FIGURE_NAMES),
+        captions=expand("results/figures/{name}.counts.rst", name=FIGURE_NAMES),  # included by the captions
         counts="results/figures/figure_counts.json",
     params:
         heavy_pct_1rm=config["stats"]["heavy_pct_1rm"],  # fit_models gets it in get_stats_params

@@ -1,7 +1,7 @@
 """Sub-commands of the statistics stage: ``fit-models``, ``plot-figures``, ``power``.
 
 Argument parsing only; the work is in :mod:`hipdrive.stats`,
-:mod:`hipdrive.figures` and :mod:`hipdrive.power`, imported inside each command
+:mod:`hipdrive.figures` and :mod:`hipdrive.stats.power`, imported inside each command
 so that ``hipdrive --help`` stays instant.
 """
 
@@ -144,7 +144,7 @@ def _plot_figures(args: argparse.Namespace) -> int:
 
 
 def _power(args: argparse.Namespace) -> int:
-    from hipdrive import power
+    from hipdrive.stats import power
 
     lifters = _numbers(args.lifters, "--lifters", int)
     reps = _numbers(args.reps, "--reps", int)

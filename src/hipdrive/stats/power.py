@@ -1,4 +1,7 @@
-"""Calibration and power of the load-effect test, by simulation.
+"""Calibration and statistical power of the load-effect test, by simulation.
+
+Statistical power (the chance of detecting a true load effect), not mechanical
+power in watts; the command is ``hipdrive power``.
 
 Two ways to make a simulated study:
 
@@ -37,7 +40,7 @@ from hipdrive.contracts.curves import CURVE_VARIABLES
 from hipdrive.contracts.reps import PRIMARY_METRIC, validate_reps
 from hipdrive.contracts.results import PCT_STEP
 from hipdrive.errors import InputError
-from hipdrive.stats import fit_mixed_model, single_threaded_blas
+from hipdrive.stats.models import fit_mixed_model, single_threaded_blas
 
 SIMULATED_CURVE_VARIABLES = tuple(
     v for v in CURVE_VARIABLES
