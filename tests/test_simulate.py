@@ -19,8 +19,8 @@ from hipdrive.simulate import (
     simulate_study,
     simulate_video,
 )
-from hipdrive.simulate.motion import AscentShape, bump, descent_fraction
 from hipdrive.simulate.study import study_manifest
+from hipdrive.simulate.timing import AscentShape, bump, descent_fraction
 
 SQUAT = {
     "video_id": "L01_squat_080", "lifter_id": "L01", "lift": "squat", "variant": "high_bar",
