@@ -21,7 +21,7 @@ import pytest
 
 from hipdrive.keypoints import read_keypoints
 
-from .conftest import REPO, parse_job_table
+from ..conftest import REPO, parse_job_table
 
 pytestmark = pytest.mark.slow
 
