@@ -16,7 +16,6 @@ that this module gets right once for every backend:
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import queue
@@ -430,21 +429,6 @@ def _threaded(
         worker.join(timeout=1.0 if stuck else None)
 
 
-@functools.cache
-def _x264_reproducible() -> dict[str, str]:
-    """x264 options for the same bytes from the same frames.
-
-    On AVX-512 machines x264's macroblock-tree kernels give a different file run to run; its
-    code paths up to AVX2 (which every AVX-512 CPU has) give one file, the same as on
-    machines without AVX-512.
-    """
-    try:
-        cpu = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {}
-    return {"x264-params": "asm=AVX2"} if " avx512f" in cpu else {}
-
-
 def write_video(
     frames: Iterable[np.ndarray],
     path: str | os.PathLike,
@@ -473,7 +457,7 @@ def write_video(
         (0, 90, 180, 270), as phones do for portrait clips.
     crf : int, default 18
         x264 constant rate factor (lower = better quality, larger file). One
-        encoder thread and no AVX-512 code: the same frames give the same
+        encoder thread and no macroblock tree: the same frames give the same
         bytes on every run and machine.
 
     Returns
@@ -498,8 +482,12 @@ def write_video(
                 stream.height, stream.width = rgb.shape[:2]
                 stream.pix_fmt = "yuv420p"
                 stream.codec_context.time_base = time_base
-                stream.options = {"crf": str(crf), **_x264_reproducible()}
-                stream.codec_context.thread_count = 1  # frame threads: bytes vary with the cores
+                # Reproducible bytes: x264's macroblock-tree rate control gives a different
+                # file run to run for the same frames on AVX-512 machines, and its frame
+                # threads make the file depend on the core count; without either, the same
+                # frames give the same file.
+                stream.options = {"crf": str(crf), "x264-params": "mbtree=0"}
+                stream.codec_context.thread_count = 1
                 if rotation:
                     stream.set_display_rotation(rotation)
             frame = av.VideoFrame.from_ndarray(
