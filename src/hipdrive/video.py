@@ -456,9 +456,7 @@ def write_video(
         Counter-clockwise display rotation to store in the display matrix
         (0, 90, 180, 270), as phones do for portrait clips.
     crf : int, default 18
-        x264 constant rate factor (lower = better quality, larger file). One
-        encoder thread and no macroblock tree: the same frames give the same
-        bytes on every run and machine.
+        x264 constant rate factor (lower = better quality, larger file).
 
     Returns
     -------
@@ -482,12 +480,7 @@ def write_video(
                 stream.height, stream.width = rgb.shape[:2]
                 stream.pix_fmt = "yuv420p"
                 stream.codec_context.time_base = time_base
-                # Reproducible bytes: x264's macroblock-tree rate control gives a different
-                # file run to run for the same frames on AVX-512 machines, and its frame
-                # threads make the file depend on the core count; without either, the same
-                # frames give the same file.
-                stream.options = {"crf": str(crf), "x264-params": "mbtree=0"}
-                stream.codec_context.thread_count = 1
+                stream.options = {"crf": str(crf)}
                 if rotation:
                     stream.set_display_rotation(rotation)
             frame = av.VideoFrame.from_ndarray(
