@@ -37,7 +37,7 @@ test-main: setup  ## everything but the MMPose tests, in the light environment
 test-mmpose: setup-gpu  ## the MMPose backend with random weights on CPU, in the heavy environment
 	PATH=$(abspath $(GPU_VENV))/bin:$$PATH $(GPU_VENV)/bin/python -m pytest -m mmpose
 
-test-fast: setup  ## unit tests only, no workflow runs and no MMPose (a few minutes)
+test-fast: setup  ## tests/unit and the unmarked helper checks of tests/integration: no workflow runs, no MMPose (a few minutes)
 	$(BIN)/python -m pytest -m "not slow and not mmpose"
 
 lint: setup

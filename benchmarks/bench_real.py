@@ -1,7 +1,7 @@
 """Accuracy of the whole pipeline on real footage (``../shared/real``).
 
 Reads the outputs of a finished workflow run on ``config/real-test.yaml``
-(``tests/test_real_footage.py`` makes one; or run it yourself, see below) and
+(``tests/integration/test_real_footage.py`` makes one; or run it yourself, see below) and
 PRINTS the figures the "Real footage" section of docs/validation.md
 records; it asserts nothing (the test asserts thresholds on the same numbers):
 

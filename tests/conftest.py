@@ -1,4 +1,11 @@
-"""Shared fixtures: paths, the real-footage folder, and a pose-package blocker."""
+"""Shared fixtures: paths, the real-footage folder, and a pose-package blocker.
+
+Layout: ``tests/unit`` holds the quick tests (no workflow run, no whole real clip through a
+model); ``tests/integration`` the modules built around workflow runs, real footage, SLURM
+and long simulations, marked ``slow``, with the few quick checks of their own helpers
+left unmarked beside them. The markers, not the folders, select what a Makefile target
+runs: ``-m "not slow and not mmpose"`` (test-fast), ``-m "not mmpose"`` (test-main).
+"""
 
 from __future__ import annotations
 

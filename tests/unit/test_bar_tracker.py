@@ -1,9 +1,7 @@
-"""The bar tracker (hipdrive.pose.bar_tracker) on rendered discs with a known path, and on
-the real squat clip with a hand-marked bar end."""
+"""The bar tracker (hipdrive.pose.bar_tracker) on rendered discs with a known path (the real
+squat clip with a hand-marked bar end: tests/integration/test_bar_tracker_real.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +10,6 @@ cv2 = pytest.importorskip("cv2")
 
 from hipdrive.pose.bar_tracker import subpixel_peak, track_bar  # noqa: E402
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 SHIFT = 4  # cv2 drawing with 4 fractional bits: sub-pixel centres
 
 
@@ -102,34 +99,3 @@ def test_no_plate_gives_an_empty_track() -> None:
     track = track_bar(frames, np.full((10, 2), 150.0), body_height_px=400.0)
     assert track.point == "none" and track.init_frame == -1
     assert np.isnan(track.xy).all() and (track.score == 0).all()
-
-
-def _real_inputs():
-    if not REAL.is_dir():
-        pytest.skip(f"{REAL} is absent (real footage lives beside the repository on CI only)")
-    return (
-        REAL / "videos" / "squat_stynes_small-squat_stabilised.mp4",
-        np.loadtxt(
-            REAL / "bar" / "squat_stynes_small-squat_bar_manual_annotation.txt", delimiter=","
-        ),
-    )
-
-
-@pytest.mark.slow
-def test_real_squat_bar_end_matches_the_hand_marked_path(tmp_path) -> None:
-    """MediaPipe + the tracker on the real clip, against the hand-marked bar end (<= 10 px)."""
-    pytest.importorskip("mediapipe")
-    from hipdrive.contracts.keypoints import read_keypoints
-    from hipdrive.pose import estimate_poses
-
-    video, marks = _real_inputs()
-    out = tmp_path / "kp.parquet"
-    meta = estimate_poses(video, out, video_id="stynes", options={"track_bar": True})
-    table, _ = read_keypoints(out)
-    bar = table[(table["keypoint"] == "bar_end") & (table["track"] == 0)].sort_values("frame")
-    xy = bar[["x", "y"]].to_numpy(float)
-    n = min(len(xy), len(marks))
-    err = np.linalg.norm(xy[:n] - marks[:n], axis=1)
-    assert meta["bar_track"]["point"] == "sleeve_end"
-    assert np.isfinite(err).mean() >= 0.99
-    assert np.nanmean(err) <= 10.0, np.nanmean(err)

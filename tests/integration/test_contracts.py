@@ -21,8 +21,8 @@ from hipdrive.contracts.reps import REP_COLUMNS
 from hipdrive.figures import sticking as figures
 from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
-from .conftest import REPO
-from .test_workflow import snakemake
+from ..conftest import REPO
+from .conftest import snakemake
 
 
 def test_stats_defaults_are_the_config_schema_defaults():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .conftest import REPO
+from ..conftest import REPO
 
 N_CASES = 300
 SEED = 20261121
@@ -74,7 +74,7 @@ def test_mutated_mp4s_are_read_or_refused_with_a_video_error(tmp_path):
     frames = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(12)]
     base = write_video(frames, tmp_path / "base.mp4", fps=30)
     code = (
-        "import sys; from tests.test_fuzz_video import fuzz_worker; "
+        "import sys; from tests.unit.test_fuzz_video import fuzz_worker; "
         f"fuzz_worker({str(base)!r}, {str(tmp_path)!r}, {N_CASES}, {SEED})"
     )
     try:

@@ -5,7 +5,7 @@ import pytest
 from hipdrive.contracts.manifest import check_manifest, manifest_problems, read_manifest, sample_row
 from hipdrive.errors import InputError
 
-from .conftest import REPO
+from ..conftest import REPO
 
 SCHEMA = REPO / "config/schemas/samples.schema.yaml"
 

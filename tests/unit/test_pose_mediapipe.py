@@ -40,7 +40,7 @@ def test_landmark_mapping_by_hand():
 
 def test_blank_video_is_unusable_not_a_table_of_nans(tmp_path):
     """Nobody in any frame: an UnusableVideoError (the workflow's exclusion record), no file.
-    Frames lost among found ones stay NaN rows with score 0 (tests/test_bad_input_workflow.py)."""
+    Frames lost among found ones stay NaN rows with score 0 (tests/integration/test_bad_input_workflow.py)."""
     video = write_video([np.full((96, 128, 3), 90, np.uint8)] * 6, tmp_path / "empty.mp4", fps=10)
     out = tmp_path / "kp.parquet"
     with pytest.raises(
@@ -126,34 +126,6 @@ def test_unknown_backend(tmp_path):
         estimate_poses(
             tmp_path / "v.mp4", tmp_path / "kp.parquet", video_id="v", backend="openpose"
         )
-
-
-@pytest.mark.slow
-def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
-    """On the simulator's rendered lifter: same frames and timestamps as the truth, legs close."""
-    simulate = pytest.importorskip(
-        "hipdrive.simulate.study", reason="the simulator is not installed"
-    )
-    sample = {"video_id": "S1", "lifter_id": "L01", "lift": "squat", "variant": "high_bar", "load_kg": 120,
-              "one_rm_kg": 140, "height_m": 1.8, "camera_side": "right"}  # fmt: skip
-    video = tmp_path / "S1.mp4"
-    simulate.simulate_video(sample, seed=1, effect_slope_deg_per_10pct=1.5, fps=30, n_reps=1,
-                            video_path=video, truth_dir=tmp_path / "truth", width=270, height=480)  # fmt: skip
-    meta = estimate_poses(video, tmp_path / "S1.parquet", video_id="S1")
-    _, t_truth, xy_truth, _ = long_to_frames(
-        read_keypoints(tmp_path / "truth" / "S1.keypoints.parquet")[0]
-    )
-    _, t_mp, xy_mp, _ = long_to_frames(read_keypoints(tmp_path / "S1.parquet")[0])
-    assert (meta["width"], meta["height"], meta["n_frames"]) == (270, 480, len(t_truth))
-    np.testing.assert_allclose(t_mp, t_truth, atol=1e-3)
-    assert meta["n_frames_lost"] <= 0.05 * meta["n_frames"]
-    legs = [
-        KEYPOINT_NAMES.index(f"{s}_{j}")
-        for s in ("left", "right")
-        for j in ("hip", "knee", "ankle")
-    ]
-    err = np.linalg.norm(xy_mp[:, legs] - xy_truth[:, legs], axis=-1)
-    assert np.nanmedian(err) < 0.05 * 480  # within 5 % of the image height
 
 
 def _person(dx=0.0, hip_dy=0.0):

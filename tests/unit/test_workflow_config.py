@@ -6,7 +6,7 @@ import yaml
 
 from hipdrive.workflow import config_problems, pose_options
 
-from .conftest import REPO
+from ..conftest import REPO
 
 SCHEMA = yaml.safe_load((REPO / "config/schemas/config.schema.yaml").read_text())
 SHIPPED = yaml.safe_load((REPO / "config/config.yaml").read_text())

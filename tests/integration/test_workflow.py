@@ -21,35 +21,14 @@ import pytest
 
 from hipdrive.contracts.keypoints import read_keypoints
 
-from .conftest import REPO, parse_job_table
+from ..conftest import REPO
+from .conftest import BIN, planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 LIFTERS = {"A1": (130.0, 1.78, "left"), "B2": (95.0, 1.62, "right")}
 LOADS_PCT = (60, 75, 90)
 N_REPS = 3
-
-
-def snakemake(workdir: Path, *args: str, env: dict | None = None, check: bool = True):
-    cmd = [
-        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args,
-    ]  # fmt: skip
-    run_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **(env or {})}
-    proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=1800)
-    if check and proc.returncode != 0:
-        logs = "\n".join(
-            f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "results/logs").rglob("*.log"))
-        ) if (workdir / "results/logs").exists() else ""
-        pytest.fail(f"snakemake {' '.join(args)} failed:\n{proc.stderr[-6000:]}\n{logs}")
-    return proc
-
-
-def planned_jobs(workdir: Path) -> dict[str, int]:
-    """Rule -> job count of a dry run (empty when nothing is to be done)."""
-    proc = snakemake(workdir, "--dry-run", "--quiet", "rules")
-    return parse_job_table(proc.stdout + proc.stderr)  # snakemake logs to stderr
 
 
 @pytest.fixture(scope="module")

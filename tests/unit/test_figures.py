@@ -14,7 +14,7 @@ import pytest
 from hipdrive import figures, stats
 from hipdrive.stats.power import StudyDesign, simulate_study_tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _stats_dir(tmp: Path, reps: pd.DataFrame, curves: pd.DataFrame) -> Path:

@@ -21,7 +21,7 @@ from hipdrive.contracts.keypoints import read_keypoints
 from hipdrive.simulate import simulate_video
 from hipdrive.video import iter_frames, write_video
 
-from .test_workflow import snakemake
+from .conftest import snakemake
 
 pytestmark = pytest.mark.slow
 

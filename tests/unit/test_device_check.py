@@ -7,7 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from ..conftest import REPO
+
 GPU = REPO / "benchmarks" / "gpu"
 
 

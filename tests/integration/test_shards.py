@@ -16,7 +16,7 @@ import pytest
 from hipdrive.pose.shard import plan_shards, shard_of
 from hipdrive.simulate import simulate_video
 
-from .test_workflow import planned_jobs, snakemake
+from .conftest import planned_jobs, snakemake
 
 COLUMNS = ["video_id", "path", "lifter_id", "lift", "variant", "load_kg", "one_rm_kg",
            "height_m", "camera_side"]  # fmt: skip

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import REPO
+from ..conftest import REPO
 
 BIN = Path(sys.executable).parent
 

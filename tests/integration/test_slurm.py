@@ -1,7 +1,7 @@
 """The workflow on a real SLURM controller, through Snakemake's SLURM executor plugin.
 
 Starts a single-node cluster on this host (munged, slurmctld, slurmd; 2 CPUs;
-``tests/slurm/cluster.sh`` installs Debian's slurm-wlm and munge when missing),
+``tests/integration/slurm/cluster.sh`` installs Debian's slurm-wlm and munge when missing),
 runs a small simulated study with the cluster profile, cancels one running pose
 job with ``scancel`` and checks that a re-run finishes that video without
 redoing the completed jobs. Marked slow (a few minutes).
@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import REPO, parse_job_table
+from ..conftest import REPO, parse_job_table
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
+CLUSTER = REPO / "tests" / "integration" / "slurm" / "cluster.sh"
 VIDEOS = [f"{lifter}_squat_{pct:03d}" for lifter in ("S1", "S2") for pct in (60, 90)]
 
 
