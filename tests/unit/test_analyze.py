@@ -384,3 +384,26 @@ def test_real_deadlift_keypoints_give_the_hand_labelled_rep(real_dir, clip, tmp_
     assert abs(reps["lockout_frame"].iloc[0] - label["bottom_or_lockout_frame"].iloc[0]) <= 6
     assert abs(reps["end_frame"].iloc[0] - label["end_frame"].iloc[0]) <= 6
     assert reps["facing"].iloc[0] == label["facing"].iloc[0]
+
+
+def test_a_rep_the_lifter_walks_out_of_is_dropped_not_called_failed():
+    """The track ends mid-ascent because the lifter left: neither completed nor failed."""
+    from hipdrive.analysis.analyze import walked_out_reps
+
+    time_s = np.arange(235) / 30.0
+    events = pd.DataFrame({"start_frame": [8, 141], "end_frame": [106, 185],
+                           "complete": [True, False]})  # fmt: skip
+    lost = np.zeros(235, bool)
+    lost[189:] = True
+    lost[191] = False  # one stray detection after the lifter left
+    kept, dropped = walked_out_reps(events, lost, time_s)
+    assert kept["start_frame"].tolist() == [8] and dropped == [(141, 185)]
+    # a failed rep the lifter stays in view after: kept
+    assert walked_out_reps(events, np.zeros(235, bool), time_s)[1] == []
+    # the lifter leaves only a second after the rep's end: the rep ended in view, kept
+    late = np.zeros(235, bool)
+    late[216:] = True
+    assert walked_out_reps(events, late, time_s)[1] == []
+    # a complete rep followed by the lifter leaving: kept
+    done = events.assign(complete=[True, True])
+    assert walked_out_reps(done, lost, time_s)[1] == []

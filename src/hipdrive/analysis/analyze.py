@@ -191,7 +191,9 @@ def analyze_frames(
         raise UnusableVideoError(f"{where}: {exc}") from exc
     # Velocity noise of the bar proxy -> the sticking threshold for this video.
     noise_bh = (
-        filters.white_noise_sd(view.raw_h, view.filt_h, fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz)
+        filters.white_noise_sd(
+            view.raw_h, view.filt_h, fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz
+        )
         / kin.body_height_px
     )
     velocity_noise_bh_s = noise_bh * filters.velocity_noise_gain(
@@ -200,6 +202,10 @@ def analyze_frames(
     events = _segment(kin, prep.time_s, lift, view.bar_proxy, velocity_noise_bh_s,
                       step_params(params, SegmentParams))  # fmt: skip
     flags = _frame_flags(cleaned, view, prep)
+    events, walked_out = walked_out_reps(events, cleaned.lifter_lost, prep.time_s)
+    lost_report = flags["lifter_lost"].copy()
+    for start, end in walked_out:  # reported with the stretch the lifter was gone
+        lost_report[start : end + 1] = True
     rep_table = metrics.rep_metrics(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
         frame_flags=flags, frame_index=prep.frames,
@@ -226,7 +232,7 @@ def analyze_frames(
         "position_noise_bh": noise_bh,
         "velocity_noise_bh_s": velocity_noise_bh_s,
         "n_frames": len(prep.frames),
-        "lost_outside_reps_s": _lost_outside_reps(flags["lifter_lost"], events, prep.time_s),
+        "lost_outside_reps_s": _lost_outside_reps(lost_report, events, prep.time_s),
         "params": params.to_dict(),
     }
     rep_table.attrs["hipdrive"] = provenance
@@ -455,6 +461,37 @@ def _bar_track_check(
         corr = float(-np.corrcoef(bar_y[ok], proxy_y[ok])[0, 1])
     used = coverage >= params.bar_track_min_coverage and corr >= params.bar_track_min_correlation
     return {"coverage": coverage, "correlation": corr, "used": bool(used)}
+
+
+def walked_out_reps(
+    events: pd.DataFrame,
+    lost: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    within_s: float = 0.25,
+    min_lost_share: float = 0.8,
+) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """Drop the reps the lifter walked out of; return the kept events and the dropped spans.
+
+    A rep whose bar track ends because the lifter left the picture (not
+    complete, the lifter lost within ``within_s`` of its last frame and in at
+    least ``min_lost_share`` of the frames from there to the clip's end) was
+    neither completed nor failed: nobody saw how it ended. Counting it as a
+    failed rep depended on how many frames of the ascent the pose model
+    still caught. Its frames are reported with the lost stretch instead.
+    """
+    lost = np.asarray(lost, bool)
+    n = len(lost)
+    keep, dropped = [], []
+    for i, ev in enumerate(events.itertuples(index=False)):
+        end = int(ev.end_frame)
+        if not ev.complete and end + 1 < n:
+            near = np.flatnonzero(lost[end + 1 :] & (time_s[end + 1 :] <= time_s[end] + within_s))
+            if len(near) and lost[end + 1 + near[0] :].mean() >= min_lost_share:
+                dropped.append((int(ev.start_frame), end))
+                continue
+        keep.append(i)
+    return events.iloc[keep].reset_index(drop=True), dropped
 
 
 def _lost_outside_reps(
