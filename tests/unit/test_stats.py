@@ -311,6 +311,20 @@ def test_always_shares_by_hand():
     assert out.loc[("share_lifters_positive_slope", "squat"), "estimate"] == pytest.approx(1.0)
     assert out.loc[("share_heavy_reps_hip_lead", "squat"), "n_reps"] == 6
     assert ("share_heavy_reps_hip_lead", "deadlift") not in out.index
+    # 3 lifters: estimates, but no bootstrap CI, and the row says why
+    assert out[["ci_low", "ci_high"]].isna().all().all()
+    assert (
+        out["ci_note"]
+        .str.startswith("no CI: 3 lifter(s); a cluster bootstrap needs at least 5")
+        .all()
+    )
+
+
+def test_always_shares_have_cis_from_five_lifters(study):
+    reps, _ = study
+    out = stats.always_shares(reps, heavy_pct_1rm=85, n_bootstrap=200)
+    assert (out["n_lifters"] >= 5).all() and (out["ci_note"] == "").all()
+    assert (out["ci_low"] <= out["estimate"]).all() and (out["estimate"] <= out["ci_high"]).all()
 
 
 # --- SPM ------------------------------------------------------------------------

@@ -22,6 +22,10 @@ SEED = 1
 MIN_LIFTERS = 3
 #: Fewer lifters than this skips the SPM of trunk-angle curves.
 MIN_LIFTERS_SPM = 5
+#: Fewer lifters than this: an "always" share is given without a bootstrap CI. With n
+#: lifters a cluster bootstrap has at most C(2n-1, n) distinct resamples (3 for 2, 10 for 3),
+#: too few for a percentile interval: 2 lifters who both always led give [1.0, 1.0].
+MIN_LIFTERS_BOOTSTRAP = 5
 
 #: The config's ``stats`` section with every default (keys as in the schema).
 STATS_DEFAULTS = MappingProxyType(

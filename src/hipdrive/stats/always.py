@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from hipdrive.contracts.params import ALPHA, HEAVY_PCT_1RM, N_BOOTSTRAP, SEED
+from hipdrive.contracts.params import ALPHA, HEAVY_PCT_1RM, MIN_LIFTERS_BOOTSTRAP, N_BOOTSTRAP, SEED
 from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC
 from hipdrive.stats.outcomes import _subset
 from hipdrive.stats.slopes import lifter_slopes
@@ -66,14 +66,22 @@ def cluster_bootstrap_ratio(
 
 
 def _share_row(quantity, num, den, *, lift, n_bootstrap, alpha, rng, n_lifters, n_reps, definition):
-    """One row of the "always" table: a lifter-bootstrapped share num/den."""
+    """One row of the "always" table: a lifter-bootstrapped share num/den.
+
+    Below :data:`MIN_LIFTERS_BOOTSTRAP` lifters the share has no CI, and the row says why.
+    """
     est, lo, hi = cluster_bootstrap_ratio(
         np.asarray(num, float), np.asarray(den, float),
         n_bootstrap=n_bootstrap, alpha=alpha, rng=rng,
     )  # fmt: skip
+    note = ""
+    if n_lifters < MIN_LIFTERS_BOOTSTRAP:
+        lo = hi = np.nan
+        note = (f"no CI: {n_lifters} lifter(s); a cluster bootstrap needs at least "
+                f"{MIN_LIFTERS_BOOTSTRAP} to give an interval")  # fmt: skip
     return {
         "quantity": quantity, "lift": lift, "estimate": est, "ci_low": lo, "ci_high": hi,
-        "n_lifters": n_lifters, "n_reps": n_reps, "definition": definition,
+        "n_lifters": n_lifters, "n_reps": n_reps, "definition": definition, "ci_note": note,
     }  # fmt: skip
 
 
@@ -191,6 +199,7 @@ def always_shares(
             "n_lifters",
             "n_reps",
             "definition",
+            "ci_note",
         ],
     )
     out.insert(7, "heavy_pct_1rm", float(heavy_pct_1rm))
