@@ -407,3 +407,10 @@ def test_a_rep_the_lifter_walks_out_of_is_dropped_not_called_failed():
     # a complete rep followed by the lifter leaving: kept
     done = events.assign(complete=[True, True])
     assert walked_out_reps(done, lost, time_s)[1] == []
+    # the rep runs on to the clip's end on filled-in frames after the lifter left
+    to_end = events.assign(end_frame=[106, 234])
+    assert walked_out_reps(to_end, lost, time_s)[1] == [(141, 234)]
+    # lost only in the clip's last few frames: an incomplete rep cut by the clip's end, kept
+    tail = np.zeros(235, bool)
+    tail[230:] = True
+    assert walked_out_reps(to_end, tail, time_s)[1] == []
