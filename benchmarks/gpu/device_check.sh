@@ -10,8 +10,8 @@
 # pyarrow, scipy), then runs benchmarks/gpu/device_check.py: decode-only
 # throughput of a rendered 1080p H.264 squat clip, MMPoseInferencer frames/s
 # (RTMPose-m + RTMDet-m), the batched path end to end at 1, 2 and 4 videos in
-# flight with per-stage times and GPU memory, keypoint agreement between the
-# two, and RTMO-m. Figures go to $OUT/device_check.json (or --out) and stdout.
+# flight (--in-flight) with per-stage times, GPU memory and the rate after each
+# job's first video, keypoint agreement between the two, and RTMO-m. Figures go to $OUT/device_check.json (or --out) and stdout.
 #
 # Install path, decided: mmcv WITHOUT its compiled ops (mmcv-lite 2.1.0, a pure
 # Python wheel built here with MMCV_WITH_OPS=0). Building the ops on the device

@@ -194,6 +194,37 @@ def test_detector_every_n_frames_with_interpolated_boxes(mm):
 
 
 @pytest.mark.mmpose
+def test_batches_padded_to_one_shape_give_the_same_keypoints(mm, tmp_path):
+    """The CUDA path pads short batches (pose and detector) to one shape; the
+    padding must not reach the results. Forced here on the CPU."""
+    from hipdrive.pose.mmpose_backend import MMPoseBackend, _init_detector
+
+    mm.manual_seed(0)
+    one_box = tmp_path / "rtmdet_one_box.py"  # a random detector's best box, however low
+    base = _init_detector(RTMDET, None, "cpu", True).cfg.filename
+    one_box.write_text(f"_base_ = {str(base)!r}\n"
+                       "model = dict(bbox_head=dict(num_classes=1),"
+                       " test_cfg=dict(score_thr=0.0, max_per_img=1))\n")  # fmt: skip
+    backend = MMPoseBackend(
+        config=RTMPOSE, random_init=True, device="cpu", detector_config=str(one_box), detect_every=2,
+        min_box_score=0.0, max_people=1, batch_size=4,
+    )  # fmt: skip
+    frames = person_frames(7)  # 4 + 3: a short last batch, 3 and 2 marked frames
+    plain = backend.predict(frames[:4]) + backend.predict(frames[4:])
+    sizes = []
+    collate = backend._collate
+    backend._collate = lambda batch: sizes.append(len(batch)) or collate(batch)
+    backend.reset()
+    backend.device = "cuda"  # only the padding looks at this; the models stay on the CPU
+    padded = backend.predict(frames[:4]) + backend.predict(frames[4:])
+    assert set(sizes) == {4, 3}  # pose batches of 4, detector batches of ceil(4 / 2) + 1
+    assert all(len(xy) == 1 for xy, _ in plain)
+    for (xy, score), (xy_p, score_p) in zip(plain, padded, strict=True):
+        np.testing.assert_allclose(xy_p, xy, atol=1e-3)
+        np.testing.assert_allclose(score_p, score, atol=1e-5)
+
+
+@pytest.mark.mmpose
 @pytest.mark.parametrize(
     ("options", "error", "match"),
     [

@@ -41,6 +41,7 @@ high-performance one-stage real-time multi-person pose estimation. CVPR 2024,
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import time
 from collections.abc import Sequence
@@ -390,10 +391,23 @@ class MMPoseBackend(PoseBackend):
         """Forward pre-processed samples in chunks of ``batch_size``."""
         results = []
         for start in range(0, len(data_list), self.batch_size):
-            batch = self._collate(data_list[start : start + self.batch_size])
+            chunk = data_list[start : start + self.batch_size]
+            batch = self._collate(self._fixed_shape(chunk, self.batch_size))
             with self._timed("forward"), self._torch.inference_mode(), self._autocast():
-                results.extend(self.model.test_step(batch))
+                results.extend(self.model.test_step(batch)[: len(chunk)])
         return results
+
+    def _fixed_shape(self, chunk: list[dict], size: int) -> list[dict]:
+        """On CUDA, ``chunk`` padded to ``size`` with copies of its last sample.
+
+        cuDNN plans its kernels once per input shape, about a second for each
+        new batch size of these networks; a video's last, short batch and the
+        detector's varying number of marked frames would pay it again for each
+        video of another length. One shape per network pays it once per job.
+        """
+        if not self.device.startswith("cuda") or not chunk or len(chunk) >= size:
+            return chunk
+        return chunk + [copy.deepcopy(chunk[-1]) for _ in range(size - len(chunk))]
 
     def predict(self, frames: Sequence[np.ndarray]) -> list[People]:
         """Keypoints of every person in a batch of consecutive upright RGB frames."""
@@ -490,8 +504,13 @@ class MMPoseBackend(PoseBackend):
 
                 self._det_pipeline = Compose(steps)
             data = [self._det_pipeline({"img": img, "img_id": 0}) for img in images]
-            with self._torch.inference_mode(), self._autocast():
-                results = self.detector.test_step(self._collate(data))
+            size = -(-self.batch_size // self.detect_every) + 1  # most marks in one batch
+            results = []
+            for start in range(0, len(data), size):
+                chunk = data[start : start + size]
+                with self._torch.inference_mode(), self._autocast():
+                    batch = self._collate(self._fixed_shape(chunk, size))
+                    results.extend(self.detector.test_step(batch)[: len(chunk)])
         out = []
         for r in results:
             inst = r.pred_instances
