@@ -28,7 +28,13 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from hipdrive.contracts.curves import CURVE_SCHEMA, CURVES_TABLE_SCHEMA
-from hipdrive.contracts.exclusions import excluded_table, exclusion_of, record, write_excluded
+from hipdrive.contracts.exclusions import (
+    excluded_table,
+    exclusion_of,
+    record,
+    truncation_of,
+    write_excluded,
+)
 from hipdrive.contracts.files import (
     atomic_parquet_writer,
     atomic_write_table,
@@ -273,6 +279,7 @@ def collect_tables(
                     for v, p in provenance.items()
                     if p.get("lost_outside_reps_s")
                 },
+                {v: why for v, p in provenance.items() if (why := truncation_of(p))},
             ),
             excluded_out,
             Path(excluded_out).with_suffix(".html"),

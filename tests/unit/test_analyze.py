@@ -27,7 +27,7 @@ from hipdrive.contracts.keypoints import (
     write_keypoints,
 )
 from hipdrive.contracts.reps import REP_COLUMNS, REP_SCHEMA
-from hipdrive.errors import InputError
+from hipdrive.errors import InputError, UnusableVideoError
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import simulate_video
 from hipdrive.simulate.study import Population
@@ -101,7 +101,7 @@ TOLERANCE = {
 #: injected fault, the analysis a trunk-angle rule) and the moment-arm ratios
 #: (ill-conditioned: at the bottom the knee sits within ~1 cm of the bar line).
 EQUAL = ("complete", "failed", "sticking_present", "facing", "flag_low_confidence", "flag_gap",
-         "flag_swap", "flag_lifter_lost", "quality_ok")  # fmt: skip
+         "flag_swap", "flag_lifter_lost", "flag_implausible", "quality_ok")  # fmt: skip
 
 
 def assert_matches_truth(est, truth, fps, *, overrides=None):
@@ -414,3 +414,55 @@ def test_a_rep_the_lifter_walks_out_of_is_dropped_not_called_failed():
     tail = np.zeros(235, bool)
     tail[230:] = True
     assert walked_out_reps(to_end, tail, time_s)[1] == []
+
+
+def test_pixels_rotated_against_their_tag_exclude_the_video_with_the_reason(truth_dir):
+    """A phone clip whose rotation tag disagrees with its pixels: the lifter lies on
+    their side (or stands on their head) in the frame. No number may come out of it."""
+    table, meta, _ = load(truth_dir, "A_left60")
+    rotated = table.copy()  # 90 deg clockwise: (x, y) -> (H - 1 - y, x)
+    rotated["x"], rotated["y"] = (meta["height"] - 1) - table["y"], table["x"]
+    meta = {**meta, "width": meta["height"], "height": meta["width"]}
+    with pytest.raises(UnusableVideoError, match=r"not upright .* rotation looks wrong by about \+90"):
+        analyze(rotated, meta, "A_left60")
+    upside_down = table.assign(y=(meta["width"] - 1) - table["y"])
+    with pytest.raises(UnusableVideoError, match="about [+-]180"):
+        analyze(upside_down, meta, "A_left60")
+
+
+def test_a_misread_pose_is_not_taken_for_a_turned_picture(truth_dir):
+    """Shoulders and ankles swapped in most frames (a pose model lost on a cluttered
+    clip): the body line points every way, not one way; no rotation is claimed."""
+    table, meta, _ = load(truth_dir, "A_left60")
+    rng = np.random.default_rng(0)
+    frames = table["frame"].unique()
+    bad = set(rng.choice(frames, size=int(0.6 * len(frames)), replace=False))
+    swapped = table.copy()
+    rows = swapped["frame"].isin(bad)
+    for a, b in (("left_shoulder", "left_ankle"), ("right_shoulder", "right_ankle")):
+        ia, ib = rows & (swapped["keypoint"] == a), rows & (swapped["keypoint"] == b)
+        xa, ya = swapped.loc[ia, ["x", "y"]].to_numpy(), swapped.loc[ib, ["x", "y"]].to_numpy()
+        swapped.loc[ia, ["x", "y"]] = ya.astype(np.float32)
+        swapped.loc[ib, ["x", "y"]] = (xa + rng.normal(0, 40, xa.shape)).astype(np.float32)
+    try:
+        analyze(swapped, meta, "A_left60")
+    except UnusableVideoError as exc:
+        assert "not upright" not in str(exc)
+
+
+def test_a_misplaced_ankle_at_lift_off_is_implausible_not_kept(truth_dir):
+    """The ankle hidden behind a plate and guessed too far back (block pulls): a shin
+    angle no lifter shows at lift-off. The truth's reps are kept; this one is flagged."""
+    table, meta, truth = load(truth_dir, "D_dead")
+    assert not analyze(table, meta, "D_dead").reps["flag_implausible"].any()
+    moved = table.copy()
+    facing = -1.0 if CASES["D_dead"][0]["camera_side"] == "left" else 1.0
+    ankles = moved["keypoint"].isin(["left_ankle", "right_ankle", "left_heel", "right_heel",
+                                     "left_foot_index", "right_foot_index"])  # fmt: skip
+    moved.loc[ankles, "x"] -= facing * 0.45 * (meta["height"] / 3)  # ~0.45 shank lengths back
+    reps = analyze(moved, meta, "D_dead").reps
+    assert len(reps) == len(truth)
+    assert reps["implausible_reason"].str.contains("shin at lift-off").all(), reps[
+        ["shin_angle_liftoff_deg", "implausible_reason"]
+    ]
+    assert not reps["quality_ok"].any()

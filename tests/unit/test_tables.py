@@ -39,8 +39,9 @@ def fake_reps(video_id, *, n, velocity_m_s, lift="squat"):
         row.update(video_id=video_id, rep=r, lift=lift, start_frame=10 * r, bottom_frame=10 * r + 3,
                    lockout_frame=10 * r + 6, end_frame=10 * r + 6, complete=True, failed=False,
                    sticking_present=False, v_max1_frame=None, v_min_frame=None, v_max2_frame=None,
-                   chest_rose_early=False, facing="left", side_used="mean", flag_low_confidence=False,
-                   flag_gap=False, flag_swap=False, flag_lifter_lost=False, quality_ok=True,
+                   chest_rose_early=False, facing="left", side_used="mean", bar_source="body:shoulder",
+                   flag_low_confidence=False, flag_gap=False, flag_swap=False, flag_lifter_lost=False,
+                   flag_implausible=False, implausible_reason="", quality_ok=True,
                    mean_concentric_velocity_m_s=velocity_m_s - 0.02 * (r - 1))  # fmt: skip
         rows.append(row)
     reps = pd.concat([reps, pd.DataFrame(rows)], ignore_index=True) if rows else reps
@@ -49,7 +50,7 @@ def fake_reps(video_id, *, n, velocity_m_s, lift="squat"):
     for c in ("v_max1_frame", "v_min_frame", "v_max2_frame"):
         reps[c] = pd.array(reps[c], dtype="Int32")
     for c in ("complete", "failed", "sticking_present", "chest_rose_early", "flag_low_confidence",
-              "flag_gap", "flag_swap", "flag_lifter_lost", "quality_ok"):  # fmt: skip
+              "flag_gap", "flag_swap", "flag_lifter_lost", "flag_implausible", "quality_ok"):  # fmt: skip
         reps[c] = reps[c].astype(bool)
     reps.attrs["hipdrive"] = {"backend": "synthetic", "video_id": video_id}
     return reps
@@ -215,3 +216,27 @@ def test_aggregate_tables_carry_their_inputs_and_parameters(study):
         assert files and meta["inputs_sha256"] == {p.stem: sha256_file(p) for p in files}
         assert meta["params"]["minimal_velocity_m_s"]["squat"] > 0
         assert {"numpy", "pandas", "pyarrow"} <= set(meta["software"]) and meta["package_version"]
+
+
+def test_a_video_decoded_short_of_its_header_gets_a_qc_entry(study, capsys):
+    from hipdrive.cli import main
+    from hipdrive.contracts.exclusions import TRUNCATED_STAGE, read_excluded, truncation_of
+
+    # a variable-rate phone clip: fewer frames than declared, timestamps to the end
+    assert truncation_of({"n_frames_decoded": 102, "decoded_until_s": 3.367, "duration_s_header": 3.392}) is None
+    assert truncation_of({"decoded_until_s": 4.0, "duration_s_header": None}) is None
+    sheet, tmp = study
+    reps = fake_reps("A_90", n=3, velocity_m_s=0.7)
+    reps.attrs["hipdrive"] |= {"n_frames_decoded": 31, "decoded_until_s": 1.0, "duration_s_header": 3.0}
+    write_reps(reps, tmp / "reps" / "A_90.parquet")
+    sheet.to_csv(tmp / "samples.tsv", sep="\t", index=False)
+    rc = main(["collect-tables", "--sample-sheet", str(tmp / "samples.tsv"), "--reps-dir", str(tmp / "reps"),
+               "--curves-dir", str(tmp / "curves"), "--reps-out", str(tmp / "o" / "reps.parquet"),
+               "--curves-out", str(tmp / "o" / "curves.parquet"),
+               "--excluded-out", str(tmp / "o" / "excluded.tsv")])  # fmt: skip
+    assert rc == 0
+    excluded = read_excluded(tmp / "o" / "excluded.tsv")
+    short = excluded[excluded["stage"] == TRUNCATED_STAGE]
+    assert short["video_id"].tolist() == ["A_90"]
+    assert "decoded 1.00 s (31 frames) of the 3.00 s its header declares" in short["reason"].iloc[0]
+    assert "1 truncated" in capsys.readouterr().err

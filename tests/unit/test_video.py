@@ -140,3 +140,22 @@ def test_real_clip_header_count_differs_from_decoded(real_dir):
     times = np.array([t for _, t, _ in iter_frames(path, prefetch=4)])
     assert len(times) == 282
     assert np.all(np.diff(times) > 0)
+
+
+def test_a_video_cut_inside_its_frames_decodes_short_of_its_header(tmp_path):
+    """moov first (faststart), then the cut: the frames before it decode, and the header
+    still declares them all; the pose stage records both (duration_s, duration_s_header)."""
+    import av
+
+    path = tmp_path / "faststart.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(90):
+            frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), 2 * i, np.uint8), format="rgb24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size * 6 // 10])
+    decoded = [t for _, t, _ in iter_frames(cut)]
+    assert probe_video(cut).duration_s == pytest.approx(3.0) and 0 < decoded[-1] < 2.5

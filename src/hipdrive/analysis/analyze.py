@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive.analysis import clean, filters, kinematics, metrics, segment
+from hipdrive.analysis import clean, filters, kinematics, metrics, plausibility, segment
 from hipdrive.analysis.params import (
     AnalysisParams,
     CleanParams,
@@ -180,6 +180,7 @@ def analyze_frames(
     prep = _prepare(frames, time_s, xy, score, names, score_threshold=params.score_threshold,
                     where=where)  # fmt: skip
     cleaned = _clean(prep.xy, prep.score, prep.names, prep, clean_p)
+    _require_upright(cleaned.xy, prep.names, where=where)
     try:
         view = _view(cleaned, prep, sample, lift, variant, step_params(params, OrientParams),
                      clean_p)  # fmt: skip
@@ -208,11 +209,12 @@ def analyze_frames(
         lost_report[start : end + 1] = True
     rep_table = metrics.rep_metrics(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
-        frame_flags=flags, frame_index=prep.frames,
+        frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view),
         position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
         **dataclasses.asdict(step_params(params, MetricParams)),
     )  # fmt: skip
+    plausibility.check_plausibility(rep_table)
     curves = metrics.rep_curves(kin, events, video_id=video_id, lift=lift)
     provenance = {
         "video_id": video_id,
@@ -232,6 +234,9 @@ def analyze_frames(
         "position_noise_bh": noise_bh,
         "velocity_noise_bh_s": velocity_noise_bh_s,
         "n_frames": len(prep.frames),
+        "n_frames_decoded": metadata.get("n_frames"),
+        "decoded_until_s": metadata.get("duration_s"),
+        "duration_s_header": metadata.get("duration_s_header"),
         "lost_outside_reps_s": _lost_outside_reps(lost_report, events, prep.time_s),
         "params": params.to_dict(),
     }
@@ -374,6 +379,46 @@ def _view(
     return _View(facing=facing, side=side, tilt_deg=tilt, up=up, body_proxy=body_proxy,
                  bar_proxy=bar_proxy, raw_h=raw_h, filt_h=filt_h, bar_check=bar_check,
                  bar_clean=bar_clean, bar_up=bar_up)  # fmt: skip
+
+
+#: Largest median angle (deg) of the ankle -> shoulder line from image-up for a video
+#: to count as upright: half-way between an upright body (near 0) and a quarter turn.
+MAX_BODY_AXIS_TILT_DEG = 45.0
+#: Least agreement of that line's direction between frames (mean resultant length) to
+#: read it as a turned picture: a circular spread under about 45 deg, what one lifter's
+#: line spans in a lift. Below it the body points disagree (a misread pose, not a turn).
+MIN_BODY_AXIS_AGREEMENT = 0.7
+
+
+def _require_upright(xy: np.ndarray, names: tuple[str, ...], *, where: str) -> None:
+    """Refuse a video whose lifter is not upright in the picture.
+
+    In a squat or a pull the shoulders stay above the feet (the bar over
+    mid-foot), so the ankle -> shoulder line points up the image in nearly
+    every frame. If it points sideways or down over the clip, the pixels are
+    rotated against what the file says (a phone clip whose rotation tag was
+    lost or is wrong); every angle would be off by the turn
+    (docs/definitions.md, "Plausibility").
+    """
+    axis = part_position(xy, names, "shoulder", "mean") - part_position(xy, names, "ankle", "mean")
+    ok = np.isfinite(axis).all(axis=1)
+    if not ok.any():
+        return  # no ankles: nothing to judge by; the rep checks still apply
+    tilt = np.arctan2(axis[ok, 0], -axis[ok, 1])  # 0 = up the image
+    median = float(np.degrees(np.arctan2(np.median(np.sin(tilt)), np.median(np.cos(tilt)))))
+    agreement = float(np.hypot(np.mean(np.sin(tilt)), np.mean(np.cos(tilt))))
+    if abs(median) > MAX_BODY_AXIS_TILT_DEG and agreement >= MIN_BODY_AXIS_AGREEMENT:
+        turn = 90 * round(median / 90)
+        raise UnusableVideoError(
+            f"{where}: the lifter is not upright in the picture (feet -> shoulders {median:+.0f} deg "
+            f"from image-up): the video's rotation looks wrong by about {turn:+d} deg; rotate it "
+            "(e.g. ffmpeg -display_rotation) and run again"
+        )
+
+
+def _bar_source(view: _View) -> str:
+    """``bar_source``: the tracked bar end, or ``body:<joint>`` (docs/definitions.md, "Bar proxy")."""
+    return "bar_end" if view.bar_proxy == "bar_end" else f"body:{view.body_proxy}"
 
 
 def _rejected_bar_height(view: _View, kin: kinematics.Kinematics) -> np.ndarray | None:

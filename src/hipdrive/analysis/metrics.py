@@ -238,6 +238,7 @@ def rep_metrics(
     side_used: str,
     frame_flags: Mapping[str, np.ndarray],
     frame_index: np.ndarray | None = None,
+    bar_source: str = "",
     sticking_prominence_bh_s: float = 0.005,
     sticking_search_fraction: float = 0.8,
     sticking_first_peak_fraction: float = 0.4,
@@ -389,7 +390,8 @@ def rep_metrics(
             "flag_swap": bool(np.any(frame_flags["swap"][rep_frames])),
             "flag_lifter_lost": bool(np.any(frame_flags["lifter_lost"][rep_frames])),
         }
-        row |= {"facing": facing, "side_used": side_used} | flags
+        row |= {"facing": facing, "side_used": side_used, "bar_source": bar_source} | flags
+        row |= {"flag_implausible": False, "implausible_reason": ""}  # analysis.plausibility
         row["quality_ok"] = bool(ev.complete) and not any(flags.values())
         rows.append(row)
     return typed_reps(rows)

@@ -226,18 +226,26 @@ def _collect_tables(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.excluded_out:
-        from hipdrive.contracts.exclusions import VIDEO_STAGES, read_excluded
+        from hipdrive.contracts.exclusions import (
+            LOST_STAGE,
+            TRUNCATED_STAGE,
+            VIDEO_STAGES,
+            read_excluded,
+        )
 
         excluded = read_excluded(args.excluded_out)
         whole = excluded[excluded["stage"].isin(VIDEO_STAGES)]
         n_reps = int(excluded["rep"].notna().sum())
+        short = excluded[excluded["stage"] == TRUNCATED_STAGE]
         print(
-            f"collect-tables: {len(whole)} video(s) excluded, {n_reps} rep(s) kept out of the "
-            f"models, {len(excluded) - len(whole) - n_reps} stretch(es) with the lifter lost "
-            f"outside every rep -> {args.excluded_out}",
+            f"collect-tables: {len(whole)} video(s) excluded, {len(short)} truncated, {n_reps} "
+            f"rep(s) kept out of the models, {int((excluded['stage'] == LOST_STAGE).sum())} "
+            f"stretch(es) with the lifter lost outside every rep -> {args.excluded_out}",
             file=sys.stderr,
         )
-        for row in whole.head(20).itertuples():
+        import pandas as pd
+
+        for row in pd.concat([whole, short]).head(20).itertuples():
             print(f"  excluded {row.video_id} ({row.stage}): {row.reason}", file=sys.stderr)
         if len(whole) > 20:
             print(f"  ... and {len(whole) - 20} more in {args.excluded_out}", file=sys.stderr)

@@ -34,6 +34,8 @@ EXCLUDED_COLUMNS = ("video_id", "rep", "stage", "reason")
 VIDEO_STAGES = ("pose", "analysis")
 #: Stage of a stretch of video where the lifter was lost outside every counted rep.
 LOST_STAGE = "lifter lost"
+#: Stage of a video that decoded to fewer frames than its header declares.
+TRUNCATED_STAGE = "truncated video"
 
 #: Rep flags that keep a rep out of the models (:func:`hipdrive.contracts.reps.validate_reps`),
 #: in the order their reasons are listed.
@@ -44,12 +46,33 @@ REP_REASONS = (
     ("flag_gap", True, "keypoint gap longer than max_gap_s during the rep"),
     ("flag_swap", True, "left/right limb swap during the rep"),
     ("flag_low_confidence", True, "low keypoint confidence in over 20% of the rep's frames"),
+    ("flag_implausible", True, "implausible"),  # with the checks it failed (implausible_reason)
 )
 
 
 def record(stage: str, reason: str) -> dict[str, str]:
     """The ``excluded`` metadata entry of a stage's output."""
     return {"stage": stage, "reason": str(reason)}
+
+
+def truncation_of(provenance: Mapping[str, Any]) -> str | None:
+    """Why a video looks truncated (decoding stops well before the header's duration), or None.
+
+    Time, not frame counts: variable-rate phone clips often declare more
+    frames than they hold while their timestamps span the whole duration.
+    The last frame starts one frame interval before the end, so a shortfall
+    counts from 0.1 s plus 2% of the duration.
+    """
+    until, declared = provenance.get("decoded_until_s"), provenance.get("duration_s_header")
+    if until is None or declared is None or not np.isfinite([until, declared]).all():
+        return None
+    if until >= declared - (0.1 + 0.02 * declared):
+        return None
+    frames = provenance.get("n_frames_decoded")
+    return (
+        f"decoded {until:.2f} s{f' ({int(frames)} frames)' if frames else ''} of the {declared:.2f} s "
+        "its header declares: the file is truncated or damaged, and no rep after that is in the results"
+    )
 
 
 def exclusion_of(metadata: Mapping[str, Any]) -> dict[str, str] | None:
@@ -77,6 +100,7 @@ def excluded_table(
     reps: pd.DataFrame,
     video_records: Mapping[str, Mapping[str, Any]],
     lost_spans: Mapping[str, list] | None = None,
+    truncated: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Every excluded video and every rep kept out of the models, with the reason.
 
@@ -91,6 +115,9 @@ def excluded_table(
     lost_spans : mapping, optional
         ``video_id -> [[start_s, end_s], ...]``: stretches where the lifter
         was lost outside every counted rep (stage :data:`LOST_STAGE`).
+    truncated : mapping, optional
+        ``video_id -> reason`` for videos that decoded short of their header
+        (:func:`truncation_of`; stage :data:`TRUNCATED_STAGE`).
 
     Returns
     -------
@@ -101,6 +128,10 @@ def excluded_table(
     rows = [
         {"video_id": vid, "rep": pd.NA, "stage": rec["stage"], "reason": rec["reason"]}
         for vid, rec in video_records.items()
+    ]
+    rows += [
+        {"video_id": vid, "rep": pd.NA, "stage": TRUNCATED_STAGE, "reason": why}
+        for vid, why in (truncated or {}).items()
     ]
     for vid, spans in (lost_spans or {}).items():
         rows += [
@@ -114,8 +145,10 @@ def excluded_table(
         for col, bad, text in REP_REASONS:
             if col in reps.columns:
                 hit = reps[col].fillna(bad).astype(bool).to_numpy() == bad
+                detail = reps.get(f"{col.removeprefix('flag_')}_reason")
                 for i in np.flatnonzero(hit):
-                    reasons[i].append(text)
+                    why = "" if detail is None or pd.isna(detail.iloc[i]) else str(detail.iloc[i])
+                    reasons[i].append(f"{text}: {why}" if why else text)
         if "pct_1rm" in reps.columns:
             for i in np.flatnonzero(~np.isfinite(reps["pct_1rm"].to_numpy(dtype=float))):
                 reasons[i].append("no %1RM: load or 1RM missing and no estimate possible")
@@ -140,10 +173,11 @@ def write_excluded(
     atomic_write_bytes(table.to_csv(sep="\t", index=False).encode(), tsv_path)
     n_videos = int(table["stage"].isin(VIDEO_STAGES).sum())
     n_lost = int((table["stage"] == LOST_STAGE).sum())
-    n_reps = len(table) - n_videos - n_lost
+    n_short = int((table["stage"] == TRUNCATED_STAGE).sum())
+    n_reps = len(table) - n_videos - n_lost - n_short
     summary = (
-        f"{n_videos} video(s) excluded, {n_reps} rep(s) kept out of the models, {n_lost} "
-        "stretch(es) where the lifter was lost outside every counted rep."
+        f"{n_videos} video(s) excluded, {n_short} truncated, {n_reps} rep(s) kept out of the "
+        f"models, {n_lost} stretch(es) where the lifter was lost outside every counted rep."
         if len(table)
         else "Nothing was excluded: every video gave data and every rep entered the models."
     )

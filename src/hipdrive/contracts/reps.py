@@ -48,9 +48,11 @@ REP_SCHEMA = pa.schema(
         ("knee_forward_pct_descent", pa.float64()), ("knee_travel_after_max_bh", pa.float64()),
         ("hip_shoot_index", pa.float64()), ("shin_angle_liftoff_deg", pa.float64()),
         ("trunk_angle_liftoff_deg", pa.float64()), ("trunk_angle_at_knee_deg", pa.float64()),
-        ("facing", pa.string()), ("side_used", pa.string()),
+        ("facing", pa.string()), ("side_used", pa.string()), ("bar_source", pa.string()),
         ("flag_low_confidence", pa.bool_()), ("flag_gap", pa.bool_()),
-        ("flag_swap", pa.bool_()), ("flag_lifter_lost", pa.bool_()), ("quality_ok", pa.bool_()),
+        ("flag_swap", pa.bool_()), ("flag_lifter_lost", pa.bool_()),
+        ("flag_implausible", pa.bool_()), ("implausible_reason", pa.string()),
+        ("quality_ok", pa.bool_()),
     ]
 )  # fmt: skip
 REP_COLUMNS: tuple[str, ...] = tuple(REP_SCHEMA.names)
@@ -79,8 +81,13 @@ REPS_TABLE_SCHEMA = pa.schema(
 PRIMARY_METRIC = "hip_lead_trunk_change_deg"
 """The primary hip-lead index (:data:`hipdrive.analysis.metrics.METRICS`; docs/definitions.md, "Hip-lead indices")."""
 
-QUALITY_FLAGS = ("flag_low_confidence", "flag_gap", "flag_swap", "flag_lifter_lost")
-"""Per-rep quality flags written by ``hipdrive.analysis.metrics`` (True = problem)."""
+QUALITY_FLAGS = (
+    "flag_low_confidence", "flag_gap", "flag_swap", "flag_lifter_lost", "flag_implausible",
+)  # fmt: skip
+"""Per-rep quality flags written by ``hipdrive.analysis`` (True = problem)."""
+
+BAR_SOURCES = ("bar_end", "body:shoulder", "body:wrist")
+"""``bar_source``: the tracked bar end, or the body proxy joint (docs/definitions.md, "Bar proxy")."""
 
 LIFTS = ("squat", "deadlift")
 

@@ -233,6 +233,7 @@ def estimate_poses(
         "n_frames": len(times),
         "n_frames_header": info.n_frames,
         "duration_s": float(time_s[-1]) if len(time_s) else 0.0,
+        "duration_s_header": info.duration_s,
         "backend": backend,
         **provenance,
         **selection,

@@ -164,9 +164,14 @@ def body_angles(kp: np.ndarray, facing: str) -> dict[str, np.ndarray]:
     }
 
 
+def _proxy_joint(lift: str, variant: str) -> str:
+    """Bar proxy (docs/definitions.md, "Bar proxy"): shoulders (back squats), else wrists."""
+    return "shoulder" if lift == "squat" and variant != "front" else "wrist"
+
+
 def _proxy(kp: np.ndarray, lift: str, variant: str) -> np.ndarray:
-    """Bar proxy (docs/definitions.md, "Bar proxy"): mid-shoulder (back squats), else mid-wrist."""
-    return _mid(kp, "shoulder") if lift == "squat" and variant != "front" else _mid(kp, "wrist")
+    """The bar proxy's mid point (:func:`_proxy_joint`) per frame."""
+    return _mid(kp, _proxy_joint(lift, variant))
 
 
 def truth_rep_table(
@@ -279,8 +284,10 @@ def truth_rep_table(
             "moment_arm_ratio_bottom": _moment_arm_ratio(hip[0], kne[0], prox[0]),
             "moment_arm_ratio_vmin": _moment_arm_ratio(hip[5], kne[5], prox[5]) if ev_t else np.nan,
             "chest_rose_early": r.chest_up_deg > 0,
-            "facing": facing, "side_used": "mean", "flag_low_confidence": False, "flag_gap": False,
-            "flag_swap": False, "flag_lifter_lost": False, "quality_ok": True,
+            "facing": facing, "side_used": "mean", "bar_source": f"body:{_proxy_joint(lift, variant)}",
+            "flag_low_confidence": False, "flag_gap": False, "flag_swap": False,
+            "flag_lifter_lost": False, "flag_implausible": False, "implausible_reason": "",
+            "quality_ok": True,
         }  # fmt: skip
         if ev_t is not None:
             row.update({
