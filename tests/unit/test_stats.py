@@ -266,24 +266,28 @@ def test_lifter_slope_needs_two_loads():
     assert np.isnan(by.loc["L2", "ci_low"])  # two reps: no residual df
 
 
-def test_cluster_bootstrap_resamples_lifters_not_reps():
+def test_pooled_share_interval_follows_lifters_not_reps():
     rng = np.random.default_rng(0)
-    # lifter A: 1 heavy rep, hips led; lifter B: 99 heavy reps, never
-    est, lo, hi = stats.cluster_bootstrap_ratio(
+    # lifter A: 1 heavy rep, hips led; lifter B: 99 heavy reps, never: 2 lifters, not 100 reps
+    est, lo, hi = stats.clustered_share_interval(
         np.array([1.0, 0.0]), np.array([1.0, 99.0]), n_bootstrap=2000, rng=rng
     )
     assert est == pytest.approx(0.01)
-    # resamples are {A, A} -> 1, {B, B} -> 0, {A, B} -> 0.01: the CI spans lifters
-    assert lo == 0.0
-    assert hi == 1.0
+    assert lo == pytest.approx(0.0, abs=1e-9) and hi > 0.5  # the CI spans what 2 lifters allow
+    # 100 reps as 100 independent lifters: a narrow interval
+    est, lo, hi = stats.clustered_share_interval(
+        np.r_[np.ones(1), np.zeros(99)], np.ones(100), n_bootstrap=2000, rng=rng
+    )
+    assert hi < 0.1
 
 
-def test_cluster_bootstrap_degenerate_cases():
+def test_pooled_share_interval_degenerate_cases():
     rng = np.random.default_rng(0)
-    assert stats.cluster_bootstrap_ratio(np.ones(5), np.ones(5), rng=rng) == (1.0, 1.0, 1.0)
-    est, lo, hi = stats.cluster_bootstrap_ratio(np.array([1.0]), np.array([2.0]), rng=rng)
+    est, lo, hi = stats.clustered_share_interval(np.ones(5), np.ones(5), rng=rng)
+    assert est == 1.0 and hi == 1.0 and 0.1 < lo < 0.9  # every rep led: still an interval
+    est, lo, hi = stats.clustered_share_interval(np.array([1.0]), np.array([2.0]), rng=rng)
     assert est == 0.5 and np.isnan(lo) and np.isnan(hi)
-    assert all(np.isnan(stats.cluster_bootstrap_ratio(np.zeros(0), np.zeros(0), rng=rng)))
+    assert all(np.isnan(stats.clustered_share_interval(np.zeros(0), np.zeros(0), rng=rng)))
 
 
 def test_always_shares_by_hand():
@@ -308,16 +312,24 @@ def test_always_shares_by_hand():
     )
     assert out.loc[("share_heavy_reps_hip_lead", "squat"), "estimate"] == pytest.approx(5 / 6)
     assert out.loc[("share_lifters_always_hip_lead", "squat"), "estimate"] == pytest.approx(2 / 3)
+    # C's one heavy rep below 0 (mean 0.5) keeps C in the tolerant share
+    assert out.loc[("share_lifters_mean_hip_lead", "squat"), "estimate"] == pytest.approx(1.0)
     assert out.loc[("share_lifters_positive_slope", "squat"), "estimate"] == pytest.approx(1.0)
     assert out.loc[("share_heavy_reps_hip_lead", "squat"), "n_reps"] == 6
     assert ("share_heavy_reps_hip_lead", "deadlift") not in out.index
-    # 3 lifters: estimates, but no bootstrap CI, and the row says why
-    assert out[["ci_low", "ci_high"]].isna().all().all()
+    # 3 lifters: the pooled share of reps has no bootstrap CI, and the row says why
+    pooled = out.loc[out.index.get_level_values(0) == "share_heavy_reps_hip_lead"]
+    assert pooled[["ci_low", "ci_high"]].isna().all().all()
     assert (
-        out["ci_note"]
+        pooled["ci_note"]
         .str.startswith("no CI: 3 lifter(s); a cluster bootstrap needs at least 5")
         .all()
     )
+    # shares of lifters: a Wilson interval, wide for 3 lifters, never [1, 1]
+    lifters = out.loc[out.index.get_level_values(0) != "share_heavy_reps_hip_lead"]
+    assert (lifters["ci_method"] == "Wilson score, lifters").all() and (lifters["ci_note"] == "").all()
+    always = out.loc[("share_lifters_positive_slope", "squat")]  # 3 of 3
+    assert always["ci_low"] == pytest.approx(0.4385, abs=1e-3) and always["ci_high"] == 1.0
 
 
 def test_always_shares_have_cis_from_five_lifters(study):

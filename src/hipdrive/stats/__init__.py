@@ -27,7 +27,7 @@ Numeric only: never imports plotting or pose libraries.
 """
 
 from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC, validate_reps
-from hipdrive.stats.always import always_shares, cluster_bootstrap_ratio
+from hipdrive.stats.always import always_shares, clustered_share_interval
 from hipdrive.stats.models import (
     fit_gee_logistic,
     fit_mixed_model,
@@ -53,7 +53,7 @@ __all__ = [
     "MetricSpec",
     "StatsResult",
     "always_shares",
-    "cluster_bootstrap_ratio",
+    "clustered_share_interval",
     "fit_gee_logistic",
     "fit_mixed_model",
     "fit_models",
