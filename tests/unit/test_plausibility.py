@@ -48,3 +48,11 @@ def test_a_failed_check_leaves_the_models_with_its_reason():
     table = excluded_table(reps.assign(pct_1rm=80.0), {})
     assert table["rep"].tolist() == [2]
     assert table["reason"].iloc[0].startswith("implausible: trunk at lockout -88 outside -45..45")
+
+
+def test_a_failed_rep_says_what_was_judged_per_lift():
+    reps = pd.DataFrame({"video_id": ["s", "d"], "rep": [1, 1], "lift": ["squat", "deadlift"],
+                         "failed": [True, True], "complete": [False, False], "pct_1rm": 90.0})  # fmt: skip
+    reasons = excluded_table(reps, {})["reason"].tolist()
+    assert reasons[0].startswith("failed: the bar never came back to the top")
+    assert reasons[1].startswith("failed: never upright at the top")

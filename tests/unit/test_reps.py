@@ -232,6 +232,17 @@ def test_rep_cut_by_the_clip_start_is_incomplete():
     assert out.iloc[1]["complete"]
 
 
+def test_squat_cut_by_the_clip_end_is_incomplete_not_failed():
+    """Filming stops during the last ascent: nothing says the lift failed, so the rep
+    is incomplete; a squat that sinks back stays failed (test_failed_squat_is_kept_and_flagged)."""
+    t, h, events = squat_trace([(1.2, 0.0, 1.0, 1.0)] * 2)
+    _, bottom, lockout = events[1]
+    cut = t < bottom + 0.6  # the clip ends 60 % into the second ascent
+    out = segment_reps(h[cut], t[cut], lift="squat")
+    assert len(out) == 2 and out.iloc[0]["complete"]
+    assert not out.iloc[1]["failed"] and not out.iloc[1]["complete"]
+
+
 def test_noise_and_gaps_do_not_add_reps():
     t, h, _ = squat_trace([(1.5, 0.0, 1.3, 1.0)] * 4, rest_s=1.2)
     rng = np.random.default_rng(4)

@@ -312,6 +312,11 @@ def segment_reps(
         failed = lift == "squat" and not returned.any()
         if failed:
             lock = extreme + int(np.argmax(g[extreme:window_end]))
+            # The clip ends with the bar at the attempt's highest point: still
+            # rising (or held) when filming stopped, so nothing says it failed;
+            # a failed squat sinks back. Cut by the clip: incomplete, not failed.
+            if window_end == n and g[n - 1] >= g[lock] - pause_band_bh:
+                failed = False
         elif not returned.any():
             lock = window_end - 1
         else:

@@ -40,7 +40,7 @@ TRUNCATED_STAGE = "truncated video"
 #: Rep flags that keep a rep out of the models (:func:`hipdrive.contracts.reps.validate_reps`),
 #: in the order their reasons are listed.
 REP_REASONS = (
-    ("failed", True, "failed: the bar never came back to lockout"),
+    ("failed", True, "failed"),  # with what was judged, per lift (FAILED_BECAUSE)
     ("complete", False, "incomplete: the clip starts or ends inside the rep"),
     ("flag_lifter_lost", True, "lifter lost (out of frame or undetected) during the rep"),
     ("flag_gap", True, "keypoint gap longer than max_gap_s during the rep"),
@@ -48,6 +48,13 @@ REP_REASONS = (
     ("flag_low_confidence", True, "low keypoint confidence in over 20% of the rep's frames"),
     ("flag_implausible", True, "implausible"),  # with the checks it failed (implausible_reason)
 )
+
+
+#: What a failed rep failed at (docs/definitions.md, "Failed and incomplete reps").
+FAILED_BECAUSE = {
+    "squat": "the bar never came back to the top",
+    "deadlift": "never upright at the top (hips or knees short of the lockout angles)",
+}
 
 
 def record(stage: str, reason: str) -> dict[str, str]:
@@ -146,6 +153,8 @@ def excluded_table(
             if col in reps.columns:
                 hit = reps[col].fillna(bad).astype(bool).to_numpy() == bad
                 detail = reps.get(f"{col.removeprefix('flag_')}_reason")
+                if col == "failed" and "lift" in reps.columns:
+                    detail = reps["lift"].map(FAILED_BECAUSE)
                 for i in np.flatnonzero(hit):
                     why = "" if detail is None or pd.isna(detail.iloc[i]) else str(detail.iloc[i])
                     reasons[i].append(f"{text}: {why}" if why else text)
