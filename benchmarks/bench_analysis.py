@@ -77,7 +77,7 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     )
     params = AnalysisParams.from_mapping(eval_params(args.params))
     sq_err, count_ok, agree, vmin_err, lead_err, n_reps_true = [], [], [], [], [], 0
-    mcv_err, lock_err = [], []
+    mcv_err, lock_err, false_dip, missed_dip = [], [], 0, 0
     for k, row in enumerate(manifest.to_dict("records")):
         vid = row["video_id"]
         truth_kp, meta = read_keypoints(work / f"{vid}.keypoints.parquet")
@@ -95,6 +95,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
         count_ok.append(len(est) == len(truth))
         m = truth.merge(est, on="rep", suffixes=("_t", "_e"))
         agree += list(m["sticking_present_t"] == m["sticking_present_e"])
+        false_dip += int((~m["sticking_present_t"] & m["sticking_present_e"]).sum())
+        missed_dip += int((m["sticking_present_t"] & ~m["sticking_present_e"]).sum())
         both = m[m["sticking_present_t"] & m["sticking_present_e"]]
         vmin_err += list(np.abs(both["v_min_s_e"] - both["v_min_s_t"]) * args.fps)
         lead_err += list(
@@ -110,7 +112,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     print(f"  trunk-angle RMSE          {np.sqrt(np.nanmean(sq)):.2f} deg  (target <= 1.5)  "
           f"[{np.isnan(sq).mean():.1%} frames undefined]")  # fmt: skip
     print(f"  rep count exact           {np.mean(count_ok):.1%} of videos  (target 100%)")
-    print(f"  sticking agreement        {np.mean(agree):.1%} of {len(agree)} reps  (target >= 95%)")
+    print(f"  sticking agreement        {np.mean(agree):.1%} of {len(agree)} reps  (target >= 95%): "
+          f"{false_dip} false regions, {missed_dip} missed")  # fmt: skip
     if len(vmin_err):
         print(f"  v_min time error          median {np.median(vmin_err):.2f}, 90th pct "
               f"{np.percentile(vmin_err, 90):.2f}, max {vmin_err.max():.2f} frames; "
