@@ -32,7 +32,7 @@ from hipdrive.contracts.exclusions import (
     excluded_table,
     exclusion_of,
     record,
-    truncation_of,
+    video_notes,
     write_excluded,
 )
 from hipdrive.contracts.files import (
@@ -279,7 +279,7 @@ def collect_tables(
                     for v, p in provenance.items()
                     if p.get("lost_outside_reps_s")
                 },
-                {v: why for v, p in provenance.items() if (why := truncation_of(p))},
+                {v: found for v, p in provenance.items() if (found := video_notes(p))},
             ),
             excluded_out,
             Path(excluded_out).with_suffix(".html"),

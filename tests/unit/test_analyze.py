@@ -466,3 +466,20 @@ def test_a_misplaced_ankle_at_lift_off_is_implausible_not_kept(truth_dir):
         ["shin_angle_liftoff_deg", "implausible_reason"]
     ]
     assert not reps["quality_ok"].any()
+
+
+def test_a_camera_side_the_picture_contradicts_is_corrected_and_said(truth_dir):
+    """The manifest says the right side faces the camera; the lifter faces image-left,
+    so the left side does. The picture wins, the numbers are those of the true side,
+    and the provenance says what was declared and what was used."""
+    table, meta, _ = load(truth_dir, "A_left60")
+    right = AnalysisParams()  # side: auto, the shipped default
+    good = analyze_frames(*long_to_frames(table, KEYPOINT_NAMES), meta, CASES["A_left60"][0], right)
+    wrong_row = {**CASES["A_left60"][0], "camera_side": "right"}
+    wrong = analyze_frames(*long_to_frames(table, KEYPOINT_NAMES), meta, wrong_row, right)
+    assert good.provenance["camera_side_note"] == ""
+    assert "camera_side 'right' declared, but the lifter faces image-left" in wrong.provenance[
+        "camera_side_note"
+    ]
+    assert wrong.provenance["side_used"] == good.provenance["side_used"] == "left"
+    pd.testing.assert_frame_equal(wrong.reps, good.reps)

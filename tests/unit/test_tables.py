@@ -218,9 +218,15 @@ def test_aggregate_tables_carry_their_inputs_and_parameters(study):
         assert {"numpy", "pandas", "pyarrow"} <= set(meta["software"]) and meta["package_version"]
 
 
-def test_a_video_decoded_short_of_its_header_gets_a_qc_entry(study, capsys):
+def test_notes_on_kept_videos_reach_the_qc_table(study, capsys):
+    """A video decoded short of its header, and one whose camera_side was corrected."""
     from hipdrive.cli import main
-    from hipdrive.contracts.exclusions import TRUNCATED_STAGE, read_excluded, truncation_of
+    from hipdrive.contracts.exclusions import (
+        CAMERA_SIDE_STAGE,
+        TRUNCATED_STAGE,
+        read_excluded,
+        truncation_of,
+    )
 
     # a variable-rate phone clip: fewer frames than declared, timestamps to the end
     assert truncation_of({"n_frames_decoded": 102, "decoded_until_s": 3.367, "duration_s_header": 3.392}) is None
@@ -229,6 +235,9 @@ def test_a_video_decoded_short_of_its_header_gets_a_qc_entry(study, capsys):
     reps = fake_reps("A_90", n=3, velocity_m_s=0.7)
     reps.attrs["hipdrive"] |= {"n_frames_decoded": 31, "decoded_until_s": 1.0, "duration_s_header": 3.0}
     write_reps(reps, tmp / "reps" / "A_90.parquet")
+    other = fake_reps("B_100", n=3, velocity_m_s=0.8)
+    other.attrs["hipdrive"] |= {"camera_side_note": "camera_side 'right' declared, but ..."}
+    write_reps(other, tmp / "reps" / "B_100.parquet")
     sheet.to_csv(tmp / "samples.tsv", sep="\t", index=False)
     rc = main(["collect-tables", "--sample-sheet", str(tmp / "samples.tsv"), "--reps-dir", str(tmp / "reps"),
                "--curves-dir", str(tmp / "curves"), "--reps-out", str(tmp / "o" / "reps.parquet"),
@@ -239,4 +248,6 @@ def test_a_video_decoded_short_of_its_header_gets_a_qc_entry(study, capsys):
     short = excluded[excluded["stage"] == TRUNCATED_STAGE]
     assert short["video_id"].tolist() == ["A_90"]
     assert "decoded 1.00 s (31 frames) of the 3.00 s its header declares" in short["reason"].iloc[0]
-    assert "1 truncated" in capsys.readouterr().err
+    side = excluded[excluded["stage"] == CAMERA_SIDE_STAGE]
+    assert side["video_id"].tolist() == ["B_100"] and side["rep"].isna().all()
+    assert "1 truncated, 1 with camera_side corrected" in capsys.readouterr().err

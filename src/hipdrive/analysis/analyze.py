@@ -224,6 +224,7 @@ def analyze_frames(
         "lift": lift,
         "facing": view.facing,
         "side_used": view.side,
+        "camera_side_note": view.side_note,
         "bar_proxy": view.bar_proxy,
         "body_proxy": view.body_proxy,
         "bar_track": view.bar_check,
@@ -322,6 +323,7 @@ class _View:
 
     facing: str
     side: str
+    side_note: str
     tilt_deg: float
     up: np.ndarray
     body_proxy: str
@@ -345,10 +347,20 @@ def _view(
     """Facing, side and body frame; the tracked bar end where it passes its checks."""
     names = prep.names
     facing = kinematics.detect_facing(cleaned.xy, names)
+    declared, side_note = _opt_str(sample.get("camera_side")), ""
+    votes = kinematics.facing_votes(cleaned.xy, names)
+    unanimous = len(set(votes)) == 1
+    if declared in ("left", "right") and declared != facing and unanimous:
+        # Seen from the side, a lifter facing image-left shows the camera their
+        # left side (docs/definitions.md, "Body side"): when every cue of the
+        # picture agrees, it outranks the manifest row.
+        side_note = (f"camera_side '{declared}' declared, but the lifter faces image-{facing}, "
+                     f"so their {facing} side faces the camera: {facing} used")  # fmt: skip
+        declared = facing
     side = (
         kinematics.choose_side(
             cleaned.score, names,
-            camera_side=_opt_str(sample.get("camera_side")),
+            camera_side=declared,
             both_confident_score=p.both_sides_score if p.side == "auto_mean" else None,
         )
         if p.side in ("auto", "auto_mean")
@@ -376,7 +388,7 @@ def _view(
             bar_clean.xy_unfiltered[:, 0], facing=facing, tilt_deg=tilt
         )[:, 1]
         filt_h = bar_up[:, 1]
-    return _View(facing=facing, side=side, tilt_deg=tilt, up=up, body_proxy=body_proxy,
+    return _View(facing=facing, side=side, side_note=side_note, tilt_deg=tilt, up=up, body_proxy=body_proxy,
                  bar_proxy=bar_proxy, raw_h=raw_h, filt_h=filt_h, bar_check=bar_check,
                  bar_clean=bar_clean, bar_up=bar_up)  # fmt: skip
 

@@ -87,6 +87,20 @@ def detect_facing(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> Literal
     InputError
         When no cue is available (no feet, no head, no knees).
     """
+    votes = facing_votes(xy, names)
+    if not votes:
+        raise InputError("cannot tell which way the lifter faces: no feet, head or knee points")
+    return (
+        "right"
+        if np.sum(votes) > 0
+        else "left"
+        if np.sum(votes) < 0
+        else ("right" if votes[0] > 0 else "left")
+    )
+
+
+def facing_votes(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> list[float]:
+    """The cues of :func:`detect_facing`, each +1 (faces image-right) or -1 (image-left)."""
     votes = []
     with np.errstate(invalid="ignore"):
         toe = (
@@ -113,16 +127,7 @@ def detect_facing(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> Literal
             offset = (knee[flexed, 0] - ankle[flexed, 0])[np.isfinite(depth[flexed])]
             if np.isfinite(offset).any():
                 votes.append(np.sign(np.nanmedian(offset)))
-    votes = [v for v in votes if v != 0 and np.isfinite(v)]
-    if not votes:
-        raise InputError("cannot tell which way the lifter faces: no feet, head or knee points")
-    return (
-        "right"
-        if np.sum(votes) > 0
-        else "left"
-        if np.sum(votes) < 0
-        else ("right" if votes[0] > 0 else "left")
-    )
+    return [float(v) for v in votes if v != 0 and np.isfinite(v)]
 
 
 def choose_side(

@@ -167,6 +167,8 @@ def _analyze_one(
             f"-> {reps_out}",
             file=sys.stderr,
         )
+        if info.get("camera_side_note"):
+            print(f"warning: {video_id}: {info['camera_side_note']}", file=sys.stderr)
 
 
 def _write_tables(reps, curves, reps_out: str, curves_out: str) -> None:
@@ -227,7 +229,9 @@ def _collect_tables(args: argparse.Namespace) -> int:
     )
     if args.excluded_out:
         from hipdrive.contracts.exclusions import (
+            CAMERA_SIDE_STAGE,
             LOST_STAGE,
+            NOTE_STAGES,
             TRUNCATED_STAGE,
             VIDEO_STAGES,
             read_excluded,
@@ -236,10 +240,12 @@ def _collect_tables(args: argparse.Namespace) -> int:
         excluded = read_excluded(args.excluded_out)
         whole = excluded[excluded["stage"].isin(VIDEO_STAGES)]
         n_reps = int(excluded["rep"].notna().sum())
-        short = excluded[excluded["stage"] == TRUNCATED_STAGE]
+        short = excluded[excluded["stage"].isin(NOTE_STAGES)]
         print(
-            f"collect-tables: {len(whole)} video(s) excluded, {len(short)} truncated, {n_reps} "
-            f"rep(s) kept out of the models, {int((excluded['stage'] == LOST_STAGE).sum())} "
+            f"collect-tables: {len(whole)} video(s) excluded, "
+            f"{int((excluded['stage'] == TRUNCATED_STAGE).sum())} truncated, "
+            f"{int((excluded['stage'] == CAMERA_SIDE_STAGE).sum())} with camera_side corrected, "
+            f"{n_reps} rep(s) kept out of the models, {int((excluded['stage'] == LOST_STAGE).sum())} "
             f"stretch(es) with the lifter lost outside every rep -> {args.excluded_out}",
             file=sys.stderr,
         )

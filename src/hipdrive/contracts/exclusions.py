@@ -36,6 +36,10 @@ VIDEO_STAGES = ("pose", "analysis")
 LOST_STAGE = "lifter lost"
 #: Stage of a video that decoded to fewer frames than its header declares.
 TRUNCATED_STAGE = "truncated video"
+#: Stage of a video whose manifest camera_side the picture contradicts (kept, side corrected).
+CAMERA_SIDE_STAGE = "camera side"
+#: Stages of notes on a video that stays in the results.
+NOTE_STAGES = (TRUNCATED_STAGE, CAMERA_SIDE_STAGE)
 
 #: Rep flags that keep a rep out of the models (:func:`hipdrive.contracts.reps.validate_reps`),
 #: in the order their reasons are listed.
@@ -60,6 +64,16 @@ FAILED_BECAUSE = {
 def record(stage: str, reason: str) -> dict[str, str]:
     """The ``excluded`` metadata entry of a stage's output."""
     return {"stage": stage, "reason": str(reason)}
+
+
+def video_notes(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(stage, reason)`` notes on a video that stays in the results, from its reps' provenance."""
+    notes = []
+    if why := truncation_of(provenance):
+        notes.append((TRUNCATED_STAGE, why))
+    if side := provenance.get("camera_side_note"):
+        notes.append((CAMERA_SIDE_STAGE, str(side)))
+    return notes
 
 
 def truncation_of(provenance: Mapping[str, Any]) -> str | None:
@@ -107,7 +121,7 @@ def excluded_table(
     reps: pd.DataFrame,
     video_records: Mapping[str, Mapping[str, Any]],
     lost_spans: Mapping[str, list] | None = None,
-    truncated: Mapping[str, str] | None = None,
+    notes: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> pd.DataFrame:
     """Every excluded video and every rep kept out of the models, with the reason.
 
@@ -122,9 +136,9 @@ def excluded_table(
     lost_spans : mapping, optional
         ``video_id -> [[start_s, end_s], ...]``: stretches where the lifter
         was lost outside every counted rep (stage :data:`LOST_STAGE`).
-    truncated : mapping, optional
-        ``video_id -> reason`` for videos that decoded short of their header
-        (:func:`truncation_of`; stage :data:`TRUNCATED_STAGE`).
+    notes : mapping, optional
+        ``video_id -> [(stage, reason), ...]`` on videos that stay in the results
+        (:func:`video_notes`: decoded short of the header, camera side corrected).
 
     Returns
     -------
@@ -137,8 +151,9 @@ def excluded_table(
         for vid, rec in video_records.items()
     ]
     rows += [
-        {"video_id": vid, "rep": pd.NA, "stage": TRUNCATED_STAGE, "reason": why}
-        for vid, why in (truncated or {}).items()
+        {"video_id": vid, "rep": pd.NA, "stage": stage, "reason": why}
+        for vid, found in (notes or {}).items()
+        for stage, why in found
     ]
     for vid, spans in (lost_spans or {}).items():
         rows += [
@@ -183,10 +198,12 @@ def write_excluded(
     n_videos = int(table["stage"].isin(VIDEO_STAGES).sum())
     n_lost = int((table["stage"] == LOST_STAGE).sum())
     n_short = int((table["stage"] == TRUNCATED_STAGE).sum())
-    n_reps = len(table) - n_videos - n_lost - n_short
+    n_side = int((table["stage"] == CAMERA_SIDE_STAGE).sum())
+    n_reps = int(table["rep"].notna().sum())
     summary = (
-        f"{n_videos} video(s) excluded, {n_short} truncated, {n_reps} rep(s) kept out of the "
-        f"models, {n_lost} stretch(es) where the lifter was lost outside every counted rep."
+        f"{n_videos} video(s) excluded, {n_short} truncated, {n_side} with camera_side "
+        f"corrected, {n_reps} rep(s) kept out of the models, {n_lost} stretch(es) where "
+        "the lifter was lost outside every counted rep."
         if len(table)
         else "Nothing was excluded: every video gave data and every rep entered the models."
     )
