@@ -233,3 +233,30 @@ def test_openpose_with_a_bystander_keeps_the_lifter_as_track_0(tmp_path):
     names = list(OPENPOSE_BODY25)
     cols = [IDX[n] for n in names]
     np.testing.assert_allclose(xy0[:, cols], truth[:, cols], atol=1e-3)
+
+
+def test_coco17_csv_readers_are_tolerant_where_it_is_safe(tmp_path):
+    """Semicolons, another frame-column name, no face points, 1-based frames: all read;
+    a file without body points still names what is missing."""
+    base = pd.read_csv(coco_csv(tmp_path / "k.csv", n=6))
+    face = [f"{n}_{a}" for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear") for a in "xy"]
+    odd = base.drop(columns=face).rename(columns={"frame_id": "Frame"})
+    odd["Frame"] += 1  # 1..6
+    odd.to_csv(tmp_path / "odd.csv", sep=";", index=False)
+    meta = import_keypoints(tmp_path / "odd.csv", tmp_path / "kp.parquet", fmt="coco17-csv",
+                            video_id="v", fps=30.0)  # fmt: skip
+    assert meta["frame_numbering"].startswith("1-based") and meta["n_frames"] == 6
+    table, _ = read_keypoints(tmp_path / "kp.parquet")
+    frames, _, xy, _ = long_to_frames(table, KEYPOINT_NAMES)
+    np.testing.assert_array_equal(frames, np.arange(6))  # no empty frame 0 added
+    assert xy[0, IDX["left_shoulder"], 0] == pytest.approx(105.0)  # frame 1 of the file
+    assert np.isnan(xy[:, IDX["nose"]]).all()
+    # 0-based with a skipped first frame (no person seen): not shifted
+    gaps = base.iloc[[1, 2, 4]]
+    gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    meta = import_keypoints(tmp_path / "gaps.csv", tmp_path / "kp2.parquet", fmt="coco17-csv",
+                            video_id="v", fps=30.0)  # fmt: skip
+    assert meta["frame_numbering"] == "0-based"
+    base.drop(columns=["left_hip_x"]).to_csv(tmp_path / "nohip.csv", sep=";", index=False)
+    with pytest.raises(InputError, match=r"missing column\(s\) \['left_hip_x'\]; found: frame_id"):
+        read_coco17_csv(tmp_path / "nohip.csv")

@@ -221,8 +221,18 @@ def read_mmpose_json(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
     raise InputError(f"{src}: neither a list of frames with 'instances' nor a list of instances")
 
 
+#: Names a frame-number column goes by in other tools' CSV exports.
+FRAME_COLUMNS = ("frame_id", "frame", "frame_idx", "frame_index", "frame_number", "frame_no")
+#: COCO-17 points a CSV may leave out: the face (many exports drop it); the body must be there.
+OPTIONAL_COCO17 = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+
+
 def read_coco17_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
     """Read a COCO-17 CSV (``frame_id, <name>_x, <name>_y[, <name>_score]``).
+
+    Tolerant where that is safe: the separator is detected (comma, semicolon,
+    tab...), the frame column may be any of :data:`FRAME_COLUMNS`, and the
+    face points (:data:`OPTIONAL_COCO17`) may be absent (missing points).
 
     Returns
     -------
@@ -239,16 +249,23 @@ def read_coco17_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
     """
     src = Path(src)
     try:
-        table = pd.read_csv(src)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        table = pd.read_csv(src, sep=None, engine="python")  # csv.Sniffer finds the separator
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"{src}: not a readable CSV ({exc})") from exc
-    frame_col = next((c for c in ("frame_id", "frame") if c in table.columns), None)
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    frame_col = next((c for c in FRAME_COLUMNS if c in table.columns), None)
+    for name in OPTIONAL_COCO17:
+        for axis in "xy":
+            if f"{name}_{axis}" not in table.columns:
+                table[f"{name}_{axis}"] = np.nan
     needed = [f"{n}_{a}" for n in COCO17 for a in "xy"]
     missing = [c for c in needed if c not in table.columns]
     if frame_col is None or missing:
+        found = ", ".join(map(str, table.columns[:6])) + (" ..." if len(table.columns) > 6 else "")
         raise InputError(
             f"{src}: not a COCO-17 CSV; missing column(s) "
-            f"{(['frame_id'] if frame_col is None else []) + missing}"
+            f"{(['frame_id (or ' + ', '.join(FRAME_COLUMNS[1:]) + ')'] if frame_col is None else []) + missing}"
+            f"; found: {found}"
         )
     try:
         values = table[needed].to_numpy(dtype=np.float64).reshape(len(table), len(COCO17), 2)
@@ -257,7 +274,10 @@ def read_coco17_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
         raise InputError(f"{src}: non-numeric coordinates or frame numbers ({exc})") from exc
     score_cols = [f"{n}_score" for n in COCO17]
     present = np.isfinite(values).all(axis=-1)
-    if all(c in table.columns for c in score_cols):
+    if all(c in table.columns for c in score_cols if c.removesuffix("_score") not in OPTIONAL_COCO17):
+        for c in score_cols:
+            if c not in table.columns:
+                table[c] = 0.0
         score = table[score_cols].to_numpy(dtype=np.float64)
     else:
         score = present.astype(np.float64)
@@ -331,11 +351,18 @@ def import_keypoints(
         raise InputError(f"{src}: negative frame number {frames.min()}")
 
     geometry: dict[str, Any] = {"width": None, "height": None, "rotation": None, "fps": fps}
+    time_s = None
     if video is not None:
-        from hipdrive.video import frame_times, probe_video
+        from hipdrive.video import frame_times
+
+        time_s = frame_times(video)
+    one_based = _one_based(frames, None if time_s is None else len(time_s))
+    if one_based:
+        frames = frames - 1
+    if video is not None:
+        from hipdrive.video import probe_video
 
         info = probe_video(video)
-        time_s = frame_times(video)
         n_frames = len(time_s)
         if len(frames) and frames.max() >= n_frames:
             raise InputError(
@@ -380,10 +407,26 @@ def import_keypoints(
         if video is not None
         else f"frame / {fps} fps",
         "n_frames_in_source": len(frames),
+        "frame_numbering": "1-based in the source, shifted to 0-based" if one_based else "0-based",
         **selection,
     }
     write_keypoints(table, out_path, metadata)
     return metadata
+
+
+def _one_based(frames: np.ndarray, n_video_frames: int | None) -> bool:
+    """Whether the source numbers frames from 1 (MATLAB, many spreadsheets).
+
+    Only when nothing else fits: with the video, the last frame is one past
+    its decoded frames; without it, the frames run 1..N with none missing (a
+    0-based source that skips frames without a person can start at 1 too, but
+    then also skips later).
+    """
+    if not len(frames) or frames.min() != 1:
+        return False
+    if n_video_frames is not None:
+        return int(frames.max()) == n_video_frames
+    return bool(np.array_equal(frames, np.arange(1, len(frames) + 1)))
 
 
 def _extent(people: list[People], axis: int) -> int:
