@@ -32,7 +32,9 @@ def figure_style() -> Iterator[None]:
         **sns.plotting_context("paper", font_scale=1.1),
         "axes.prop_cycle": matplotlib.cycler(color=sns.color_palette(PALETTE)),
         "figure.dpi": 100,
-        "savefig.dpi": 150,
+        "savefig.dpi": 300,  # print resolution
+        "pdf.fonttype": 42,  # TrueType, not Type 3: journals require embedded, editable text
+        "ps.fonttype": 42,
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
