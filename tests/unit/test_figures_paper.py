@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -84,6 +85,123 @@ def studies():
         "both_6_lifters": _tables(both, both_curves),
         "no_reps": _tables(squat.iloc[0:0], squat_curves.iloc[0:0]),
     }
+
+
+def _clipped_texts(fig) -> list[tuple[str, tuple]]:
+    """Visible text artists whose window extent leaves the figure's bbox.
+
+    Tick labels count only for ticks inside the axis' view interval: matplotlib
+    keeps (but does not draw) labels of ticks outside it.
+    """
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    undrawn = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            tol = 1e-9 * max(1.0, abs(hi - lo))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - tol <= tick.get_loc() <= hi + tol:
+                    undrawn.update({id(tick.label1), id(tick.label2)})
+    box = fig.bbox
+    out = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip() or id(t) in undrawn:
+            continue
+        e = t.get_window_extent(renderer)
+        if e.x0 < box.x0 - 0.5 or e.y0 < box.y0 - 0.5 or e.x1 > box.x1 + 0.5 or e.y1 > box.y1 + 0.5:
+            out.append((t.get_text(), tuple(round(v) for v in e.extents)))
+    return out
+
+
+@pytest.mark.parametrize("study", ["squat_2_lifters", "both_6_lifters", "no_reps"])
+def test_no_text_is_clipped(studies, study):
+    """Titles, labels, legends, tick labels and messages lie inside every figure."""
+    import matplotlib.pyplot as plt
+
+    clipped = {}
+    for name in figures.FIGURES:
+        fig = _draw(name, studies[study])
+        if found := _clipped_texts(fig):
+            clipped[name] = found
+        plt.close(fig)
+    assert not clipped
+
+
+def _texts(fig) -> str:
+    from matplotlib.text import Text
+
+    return " ".join(t.get_text() for t in fig.findobj(Text) if t.get_visible())
+
+
+def test_no_panel_for_a_lift_without_data(studies):
+    """A lift whose reps lack the figure's data gets no panel; a figure without data gets one."""
+    import matplotlib.pyplot as plt
+
+    t = dict(studies["both_6_lifters"])
+    reps = t["reps"].copy()
+    dead = reps["lift"] == "deadlift"
+    reps.loc[dead, [stats.PRIMARY_METRIC, "mean_concentric_velocity_bh_s"]] = np.nan
+    curves = t["curves"]
+    t["reps"] = reps
+    t["curves"] = curves[curves["video_id"].isin(reps.loc[~dead, "video_id"])]
+    for name in ("hip_lead_vs_load", "load_velocity", "trunk_curves_by_load"):
+        fig = _draw(name, t)
+        assert len(fig.axes) == 1, name
+        assert "deadlift" not in _texts(fig), name
+        plt.close(fig)
+    squat_only = studies["squat_2_lifters"]
+    for name in figures.FIGURES:
+        fig = _draw(name, squat_only)
+        if name == "deadlift_hip_shoot":
+            assert len(fig.axes) == 1 and "no deadlift reps" in _texts(fig)
+        else:
+            assert "deadlift" not in _texts(fig), name
+        plt.close(fig)
+    for name in figures.FIGURES:
+        fig = _draw(name, studies["no_reps"])
+        assert len(fig.axes) == 1, name
+        plt.close(fig)
+
+
+def test_few_lifters_show_each_lifter_not_a_band(studies):
+    """2 lifters: one line per lifter and no shaded band; 6 lifters: the 95% band."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    for study, banded in (("squat_2_lifters", False), ("both_6_lifters", True)):
+        for name in ("trunk_curves_by_load", "moment_arm_ratio_curves", "sticking_vs_load"):
+            fig = _draw(name, studies[study])
+            ax = fig.axes[0]
+            bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+            assert bool(bands) == banded, (study, name)
+            if not banded:  # curves: 3 load bands x (2 lifters + mean); share: 2 lifters + mean
+                assert len(ax.lines) >= (9 if "curves" in name else 3), name
+            plt.close(fig)
+
+
+def test_lines_across_load_join_binned_means():
+    """Loads a few %1RM apart fall into one 5 %1RM bin, so lines do not zig-zag."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    loads = (60.0, 61.5, 63.0, 70.0, 71.5, 73.0, 80.0, 81.5, 83.0, 90.0, 91.5, 93.0)
+    reps, curves = simulate_study_tables(
+        StudyDesign(n_lifters=3, loads_pct_1rm=loads, reps_per_load=2), seed=3, with_curves=False
+    )
+    t = _tables(reps, pd.DataFrame())
+    for name in ("hip_lead_vs_load", "load_velocity", "sticking_vs_load"):
+        fig = _draw(name, t)
+        xs = [seg[:, 0] for ax in fig.axes for c in ax.collections
+              if isinstance(c, LineCollection) for seg in c.get_segments()]  # fmt: skip
+        xs += [line.get_xdata() for ax in fig.axes for line in ax.lines
+               if line.get_marker() not in ("None", None, "")]  # fmt: skip
+        assert xs, name
+        for x in xs:
+            bins = np.floor(np.asarray(x, float) / 5)
+            assert np.all(np.diff(bins) > 0), (name, x)
+        plt.close(fig)
 
 
 def test_print_formats(studies, tmp_path):
