@@ -204,6 +204,33 @@ def test_lines_across_load_join_binned_means():
         plt.close(fig)
 
 
+def test_velocity_in_metres_per_second_when_heights_are_known(studies):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    reps = studies["squat_2_lifters"]["reps"].copy()
+    assert "body heights/s" in _draw("load_velocity", {"reps": reps}).axes[0].get_ylabel()
+    reps["mean_concentric_velocity_m_s"] = reps["mean_concentric_velocity_bh_s"] * 1.8
+    fig = _draw("load_velocity", {"reps": reps})
+    assert "(m/s)" in fig.axes[0].get_ylabel()
+    ys = np.concatenate(
+        [
+            s[:, 1]
+            for c in fig.axes[0].collections
+            if isinstance(c, LineCollection)
+            for s in c.get_segments()
+        ]  # fmt: skip
+    )
+    used = reps[reps["used"]]
+    assert ys.max() == pytest.approx(
+        used.groupby(["lifter_id", "pct_1rm"])["mean_concentric_velocity_m_s"].mean().max()
+    )
+    reps.loc[reps["lifter_id"] == "L01", "mean_concentric_velocity_m_s"] = np.nan
+    fig2 = _draw("load_velocity", {"reps": reps})
+    assert "body heights/s" in fig2.axes[0].get_ylabel()  # one unit per figure
+    plt.close("all")
+
+
 def test_print_formats(studies, tmp_path):
     """300 dpi PNG; PDF fonts embedded as TrueType (Type 3 fonts are refused by journals)."""
     from PIL import Image

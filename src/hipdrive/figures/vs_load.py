@@ -175,17 +175,34 @@ def plot_deadlift_hip_shoot(reps: pd.DataFrame, models: pd.DataFrame | None = No
     return fig, counts
 
 
+def velocity_column(reps: pd.DataFrame) -> str:
+    """The mean-velocity column to draw: m/s when every velocity has one, else body heights/s.
+
+    Metres per second need the lifter's height; one figure mixes no units, so
+    a single lifter without a height puts the whole figure in body heights/s.
+    """
+    ms, bh = "mean_concentric_velocity_m_s", "mean_concentric_velocity_bh_s"
+    used = reps[reps["used"]]
+    if ms not in used.columns:
+        return bh
+    has_ms = np.isfinite(pd.to_numeric(used[ms], errors="coerce").astype(float))
+    has_bh = np.isfinite(pd.to_numeric(used[bh], errors="coerce").astype(float))
+    return ms if has_ms.any() and not (has_bh & ~has_ms).any() else bh
+
+
 def plot_load_velocity(reps: pd.DataFrame):
     """(d) Load-velocity profile: mean concentric velocity vs %1RM, one line per lifter.
 
-    Mean concentric velocity of the bar proxy from bottom to lockout in body
-    heights per second; its near-linear fall with relative load is the
+    Mean concentric velocity of the bar proxy from bottom to lockout, in m/s
+    when every lifter's height is known (:func:`velocity_column`), else in
+    body heights per second; its near-linear fall with relative load is the
     load-velocity profile (Gonzalez-Badillo & Sanchez-Medina 2010,
     doi:10.1055/s-0030-1248333). Lines join each lifter's mean per 5 %1RM
     bin; the dashed line is an ordinary least-squares fit over all reps of the
     lift.
     """
-    column, unit = "mean_concentric_velocity_bh_s", "body heights/s"
+    column = velocity_column(reps)
+    unit = "m/s" if column.endswith("_m_s") else "body heights/s"
     d_all = _used(reps, column)
     lifts = _lifts_with(d_all)
     title = "Load-velocity profiles (one line per lifter)"
