@@ -175,7 +175,9 @@ def models_to_latex(models: pd.DataFrame) -> str:
         ]
     ].copy()
     t["metric"] = t["metric"].map(metric_label).map(_latex_escape)
-    t["re_structure"] = t["re_structure"].astype(str).map(_latex_escape)
+    t["re_structure"] = t["re_structure"].map(
+        lambda v: _latex_escape(v) if isinstance(v, str) else v
+    )
     t.columns = [
         "Metric",
         "Lift",
