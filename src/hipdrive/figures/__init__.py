@@ -27,8 +27,10 @@ Captions: the Snakemake report uses the static RST captions in
 RST paragraph with the numbers of lifters and reps that this module writes next
 to the figure (the same numbers are in ``figure_counts.json``).
 
-Every figure degrades to a panel that says why it is empty (no deadlifts, too
-few lifters for SPM, no curves) instead of failing.
+A lift without data gets no panel; a figure without any data is one panel that
+says why (no curves, no deadlifts) instead of failing. Lines across load join
+means per 5 %1RM bin; below ``MIN_LIFTERS_BAND`` lifters, curves show each
+lifter instead of a 95% band. PNGs are 300 dpi; PDFs embed TrueType fonts.
 """
 
 from hipdrive.figures.curves import (
@@ -41,7 +43,16 @@ from hipdrive.figures.registry import FIGURE_NAMES, FIGURES, Figure
 from hipdrive.figures.spm import plot_spm_trunk_angle
 from hipdrive.figures.stage import counts_rst, plot_all, save_figure
 from hipdrive.figures.sticking import plot_sticking_vs_load
-from hipdrive.figures.style import LIFT_COLOURS, LOAD_BANDS, PALETTE, figure_style, load_band
+from hipdrive.figures.style import (
+    LIFT_COLOURS,
+    LOAD_BANDS,
+    MIN_LIFTERS_BAND,
+    PALETTE,
+    PCT_BIN,
+    figure_style,
+    load_band,
+    pct_bin,
+)
 from hipdrive.figures.subsets import _used  # noqa: F401  (tests check which reps count)
 from hipdrive.figures.vs_load import (
     plot_deadlift_hip_shoot,
@@ -56,11 +67,14 @@ __all__ = [
     "LIFT_COLOURS",
     "LOAD_BANDS",
     "MAX_FOREST_LABELS",
+    "MIN_LIFTERS_BAND",
     "PALETTE",
+    "PCT_BIN",
     "Figure",
     "counts_rst",
     "figure_style",
     "load_band",
+    "pct_bin",
     "plot_all",
     "plot_deadlift_hip_shoot",
     "plot_hip_lead_vs_load",

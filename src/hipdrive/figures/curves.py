@@ -6,27 +6,46 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.curves import curve_matrix
-from hipdrive.figures.style import _band_colours, _band_labels, _empty_panel, _subplots, load_band
-from hipdrive.figures.subsets import _counts, _lifts_present
+from hipdrive.contracts.labels import METRIC_LABELS
+from hipdrive.contracts.reps import LIFTS
+from hipdrive.figures.style import (
+    MIN_LIFTERS_BAND,
+    _band_colours,
+    _band_labels,
+    _fitting_legend,
+    _message_figure,
+    _subplots,
+    _suptitle,
+    _title,
+    load_band,
+)
+from hipdrive.figures.subsets import _counts
 
 CURVE_VARIABLES_USED = ("trunk_angle_deg", "moment_arm_ratio")
 """Curve variables the figures read (ascent phase)."""
 
+ASCENT_LABEL = "ascent (% of time, bottom to lockout)"
 
-def _band_curve_summary(index: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
-    """Mean curve per lift x load band: lifter means first, then mean and t-CI over lifters.
 
-    Missing nodes (NaN) are skipped node by node, so a curve with a gap still
-    counts where it has values; the CI at a node uses the lifters with a value
-    there.
-    """
-    from scipy import stats as sps
-
+def _lifter_band_curves(index: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+    """Each lifter's mean curve per lift x load band (NaN nodes skipped), one row per lifter."""
     df = pd.DataFrame(values)
     df["lift"] = index["lift"].to_numpy()
     df["band"] = load_band(index["pct_1rm"])
     df["lifter_id"] = index["lifter_id"].to_numpy()
-    per_lifter = df.groupby(["lift", "band", "lifter_id"], observed=True).mean()
+    return df.groupby(["lift", "band", "lifter_id"], observed=True).mean()
+
+
+def _band_curve_summary(per_lifter: pd.DataFrame) -> pd.DataFrame:
+    """Mean curve per lift x load band over lifters, with a t-CI from enough lifters.
+
+    Missing nodes (NaN) are skipped node by node, so a curve with a gap still
+    counts where it has values; the CI at a node uses the lifters with a value
+    there. Bands with fewer than :data:`MIN_LIFTERS_BAND` lifters get no CI
+    (``lo``/``hi`` NaN): the figure draws their lifters instead.
+    """
+    from scipy import stats as sps
+
     g = per_lifter.groupby(level=["lift", "band"], observed=True)
     mean, sd = g.mean(), g.std(ddof=1)
     n_node = g.count().to_numpy().astype(float)
@@ -35,6 +54,7 @@ def _band_curve_summary(index: pd.DataFrame, values: np.ndarray) -> pd.DataFrame
         q = sps.t.ppf(0.975, np.maximum(n_node - 1, 1))
         half = sd.to_numpy() * q / np.sqrt(n_node)
     half[n_node < 2] = np.nan
+    half[n.to_numpy() < MIN_LIFTERS_BAND] = np.nan
     rows = []
     for k, (lift, band) in enumerate(mean.index):
         rows.append(
@@ -42,7 +62,7 @@ def _band_curve_summary(index: pd.DataFrame, values: np.ndarray) -> pd.DataFrame
                 {
                     "lift": lift,
                     "band": band,
-                    "pct": np.arange(values.shape[1]),
+                    "pct": np.arange(per_lifter.shape[1]),
                     "mean": mean.to_numpy()[k],
                     "lo": mean.to_numpy()[k] - half[k],
                     "hi": mean.to_numpy()[k] + half[k],
@@ -51,6 +71,30 @@ def _band_curve_summary(index: pd.DataFrame, values: np.ndarray) -> pd.DataFrame
             )
         )
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def _plain_log_ticks(ax) -> None:
+    """Log-axis labels as plain numbers (1.4, not 1.4 x 10^0); minor ones only within a decade."""
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%g") if hi / lo < 10 else NullFormatter())
+
+
+def _band_legend(fig, bands: list[str], lifter_lines: bool, ci: bool) -> None:
+    """One legend below the panels: the load bands and what lines and shading mean."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    colours = dict(zip(_band_labels(), _band_colours(), strict=True))
+    handles = [Line2D([], [], color=colours[b], lw=2, label=f"{b} 1RM") for b in bands]
+    if ci:
+        handles.append(Patch(color="0.6", alpha=0.4, lw=0, label="95% CI over lifters"))
+    if lifter_lines:
+        text = f"one lifter (band with < {MIN_LIFTERS_BAND} lifters)"
+        handles.append(Line2D([], [], color="0.4", lw=0.7, alpha=0.7, label=text))
+    _fitting_legend(fig, handles, [h.get_label() for h in handles], ncols=3)
 
 
 def _plot_band_curves(
@@ -62,12 +106,9 @@ def _plot_band_curves(
     title: str,
     geometric: bool = False,
 ):
-    lifts = _lifts_present(reps[reps["used"]])
-    fig, axes = _subplots(len(lifts), sharey=False)
     counts = {"n_lifters": 0, "n_reps": 0, "by_lift": {}}
     if curves is None or curves.empty:
-        for ax in axes[0]:
-            _empty_panel(ax, "no curves table given")
+        fig, _ = _message_figure("No curves table was given.", title)
         return fig, counts
     index, values = curve_matrix(
         curves, variable=variable, phase="ascent", reps=reps, complete=False
@@ -77,46 +118,53 @@ def _plot_band_curves(
     log = geometric and finite.size > 0 and bool(np.all(finite > 0))
     if log:
         values = np.log(values)
-    summary = _band_curve_summary(index, values) if len(index) else pd.DataFrame()
-    if log and len(summary):
-        summary[["mean", "lo", "hi"]] = np.exp(summary[["mean", "lo", "hi"]])
+    per_lifter = _lifter_band_curves(index, values) if len(index) else None
+    summary = _band_curve_summary(per_lifter) if per_lifter is not None else pd.DataFrame()
+    lifts = [lift for lift in LIFTS if len(summary) and (summary["lift"] == lift).any()]
+    if not lifts:  # load bands need %1RM, and only model-ready reps count
+        message = f"No {variable} curves of usable reps (complete, quality OK, known %1RM)."
+        fig, _ = _message_figure(message, title)
+        return fig, counts
+    back = np.exp if log else (lambda v: v)
+    summary[["mean", "lo", "hi"]] = back(summary[["mean", "lo", "hi"]])
     colours = dict(zip(_band_labels(), _band_colours(), strict=True))
+    fig, axes = _subplots(len(lifts), sharey=False)
+    drawn, lifter_lines, ci = [], False, False
     for ax, lift in zip(axes[0], lifts, strict=True):
-        s = summary[summary["lift"] == lift] if len(summary) else summary
-        if s.empty:
-            _empty_panel(  # say why: load bands need %1RM, and only model-ready reps count
-                ax,
-                f"no {lift} {variable} curves of usable reps\n(complete, quality OK, known %1RM)",
-            )
-            continue
+        s = summary[summary["lift"] == lift]
+        shown = [s[["mean", "lo", "hi"]].to_numpy(float).ravel()]
         for band in _band_labels():
             b = s[s["band"] == band]
             if b.empty:
                 continue
-            ax.plot(
-                b["pct"],
-                b["mean"],
-                color=colours[band],
-                label=f"{band} (n={b['n_lifters'].iloc[0]})",
-            )
-            ax.fill_between(b["pct"], b["lo"], b["hi"], color=colours[band], alpha=0.2, lw=0)
+            drawn.append(band)
+            if b["n_lifters"].iloc[0] < MIN_LIFTERS_BAND:
+                lines = back(per_lifter.loc[(lift, band)].to_numpy(float))
+                ax.plot(b["pct"], lines.T, color=colours[band], lw=0.7, alpha=0.7)
+                shown.append(lines.ravel())
+                lifter_lines = True
+            else:
+                ax.fill_between(b["pct"], b["lo"], b["hi"], color=colours[band], alpha=0.2, lw=0)
+                ci = True
+            ax.plot(b["pct"], b["mean"], color=colours[band], lw=2)
         # robust limits: a ratio with a near-zero denominator (moment arms) can
         # spike at single nodes and would flatten everything else
-        lims = np.nanpercentile(s[["mean", "lo", "hi"]].to_numpy(float), [1, 99])
+        lims = np.nanpercentile(np.concatenate(shown), [1, 99])
         if log:
             ax.set_yscale("log")
             if np.all(np.isfinite(lims)) and lims[1] > lims[0]:
                 ax.set_ylim(lims[0] / 1.15, lims[1] * 1.15)
+            _plain_log_ticks(ax)
         elif np.all(np.isfinite(lims)) and lims[1] > lims[0]:
             pad = 0.08 * (lims[1] - lims[0])
             ax.set_ylim(lims[0] - pad, lims[1] + pad)
-        ax.set_title(f"{lift}")
-        ax.set_xlabel("ascent (% of time, bottom -> lockout)")
+        _title(ax, f"{lift} ({counts['by_lift'][lift]['n_lifters']} lifters)")
+        ax.set_xlabel(ASCENT_LABEL)
         if ax is axes[0, 0]:
             ax.set_ylabel(ylabel)
         ax.set_xlim(0, 100)
-        ax.legend(title="%1RM band (lifters)", frameon=False, fontsize=8, loc="upper right")
-    fig.suptitle(title)
+    _band_legend(fig, [b for b in _band_labels() if b in drawn], lifter_lines, ci)
+    _suptitle(fig, title)
     return fig, counts
 
 
@@ -141,13 +189,15 @@ def plot_trunk_curves_by_load(reps: pd.DataFrame, curves: pd.DataFrame | None):
     Trunk angle = mid-hip -> mid-shoulder segment from vertical, 0 = upright
     (docs/definitions.md, "Trunk angle"); time normalised to 101 nodes from the
     bottom to lockout. Each lifter's curves are averaged within a band first, so the CI
-    (``mean +/- t_{0.975, n-1} sd / sqrt(n)``) is over lifters, not reps.
+    (``mean +/- t_{0.975, n-1} sd / sqrt(n)``) is over lifters, not reps; a band
+    with fewer than :data:`~hipdrive.figures.style.MIN_LIFTERS_BAND` lifters
+    shows each lifter's curve instead. One panel per lift with curves.
     """
     return _plot_band_curves(
         reps,
         curves,
         variable="trunk_angle_deg",
-        ylabel="trunk angle from vertical (deg)",
+        ylabel=METRIC_LABELS["trunk_angle_deg"],
         title="Trunk angle through the ascent by load",
     )
 
@@ -167,7 +217,7 @@ def plot_moment_arm_ratio_curves(reps: pd.DataFrame, curves: pd.DataFrame | None
         reps,
         curves,
         variable="moment_arm_ratio",
-        ylabel="hip / knee moment arm\n(ratio, geometric mean)",
+        ylabel=f"{METRIC_LABELS['moment_arm_ratio']}\n(geometric mean)",
         title="Moment-arm ratio through the ascent by load",
         geometric=True,
     )

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.reps import LIFTS, PRIMARY_METRIC
-from hipdrive.figures.style import LIFT_COLOURS, _colours, _empty_panel, _subplots
+from hipdrive.figures.style import (
+    LIFT_COLOURS,
+    _colours,
+    _legend_below,
+    _message_figure,
+    _subplots,
+    _suptitle,
+    _title,
+)
 
 MAX_FOREST_LABELS = 40
 """Above this many lifters the forest plot drops the lifter labels."""
@@ -22,17 +30,18 @@ def plot_slope_forest(slopes: pd.DataFrame | None, models: pd.DataFrame | None =
     s_all = pd.DataFrame() if slopes is None or slopes.empty else slopes
     if len(s_all):
         s_all = s_all[(s_all["metric"] == PRIMARY_METRIC) & np.isfinite(s_all["slope_per_10pct"])]
-    lifts = sorted(s_all["lift"].unique(), key=LIFTS.index) if len(s_all) else ["squat"]
-    n_rows = max((s_all["lift"] == lift).sum() for lift in lifts) if len(s_all) else 1
-    height = max(2.5, 0.22 * min(n_rows, MAX_FOREST_LABELS) + 1.2)
+    counts = {"n_lifters": 0, "n_reps": 0, "by_lift": {}}
+    title = "Per-lifter slopes of the primary hip-lead index"
+    if s_all.empty:
+        fig, _ = _message_figure("No lifter was recorded at two or more loads.", title)
+        return fig, counts
+    lifts = sorted(s_all["lift"].unique(), key=LIFTS.index)
+    n_rows = max((s_all["lift"] == lift).sum() for lift in lifts)
+    height = max(2.8, 0.22 * min(n_rows, MAX_FOREST_LABELS) + 1.6)  # + legend below
     fig, axes = _subplots(len(lifts), width=4.2, height=height)
     colours = _colours()
-    counts = {"n_lifters": 0, "n_reps": 0, "by_lift": {}}
     for ax, lift in zip(axes[0], lifts, strict=True):
-        s = s_all[s_all["lift"] == lift].sort_values("slope_per_10pct") if len(s_all) else s_all
-        if s.empty:
-            _empty_panel(ax, "no lifter with two or more loads")
-            continue
+        s = s_all[s_all["lift"] == lift].sort_values("slope_per_10pct")
         counts["by_lift"][lift] = {"n_lifters": len(s), "n_reps": int(s["n_reps"].sum())}
         counts["n_lifters"] += len(s)
         counts["n_reps"] += int(s["n_reps"].sum())
@@ -58,9 +67,10 @@ def plot_slope_forest(slopes: pd.DataFrame | None, models: pd.DataFrame | None =
                     label="mixed model 95% CI",
                 )
                 ax.axvline(r["slope_per_10pct"], color="k", lw=1.5, label="mixed model")
-                ax.legend(frameon=False, fontsize=8, loc="lower right")
-        ax.set_title(lift)
+        _title(ax, lift)
         ax.set_xlabel("hip-lead slope (deg per 10 %1RM)")
-        ax.set_ylabel("lifter (sorted by slope)")
-    fig.suptitle("Per-lifter slopes of the primary hip-lead index")
+        if ax is axes[0, 0]:
+            ax.set_ylabel("lifter (sorted by slope)")
+    _legend_below(fig, ncols=2)
+    _suptitle(fig, title)
     return fig, counts

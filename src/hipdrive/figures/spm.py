@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.contracts.reps import LIFTS
-from hipdrive.figures.style import LIFT_COLOURS, _colours, _empty_panel, _subplots
+from hipdrive.figures.style import (
+    LIFT_COLOURS,
+    _colours,
+    _empty_panel,
+    _message_figure,
+    _subplots,
+    _suptitle,
+    _title,
+)
 
 
 def plot_spm_trunk_angle(spm: pd.DataFrame | None):
@@ -20,13 +28,12 @@ def plot_spm_trunk_angle(spm: pd.DataFrame | None):
     the reason (e.g. "too few lifters for SPM").
     """
     lifts = sorted(spm["lift"].unique(), key=LIFTS.index) if spm is not None and len(spm) else []
-    n = max(len(lifts), 1)
-    fig, axes = _subplots(n, nrows=2, height=2.9)
     counts = {"n_lifters": 0, "n_reps": 0, "by_lift": {}}
+    title = "Where in the ascent does load change the back angle? (SPM)"
     if not lifts:
-        for ax in axes[:, 0]:
-            _empty_panel(ax, "no trunk-angle curves for SPM")
+        fig, _ = _message_figure("No trunk-angle curves for SPM in this study.", title)
         return fig, counts
+    fig, axes = _subplots(len(lifts), nrows=2, height=2.9)
     colours = _colours()
     for k, lift in enumerate(lifts):
         s = spm[spm["lift"] == lift].sort_values("pct")
@@ -50,7 +57,7 @@ def plot_spm_trunk_angle(spm: pd.DataFrame | None):
             top.axhline(0, color="0.4", lw=0.8, ls="--")
             if k == 0:
                 top.set_ylabel("trunk-angle slope\n(deg per 10 %1RM)")
-            top.set_title(f"{lift} (n = {j} lifters)")
+            _title(top, f"{lift} (n = {j} lifters)")
             top.set_xlim(0, 100)
         else:
             _empty_panel(top, f"{lift}: no lifter with >= 2 loads")
@@ -64,10 +71,10 @@ def plot_spm_trunk_angle(spm: pd.DataFrame | None):
         bottom.fill_between(
             s["pct"], t, np.sign(t) * tc, where=np.abs(t) > tc, color="C3", alpha=0.3, lw=0
         )
-        bottom.set_xlabel("ascent (% of time, bottom -> lockout)")
+        bottom.set_xlabel("ascent (% of time, bottom to lockout)")
         if k == 0:
             bottom.set_ylabel("SPM{t}")
         bottom.set_xlim(0, 100)
-        bottom.legend(frameon=False, fontsize=8, loc="upper right")
-    fig.suptitle("Where in the ascent does load change the back angle? (SPM)")
+        bottom.legend(frameon=False, fontsize=8, loc="best")
+    _suptitle(fig, title)
     return fig, counts

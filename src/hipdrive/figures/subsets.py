@@ -20,11 +20,6 @@ def _counts(d: pd.DataFrame) -> dict:
     return {"n_lifters": int(d["lifter_id"].nunique()), "n_reps": len(d), "by_lift": by_lift}
 
 
-def _lifts_present(d: pd.DataFrame) -> list[str]:
-    present = [lift for lift in LIFTS if (d["lift"] == lift).any()]
-    return present or ["squat"]
-
-
 def _used(reps: pd.DataFrame, column: str) -> pd.DataFrame:
     if column not in reps.columns:
         return reps.iloc[0:0]

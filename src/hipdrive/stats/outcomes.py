@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.labels import metric_label
 from hipdrive.contracts.reps import PRIMARY_METRIC
 
 
@@ -25,65 +26,27 @@ class MetricSpec:
     lifts : tuple of str
         Subsets analysed: ``"squat"``, ``"deadlift"`` and/or ``"all"`` (both
         lifts together, with lift as a covariate).
-    label : str
-        Axis/table label with unit.
     """
 
     column: str
     family: Literal["gaussian", "binomial"]
     lifts: tuple[str, ...]
-    label: str
+
+    @property
+    def label(self) -> str:
+        """Table/axis name with unit (:data:`~hipdrive.contracts.labels.METRIC_LABELS`)."""
+        return metric_label(self.column)
 
 
 METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec(
-        PRIMARY_METRIC,
-        "gaussian",
-        ("squat", "deadlift", "all"),
-        "Trunk-angle change bottom -> v_min (deg, + = hips lead)",
-    ),
-    MetricSpec(
-        "hip_lead_rise_ratio",
-        "gaussian",
-        ("squat", "deadlift"),
-        "Hip rise / shoulder rise, first 30% of ascent (ratio)",
-    ),
-    MetricSpec(
-        "hip_lead_peak_velocity_lag_s",
-        "gaussian",
-        ("squat", "deadlift"),
-        "Shoulder minus hip peak-velocity time (s, + = hips first)",
-    ),
-    MetricSpec(
-        "sticking_present",
-        "binomial",
-        ("squat", "deadlift", "all"),
-        "Sticking region present (log odds)",
-    ),
-    MetricSpec(
-        "sticking_pct_ascent",
-        "gaussian",
-        ("squat", "deadlift"),
-        "Sticking point (v_min) position (% of ascent time)",
-    ),
-    MetricSpec(
-        "mean_concentric_velocity_bh_s",
-        "gaussian",
-        ("squat", "deadlift"),
-        "Mean concentric velocity (body heights/s)",
-    ),
-    MetricSpec(
-        "moment_arm_ratio_vmin",
-        "gaussian",
-        ("squat", "deadlift"),
-        "Hip/knee moment-arm ratio at v_min (ratio)",
-    ),
-    MetricSpec(
-        "hip_shoot_index",
-        "gaussian",
-        ("deadlift",),
-        "Deadlift hip-shoot index (hip rise / shoulder rise)",
-    ),
+    MetricSpec(PRIMARY_METRIC, "gaussian", ("squat", "deadlift", "all")),
+    MetricSpec("hip_lead_rise_ratio", "gaussian", ("squat", "deadlift")),
+    MetricSpec("hip_lead_peak_velocity_lag_s", "gaussian", ("squat", "deadlift")),
+    MetricSpec("sticking_present", "binomial", ("squat", "deadlift", "all")),
+    MetricSpec("sticking_pct_ascent", "gaussian", ("squat", "deadlift")),
+    MetricSpec("mean_concentric_velocity_bh_s", "gaussian", ("squat", "deadlift")),
+    MetricSpec("moment_arm_ratio_vmin", "gaussian", ("squat", "deadlift")),
+    MetricSpec("hip_shoot_index", "gaussian", ("deadlift",)),
 )
 """Metrics modelled against load, primary hip-lead index first.
 

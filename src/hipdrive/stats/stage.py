@@ -10,6 +10,7 @@ import pandas as pd
 
 from hipdrive.contracts.curves import REQUIRED_CURVE_COLUMNS
 from hipdrive.contracts.files import atomic_write_bytes
+from hipdrive.contracts.labels import metric_label
 from hipdrive.contracts.params import (
     ALPHA,
     HEAVY_PCT_1RM,
@@ -133,8 +134,20 @@ def run_stats(
     return StatsResult(models, slopes, always, spm, clusters, qc_summary(reps), prov)
 
 
+_LATEX_SPECIAL = str.maketrans({c: "\\" + c for c in "&%$#_{}"})
+
+
+def _latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters (labels hold ``%`` and ``_``)."""
+    return text.translate(_LATEX_SPECIAL)
+
+
 def models_to_latex(models: pd.DataFrame) -> str:
     """A compact LaTeX table of the models (needs jinja2, via pandas ``to_latex``).
+
+    Metrics are named as :data:`~hipdrive.contracts.labels.METRIC_LABELS` has
+    them (a reader of the paper does not know the column names); ``models.csv``
+    keeps the column names.
 
     Raises
     ------
@@ -161,8 +174,10 @@ def models_to_latex(models: pd.DataFrame) -> str:
             "converged",
         ]
     ].copy()
-    t["metric"] = t["metric"].str.replace("_", r"\_", regex=False)
-    t["re_structure"] = t["re_structure"].str.replace("_", r"\_", regex=False)
+    t["metric"] = t["metric"].map(metric_label).map(_latex_escape)
+    t["re_structure"] = t["re_structure"].map(
+        lambda v: _latex_escape(v) if isinstance(v, str) else v
+    )
     t.columns = [
         "Metric",
         "Lift",
