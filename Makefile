@@ -45,4 +45,4 @@ lint: setup
 	$(BIN)/snakemake --lint
 
 clean-results:
-	rm -rf results/demo results/keypoints results/reps results/curves results/tables results/stats results/figures results/logs results/benchmarks results/report.html
+	rm -rf results/demo results/keypoints results/reps results/curves results/tables results/stats results/figures results/logs results/benchmarks results/report.html results/report

@@ -84,9 +84,13 @@ def test_stats_and_figures_are_made(demo):
 def test_report_contains_the_figures_tables_and_provenance(demo):
     html = (demo / "results/report.html").read_text(errors="replace")
     for name in ("hip_lead_vs_load.png", "models.csv", "models.tex", "lifter_slopes.csv", "always.csv",
-                 "qc_summary.csv", "provenance.json", "excluded.html"):  # fmt: skip
+                 "qc_summary.csv", "provenance.json", "excluded.html", "answer.html"):  # fmt: skip
         assert name in html, f"{name} missing from the report"
-    assert "Configuration of this run" in html and "n_bootstrap" in html
+    assert "1. Answer" in html and "Start with" in html
+    answer = (demo / "results/report/answer.html").read_text()
+    assert answer.index("What this study found") < answer.index("Statistics tables")
+    assert answer.index("Statistics tables") < answer.index("Configuration of this run")
+    assert "n_bootstrap" in answer
 
 
 def test_from_tables_alone_regenerates_stats_figures_and_report(demo, pose_blocker, tmp_path):
@@ -96,7 +100,7 @@ def test_from_tables_alone_regenerates_stats_figures_and_report(demo, pose_block
     (work / "config.yaml").write_text("from_tables: true\nstats: {n_bootstrap: 200}\n")
     env = {"PYTHONPATH": os.pathsep.join([str(pose_blocker), os.environ.get("PYTHONPATH", "")])}
     jobs = planned_jobs(work)
-    assert jobs == {"fit_models": 1, "plot_figures": 1, "all": 1}, jobs
+    assert jobs == {"fit_models": 1, "plot_figures": 1, "write_answer": 1, "all": 1}, jobs
     snakemake(work, env=env)
     snakemake(work, "--report", "results/report.html", env=env)
     pd.testing.assert_frame_equal(  # same tables, same models as the run from videos

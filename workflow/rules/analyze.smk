@@ -68,7 +68,7 @@ rule collect_tables:
         excluded_html=report(
             "results/qc/excluded.html",
             caption="../report/excluded.rst",
-            category="Quality control",
+            category="3. Quality control",
             labels={"table": "Excluded videos and reps"},
         ),
     log:

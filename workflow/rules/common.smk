@@ -42,7 +42,11 @@ wildcard_constraints:
 
 
 def get_final_output():
-    outputs = ["results/stats/models.csv", *expand("results/figures/{name}.png", name=FIGURE_NAMES)]
+    outputs = [
+        "results/stats/models.csv",
+        "results/report/answer.html",  # the report's first page
+        *expand("results/figures/{name}.png", name=FIGURE_NAMES),
+    ]
     if config["from_tables"]:  # the tables are the inputs: nothing per video
         return outputs
     return [

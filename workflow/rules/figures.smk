@@ -14,7 +14,7 @@ rule plot_figures:
             name: report(
                 f"results/figures/{name}.png",
                 caption=f"../report/{name}.rst",
-                category="Figures",
+                category="2. Figures",
                 labels={"figure": FIGURES[name].title},
             )
             for name in FIGURE_NAMES

@@ -9,8 +9,12 @@ rule plot_qc_media:
         reps="results/reps/{video_id}.parquet",
         video=get_video,
     output:
-        sheet="results/qc/{video_id}.sheet.png",
-        plot="results/qc/{video_id}.plot.png",
+        sheet=report("results/qc/{video_id}.sheet.png", caption="../report/qc_media.rst",
+                     category="3. Quality control", subcategory="Per video",
+                     labels={"video": "{video_id}", "view": "key frames per rep"}),
+        plot=report("results/qc/{video_id}.plot.png", caption="../report/qc_media.rst",
+                    category="3. Quality control", subcategory="Per video",
+                    labels={"video": "{video_id}", "view": "bar height, velocity, trunk angle"}),
     params:
         video=get_video_path,
         sheet=config["samples"],

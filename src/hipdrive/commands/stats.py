@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from hipdrive.commands import parse_json_object
@@ -58,6 +59,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="processes drawing figures")
     p.set_defaults(func=_plot_figures)
+
+    p = subparsers.add_parser(
+        "write-answer",
+        help="the report's first page: what the study found, then every table inline",
+        description="Write one HTML page: per lift, the primary hip-lead index's change per "
+        "10 %%1RM with its CI, the 'always' shares, what was not estimated and why, what was "
+        "excluded; then the statistics tables, the configuration and the provenance.",
+    )
+    p.add_argument("--stats-dir", required=True, type=Path, help="output folder of fit-models")
+    p.add_argument("--excluded", type=Path, help="results/qc/excluded.tsv")
+    p.add_argument("--config", default=None, help="the run's configuration as JSON")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_write_answer)
 
     p = subparsers.add_parser(
         "power",
@@ -140,6 +154,17 @@ def _plot_figures(args: argparse.Namespace) -> int:
         heavy_pct_1rm=args.heavy_pct_1rm,
         workers=args.workers,
     )
+    return 0
+
+
+def _write_answer(args: argparse.Namespace) -> int:
+    from hipdrive.answer import answer_page
+    from hipdrive.contracts.files import atomic_write_bytes
+
+    config = parse_json_object(args.config, flag="--config") if args.config else None
+    page = answer_page(args.stats_dir, args.excluded, config)
+    atomic_write_bytes(page.encode(), args.out)
+    print(f"write-answer: -> {args.out}", file=sys.stderr)
     return 0
 
 
