@@ -241,6 +241,12 @@ def test_squat_cut_by_the_clip_end_is_incomplete_not_failed():
     out = segment_reps(h[cut], t[cut], lift="squat")
     assert len(out) == 2 and out.iloc[0]["complete"]
     assert not out.iloc[1]["failed"] and not out.iloc[1]["complete"]
+    assert out.iloc[1]["end_frame"] == cut.sum() - 1  # it runs to the clip's end
+    # the track held flat to the end (a lifter lost, the gap filled in): the same
+    held = np.r_[h[cut], np.full(30, h[cut][-1])]
+    out = segment_reps(held, np.arange(held.size) / FPS, lift="squat")
+    assert not out.iloc[1]["failed"] and not out.iloc[1]["complete"]
+    assert out.iloc[1]["end_frame"] == held.size - 1
 
 
 def test_noise_and_gaps_do_not_add_reps():

@@ -310,13 +310,13 @@ def segment_reps(
         # highest point of the attempt. A deadlift not put down before the clip
         # ends simply ends at the last frame (failure is judged by posture).
         failed = lift == "squat" and not returned.any()
+        # The clip ends with the bar at the attempt's highest point: still rising
+        # (or held) when filming stopped, so nothing says it failed; a failed
+        # squat sinks back. Cut by the clip: it runs to the clip's end, incomplete.
+        if failed and window_end == n and g[n - 1] >= g[extreme:n].max() - pause_band_bh:
+            failed = False
         if failed:
             lock = extreme + int(np.argmax(g[extreme:window_end]))
-            # The clip ends with the bar at the attempt's highest point: still
-            # rising (or held) when filming stopped, so nothing says it failed;
-            # a failed squat sinks back. Cut by the clip: incomplete, not failed.
-            if window_end == n and g[n - 1] >= g[lock] - pause_band_bh:
-                failed = False
         elif not returned.any():
             lock = window_end - 1
         else:
