@@ -1,5 +1,3 @@
-import sys
+from hipdrive.cli import entry_point
 
-from hipdrive.cli import main
-
-sys.exit(main())
+entry_point()

@@ -50,5 +50,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def entry_point() -> None:
+    """The ``hipdrive`` command: :func:`main`, then an immediate exit with its code.
+
+    pyarrow's thread pools can abort the interpreter's shutdown after the work
+    is done ("terminate called without an active exception", SIGABRT;
+    apache/arrow#34314), which Snakemake or a shell reads as a failed step.
+    Every output is written and closed before :func:`main` returns, so the
+    process leaves without that native teardown.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

@@ -34,3 +34,18 @@ def test_user_errors_are_one_line_not_a_traceback(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_the_command_exits_with_its_code_and_flushed_output(tmp_path):
+    """``hipdrive`` leaves with os._exit after the work (pyarrow's pools may abort a
+    normal shutdown): the output must be complete and the code the command's."""
+    (tmp_path / "stats").mkdir()
+    out = tmp_path / "answer.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hipdrive", "write-answer", "--stats-dir", str(tmp_path / "stats"),
+         "--out", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().endswith(f"write-answer: -> {out}")
+    assert "No model could be fitted" in out.read_text()

@@ -97,13 +97,15 @@ def summary(results: Path) -> list[str]:
     """The end-of-run lines: videos, exclusions, reps kept, models estimated and not."""
     import pandas as pd
 
+    from hipdrive.contracts.exclusions import VIDEO_STAGES
     from hipdrive.contracts.reps import read_reps
     from hipdrive.contracts.results import read_stats_table
 
     lines = []
     reps = read_reps(results / "tables" / "reps.parquet")
     excluded = pd.read_csv(results / "qc" / "excluded.tsv", sep="\t", dtype=str)
-    videos = excluded.loc[excluded["rep"].isna(), "video_id"].nunique()
+    # whole videos only: notes on kept videos (lost stretches, truncation, camera side) are not
+    videos = excluded.loc[excluded["stage"].isin(VIDEO_STAGES), "video_id"].nunique()
     n_videos = reps["video_id"].nunique() + videos
     used = reps["quality_ok"] & reps["pct_1rm"].notna()
     lines.append(f"{n_videos} videos: {videos} excluded, {len(reps)} reps found, {int(used.sum())} "
