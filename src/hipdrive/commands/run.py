@@ -95,15 +95,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def summary(results: Path) -> list[str]:
     """The end-of-run lines: videos, exclusions, reps kept, models estimated and not."""
-    import pandas as pd
 
-    from hipdrive.contracts.exclusions import VIDEO_STAGES
+    from hipdrive.contracts.exclusions import VIDEO_STAGES, read_excluded
     from hipdrive.contracts.reps import read_reps
     from hipdrive.contracts.results import read_stats_table
 
     lines = []
     reps = read_reps(results / "tables" / "reps.parquet")
-    excluded = pd.read_csv(results / "qc" / "excluded.tsv", sep="\t", dtype=str)
+    excluded = read_excluded(results / "qc" / "excluded.tsv")
     # whole videos only: notes on kept videos (lost stretches, truncation, camera side) are not
     videos = excluded.loc[excluded["stage"].isin(VIDEO_STAGES), "video_id"].nunique()
     n_videos = reps["video_id"].nunique() + videos
