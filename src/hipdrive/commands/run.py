@@ -95,7 +95,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def summary(results: Path) -> list[str]:
     """The end-of-run lines: videos, exclusions, reps kept, models estimated and not."""
-
     from hipdrive.contracts.exclusions import VIDEO_STAGES, read_excluded
     from hipdrive.contracts.reps import read_reps
     from hipdrive.contracts.results import read_stats_table
