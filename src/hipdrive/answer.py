@@ -92,9 +92,24 @@ def _table(df: pd.DataFrame | None, title: str) -> str:
     return f"<h3>{html.escape(title)}</h3><div style='overflow-x:auto'>{body}</div>"
 
 
+def _truth_sentence(row: pd.Series | None, simulated_slope: float) -> str:
+    """The simulated study's true slope beside its estimate: does the CI recover it?"""
+    truth = f"The videos are simulated with a true slope of <b>{simulated_slope:+.2f} deg per 10 %1RM</b>"
+    if row is None or not np.isfinite(row.get("ci_low", np.nan)):
+        return f"{truth}; no interval was estimated to compare with it."
+    lo, hi = float(row["ci_low"]), float(row["ci_high"])
+    covers = "contains" if lo <= simulated_slope <= hi else "does <b>not</b> contain"
+    zero = "excludes" if lo > 0 or hi < 0 else "does not exclude"
+    return f"{truth}: the 95% CI {covers} it and {zero} zero."
+
+
 def answer_page(stats_dir: str | os.PathLike, excluded: str | os.PathLike | None = None,
-                config: dict | None = None) -> str:  # fmt: skip
-    """The first page of the report as one self-contained HTML document."""
+                config: dict | None = None, simulated_slope: float | None = None) -> str:  # fmt: skip
+    """The first page of the report as one self-contained HTML document.
+
+    ``simulated_slope``: the true population slope of a simulated study (the
+    demo), stated beside each lift's estimate.
+    """
     stats_dir = Path(stats_dir)
     models = read_stats_table(stats_dir / "models.csv")
     always = read_stats_table(stats_dir / "always.csv")
@@ -104,7 +119,10 @@ def answer_page(stats_dir: str | os.PathLike, excluded: str | os.PathLike | None
         parts.append("<p class='finding'>No model could be fitted: no rep entered the models.</p>")
     for lift in lifts:
         m = models[(models["lift"] == lift) & (models["metric"] == PRIMARY_METRIC)]
-        parts.append(f"<p class='finding'>{_primary_sentence(lift, m.iloc[0] if len(m) else None)}</p>")
+        row = m.iloc[0] if len(m) else None
+        parts.append(f"<p class='finding'>{_primary_sentence(lift, row)}</p>")
+        if simulated_slope is not None:
+            parts.append(f"<p class='finding'>{_truth_sentence(row, simulated_slope)}</p>")
         parts.append(_shares(always, lift))
     if models is not None and len(models):
         missing = models[~np.isfinite(models["slope_per_10pct"].astype(float))]

@@ -46,3 +46,16 @@ def test_too_few_lifters_says_what_was_not_estimated_and_why(tmp_path):
     text = re.sub(r"<[^>]+>", "", answer_page(tmp_path))
     assert "Squat: Hip-lead: trunk change (deg) was not estimated (fewer than 3 lifters" in text
     assert "Not estimated" in text
+
+
+def test_a_simulated_study_states_its_truth_and_whether_the_ci_recovers_it(stats_dir):
+    row = pd.read_csv(stats_dir / "models.csv").set_index(["metric", "lift"]).loc[(stats.PRIMARY_METRIC, "squat")]
+    inside = (row["ci_low"] + row["ci_high"]) / 2
+    text = re.sub(r"<[^>]+>", "", answer_page(stats_dir, simulated_slope=inside))
+    assert f"simulated with a true slope of {inside:+.2f} deg per 10 %1RM: the 95% CI contains it" in text
+    outside = row["ci_high"] + 1.0
+    text = re.sub(r"<[^>]+>", "", answer_page(stats_dir, simulated_slope=outside))
+    assert "the 95% CI does not contain it" in text
+    zero = "excludes zero" if row["ci_low"] > 0 or row["ci_high"] < 0 else "does not exclude zero"
+    assert zero in text
+    assert "simulated" not in re.sub(r"<[^>]+>", "", answer_page(stats_dir)).split("Statistics tables")[0]

@@ -136,3 +136,10 @@ def get_stats_params(wildcards, threads):
 
 def as_json(value):
     return json.dumps(value, sort_keys=True)
+
+
+def simulated_truth_option():
+    """--simulated-slope for the answer page when every video is rendered by the simulator."""
+    if config["from_tables"] or not all(str(p).startswith(os.path.join(SIMULATED_ROOT, "")) for p in samples["path"]):
+        return ""
+    return f"--simulated-slope {config['simulate']['effect_slope_deg_per_10pct']}"

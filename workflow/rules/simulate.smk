@@ -14,6 +14,7 @@ rule simulate_video:
         slope=config["simulate"]["effect_slope_deg_per_10pct"],
         fps=config["simulate"]["fps"],
         n_reps=config["simulate"]["n_reps"],
+        size=f"--width {config['simulate']['width']} --height {config['simulate']['height']}",
     log:
         "results/logs/simulate_video/{video_id}.log",
     benchmark:
@@ -22,5 +23,5 @@ rule simulate_video:
         "../../envs/analysis.yaml"
     shell:
         "{HIPDRIVE} simulate video --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q}"
-        " --seed {params.seed} --effect-slope {params.slope} --fps {params.fps} --reps {params.n_reps}"
+        " --seed {params.seed} --effect-slope {params.slope} --fps {params.fps} --reps {params.n_reps} {params.size}"
         " --video {output.video:q} --truth-dir {params.truth_dir:q} > {log:q} 2>&1"

@@ -46,10 +46,11 @@ rule write_answer:
     params:
         config=as_json(config),
         excluded="" if config["from_tables"] else "--excluded results/qc/excluded.tsv",
+        truth=simulated_truth_option(),
     log:
         "results/logs/write_answer/write_answer.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "{HIPDRIVE} write-answer --stats-dir results/stats {params.excluded} --config {params.config:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        " {params.truth} --out {output:q} > {log:q} 2>&1"

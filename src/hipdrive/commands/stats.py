@@ -70,6 +70,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stats-dir", required=True, type=Path, help="output folder of fit-models")
     p.add_argument("--excluded", type=Path, help="results/qc/excluded.tsv")
     p.add_argument("--config", default=None, help="the run's configuration as JSON")
+    p.add_argument("--simulated-slope", type=float, default=None,
+                   help="a simulated study's true slope (deg per 10 %%1RM), stated beside the estimate")  # fmt: skip
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=_write_answer)
 
@@ -162,7 +164,7 @@ def _write_answer(args: argparse.Namespace) -> int:
     from hipdrive.contracts.files import atomic_write_bytes
 
     config = parse_json_object(args.config, flag="--config") if args.config else None
-    page = answer_page(args.stats_dir, args.excluded, config)
+    page = answer_page(args.stats_dir, args.excluded, config, simulated_slope=args.simulated_slope)
     atomic_write_bytes(page.encode(), args.out)
     print(f"write-answer: -> {args.out}", file=sys.stderr)
     return 0
