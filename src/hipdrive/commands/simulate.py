@@ -106,19 +106,19 @@ def add_commands(subparsers) -> None:
 
 
 def _cmd_video(args: argparse.Namespace) -> int:
+    import numpy as np
     import pandas as pd
 
+    from hipdrive.contracts.manifest import read_manifest
     from hipdrive.errors import InputError
     from hipdrive.simulate import simulate_video
 
-    try:
-        sheet = pd.read_csv(args.sample_sheet, sep="\t", dtype={"video_id": str, "lifter_id": str})
-    except (OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"{args.sample_sheet}: cannot read the sample sheet ({exc})") from exc
+    sheet = read_manifest(args.sample_sheet)
     rows = sheet[sheet["video_id"] == args.video_id]
     if rows.empty:
         raise InputError(f"{args.sample_sheet}: no row with video_id {args.video_id!r}")
-    simulate_video(rows.iloc[0].to_dict(), seed=args.seed, effect_slope_deg_per_10pct=args.effect_slope,
+    row = {k: np.nan if v is pd.NA else v for k, v in rows.iloc[0].to_dict().items()}
+    simulate_video(row, seed=args.seed, effect_slope_deg_per_10pct=args.effect_slope,
                    fps=args.fps, n_reps=args.reps, video_path=args.video, truth_dir=args.truth_dir,
                    **_render_options(args))  # fmt: skip
     return 0
