@@ -19,9 +19,7 @@ $(VENV)/.installed: pyproject.toml envs/requirements.lock.txt
 	touch $@
 
 run: setup  ## install, render the demo study, run the whole workflow, build the report
-	$(BIN)/snakemake --profile workflow/profiles/local --cores $(CORES)
-	$(BIN)/snakemake --profile workflow/profiles/local --report results/report.html
-	@echo "Report: $(abspath results/report.html)"
+	$(BIN)/hipdrive run config/samples.tsv --data-root . --cores $(CORES)
 
 $(GPU_VENV)/.installed: envs/install-pose-gpu.sh
 	PYTHON=$(PYTHON) bash envs/install-pose-gpu.sh $(GPU_VENV)

@@ -66,7 +66,9 @@ def snakemake_command(args: argparse.Namespace) -> list[str]:
         raise InputError(f"{profile}: not a Snakemake profile (no config.yaml in it)")
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile),
            "--directory", str(Path(args.out).resolve()), "--profile", str(profile),
-           "--cores", str(args.cores)]  # fmt: skip
+           "--cores", str(args.cores),
+           # one progress line per finished job; errors and failed logs still print in full
+           "--quiet", "rules", "reason", "host"]  # fmt: skip
     if args.configfile:
         cmd += ["--configfile", str(Path(args.configfile).resolve())]
     return cmd + ["--config", f"samples={samples}", f"data_root={data_root}"]
