@@ -144,6 +144,16 @@ def read_frames(video: str | os.PathLike, indices: np.ndarray) -> dict[int, np.n
     return out
 
 
+def _canvas_shape(xy: np.ndarray, bar_xy: np.ndarray | None) -> tuple[int, int]:
+    """(height, width) of a blank frame holding every point (imported keypoints, no video)."""
+    pts = xy.reshape(-1, 2) if bar_xy is None else np.vstack([xy.reshape(-1, 2), bar_xy])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        peak = np.nanmax(pts, axis=0)
+    w, h = (int(np.ceil(v * 1.05)) + 1 if np.isfinite(v) else 2 for v in peak)
+    return h, w
+
+
 def blur_faces(rgb: np.ndarray, head_xy: np.ndarray, *, min_radius_px: float) -> np.ndarray:
     """A copy of ``rgb`` with the head region blurred (privacy).
 
@@ -204,6 +214,8 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
     if not check:
         return f"bar: body proxy ({proxy}); no bar track"
     if check["coverage"] == 0:
+        if str(provenance.get("backend", "")).startswith("import:"):
+            return f"bar: body proxy ({proxy}); imported keypoints carry no bar track"
         return f"bar: body proxy ({proxy}); the bar tracker found no plate"
     params = provenance.get("params") or {}
     need = (
@@ -291,7 +303,7 @@ def _frame_rows(reps_table: pd.DataFrame, lift: str, frames: np.ndarray) -> list
 
 
 def contact_sheet(
-    video: str | os.PathLike,
+    video: str | os.PathLike | None,
     analysis: VideoAnalysis,
     reps_table: pd.DataFrame,
     out: str | os.PathLike,
@@ -303,8 +315,9 @@ def contact_sheet(
 
     Parameters
     ----------
-    video : path
-        The video the keypoints came from.
+    video : path or None
+        The video the keypoints came from; None (keypoints imported without
+        their video) draws the skeletons on a blank background.
     analysis : hipdrive.analysis.VideoAnalysis
         From :func:`load_analysis` (cleaned keypoints, kinematics, frames).
     reps_table : pandas.DataFrame
@@ -328,7 +341,11 @@ def contact_sheet(
     trunk = analysis.kinematics["trunk_angle_deg"]
     rows = _frame_rows(reps_table, lift, frames)
     wanted = np.array([f for row in rows for f, _ in row if f is not None], dtype=int)
-    images = read_frames(video, wanted)
+    if video is None:
+        blank = np.full((*_canvas_shape(xy, analysis.bar_xy), 3), 48, np.uint8)
+        images, blur = dict.fromkeys(wanted.tolist(), blank), False
+    else:
+        images = read_frames(video, wanted)
     shape = next(iter(images.values())).shape[:2] if images else (1, 1)
     # the bar end may stick out beyond the body (a long sleeve): keep it in the crop
     extent = (
@@ -361,9 +378,14 @@ def contact_sheet(
         f"{bar_caption(analysis.provenance)}; marked as a {marker}",
         width=max(40, int(fig.get_figwidth() * 15)),
     )
-    fig.suptitle(
+    no_video = "; no video: skeletons on a blank background" if video is None else ""
+    title = textwrap.fill(
         f"{analysis.provenance['video_id']} ({lift}; facing {analysis.provenance['facing']}, "
-        f"side {side}; {len(reps_table)} rep(s))\n{caption}",
+        f"side {side}; {len(reps_table)} rep(s){no_video})",
+        width=max(40, int(fig.get_figwidth() * 15)),
+    )
+    fig.suptitle(
+        f"{title}\n{caption}",
         fontsize=9,
     )
     fig.tight_layout()

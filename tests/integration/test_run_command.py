@@ -12,14 +12,34 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
+def keypoints_instead_of_video(study: Path, video_id: str) -> None:
+    """Make one manifest row a keypoints-only row: its truth exported as DeepLabCut's CSV."""
+    subprocess.run(
+        [BIN / "hipdrive", "export", study / "truth" / f"{video_id}.keypoints.parquet",
+         "--format", "dlc-csv", "--out", study / "dlc"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    lines = (study / "samples.tsv").read_text().splitlines()
+    rows = [lines[0] + "\tkeypoints\tkeypoints_format\tfps"]
+    for line in lines[1:]:
+        cells = line.split("\t")
+        if cells[0] == video_id:  # no video: the keypoints and their frame rate
+            cells[1] = ""
+            cells += [f"dlc/{video_id}.keypoints.csv", "dlc-csv", "30"]
+        rows.append("\t".join(cells + [""] * (12 - len(cells))))
+    (study / "samples.tsv").write_text("\n".join(rows) + "\n")
+
+
 @pytest.mark.slow
 def test_run_from_another_folder_with_a_bare_path(tmp_path):
+    """A video row and a row of another tool's keypoints (no video) in one study."""
     study = tmp_path / "my study"  # a space in every path the workflow is given
     subprocess.run(
-        [BIN / "hipdrive", "simulate", "study", "--lifters", "1", "--loads", "80", "--reps", "1",
+        [BIN / "hipdrive", "simulate", "study", "--lifters", "1", "--loads", "70,90", "--reps", "1",
          "--seed", "3", "--effect-slope", "1.5", "--out", study, "--width", "180", "--height", "320"],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
+    keypoints_instead_of_video(study, "L01_squat_090")
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     env = {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/bin:/bin"}  # no venv on PATH
@@ -28,12 +48,20 @@ def test_run_from_another_folder_with_a_bare_path(tmp_path):
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = tmp_path / "out" / "results" / "report.html"
+    results = tmp_path / "out" / "results"
+    report = results / "report.html"
     assert f"Report: {report}" in proc.stdout
-    assert "1 videos: 0 excluded," in proc.stdout and "\nmodels: " in proc.stdout  # the summary
+    assert "2 videos: 0 excluded," in proc.stdout and "\nmodels: " in proc.stdout  # the summary
     assert report.stat().st_size > 10_000
-    assert (tmp_path / "out" / "results" / "tables" / "reps.parquet").is_file()
     assert not (elsewhere / "results").exists()  # nothing written where it was called from
+    import pandas as pd
+
+    from hipdrive.contracts.keypoints import read_keypoints
+
+    reps = pd.read_parquet(results / "tables" / "reps.parquet")
+    assert (reps["video_id"] == "L01_squat_090").sum() == 1  # the imported keypoints' rep
+    assert read_keypoints(results / "keypoints" / "L01_squat_090.parquet")[1]["backend"] == "import:dlc-csv"
+    assert (results / "qc" / "L01_squat_090.sheet.png").is_file()  # skeletons without frames
 
 
 def test_run_refuses_a_missing_manifest_or_data_root(tmp_path):

@@ -180,3 +180,30 @@ def test_by_lift_pose_options_reach_each_video_and_shards_hold_one_lift(tmp_path
         assert len(lifts) == 1, f"a pose job mixes lifts: {command[:300]}"
         assert tracking == (0.1 if lifts == {"squat"} else None), command[:300]
     assert len(commands) == (4 if shard_size == 1 else 2)
+
+
+@pytest.mark.parametrize("shard_size", [1, 2])
+def test_keypoint_rows_are_imported_and_never_sent_to_pose(tmp_path, shard_size):
+    """Rows naming another tool's keypoints get an import job; pose jobs hold only videos."""
+    import re
+
+    (tmp_path / "kp").mkdir()
+    rows = [[f"v{i}", f"results/demo/videos/v{i}.mp4", "A", "squat", "high_bar", 100.0, 125.0, 1.75,
+             "left", "", "", ""] for i in range(2)]  # fmt: skip
+    for i in range(2):
+        (tmp_path / "kp" / f"k{i}.csv").write_text(f"made by another tool {i}")
+        rows.append([f"k{i}", "", "A", "squat", "high_bar", 100.0, 125.0, 1.75, "left",
+                     f"kp/k{i}.csv", "coco17-csv", 30.0])  # fmt: skip
+    columns = [*COLUMNS, "keypoints", "keypoints_format", "fps"]
+    pd.DataFrame(rows, columns=columns).to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    (tmp_path / "config.yaml").write_text(
+        f"samples: samples.tsv\nshard_size: {shard_size}\npose: {{backend: mediapipe}}\n"
+    )
+    proc = snakemake(tmp_path, "--dry-run", "--printshellcmds",
+                     *(f"results/reps/{r[0]}.parquet" for r in rows))  # fmt: skip
+    text = proc.stdout + proc.stderr
+    imports = re.findall(r"hipdrive import-keypoints (\S+) --format coco17-csv --fps 30.0", text)
+    assert sorted(imports) == ["kp/k0.csv", "kp/k1.csv"], text[-3000:]
+    pose = re.findall(r"hipdrive estimate-poses\S* (.*?)(?: > |$)", text, re.M)
+    assert pose and all("k0" not in c and "k1" not in c for c in pose), pose
+    assert len(re.findall(r"results/videos|demo/videos/v\d", " ".join(pose))) >= 2

@@ -260,3 +260,121 @@ def test_coco17_csv_readers_are_tolerant_where_it_is_safe(tmp_path):
     base.drop(columns=["left_hip_x"]).to_csv(tmp_path / "nohip.csv", sep=";", index=False)
     with pytest.raises(InputError, match=r"missing column\(s\) \['left_hip_x'\]; found: frame_id"):
         read_coco17_csv(tmp_path / "nohip.csv")
+
+
+def _exported(tmp_path, fmt):
+    """A keypoint file with known points (the export tests' lifter) and its export in ``fmt``."""
+    from hipdrive.contracts.keypoints import frames_to_long, write_keypoints
+    from hipdrive.export import export_files
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 500, size=(8, len(KEYPOINT_NAMES), 2))
+    score = rng.uniform(0.3, 1.0, size=(8, len(KEYPOINT_NAMES)))
+    xy[2, IDX["left_wrist"]], score[2, IDX["left_wrist"]] = np.nan, 0.0
+    src = tmp_path / "src" / "v1.parquet"
+    src.parent.mkdir()
+    meta = {"video_id": "v1", "video_sha256": None, "fps": 50.0, "n_frames": 8, "width": 540,
+            "height": 960, "rotation": 0, "backend": "synthetic", "model": None,
+            "checkpoint_sha256": None}  # fmt: skip
+    write_keypoints(frames_to_long(xy, score, np.arange(8) / 50.0), src, meta)
+    [(out, _)] = export_files([src], fmt, tmp_path / "out")
+    return out, xy, score
+
+
+@pytest.mark.parametrize("fmt", ["dlc-csv", "movement-netcdf"])
+def test_deeplabcut_and_movement_files_round_trip(tmp_path, fmt):
+    """What `hipdrive export` writes for DeepLabCut and movement imports back unchanged."""
+    out, xy, score = _exported(tmp_path, "dlc-csv" if fmt == "dlc-csv" else "netcdf")
+    fps = 50.0 if fmt == "dlc-csv" else None  # movement's dataset carries its own fps
+    meta = import_keypoints(out, tmp_path / "kp.parquet", fmt=fmt, video_id="v1", fps=fps)
+    table, _ = read_keypoints(tmp_path / "kp.parquet")
+    frames, time_s, got_xy, got_score = long_to_frames(table, KEYPOINT_NAMES)
+    np.testing.assert_array_equal(frames, np.arange(8))
+    np.testing.assert_allclose(time_s, np.arange(8) / 50.0)
+    np.testing.assert_allclose(got_xy, xy, atol=1e-3)  # netCDF keeps float32
+    np.testing.assert_allclose(got_score, score, atol=1e-6)
+    assert meta["backend"] == f"import:{fmt}" and meta["keypoints_not_used"] == []
+
+
+def test_multi_animal_deeplabcut_csv_keeps_the_lifter(tmp_path):
+    """A four-row header (individuals): each individual is a person; other names are listed."""
+    n, names = 40, ["left_shoulder", "left_hip", "left_knee", "left_ankle", "tailbase"]
+    top = 100 + 40 * (1 - np.cos(2 * np.pi * np.arange(n) / 20))
+    lifter = {nm: (300.0 + 5 * j, top + 90 * j) for j, nm in enumerate(names)}
+    walker = {nm: (30.0 + 3 * np.arange(n), 20 + 60.0 * j + 0 * top) for j, nm in enumerate(names)}
+    cols = pd.MultiIndex.from_product([["DLC_net"], ["walker", "lifter"], names, ["x", "y", "likelihood"]],
+                                      names=["scorer", "individuals", "bodyparts", "coords"])  # fmt: skip
+    rows = []
+    for f in range(n):
+        row = []
+        for who in (walker, lifter):
+            for nm in names:
+                x, y = who[nm]
+                row += [np.broadcast_to(x, n)[f], np.broadcast_to(y, n)[f], 0.95]
+        rows.append(row)
+    pd.DataFrame(rows, columns=cols).to_csv(tmp_path / "ma.csv")
+    meta = import_keypoints(tmp_path / "ma.csv", tmp_path / "kp.parquet", fmt="dlc-csv",
+                            video_id="ma", fps=30)  # fmt: skip
+    assert meta["keypoints_not_used"] == ["tailbase"]
+    table, _ = read_keypoints(tmp_path / "kp.parquet")
+    got = long_to_frames(table, KEYPOINT_NAMES, track=0)[2]
+    np.testing.assert_allclose(got[:, IDX["left_hip"], 1], top + 90, atol=1e-3)
+
+
+def test_movement_dataset_in_frames_with_other_dimension_order(tmp_path):
+    """movement's older (time, individuals, keypoints, space) order and time in frames."""
+    import xarray as xr
+
+    pos = np.random.default_rng(1).uniform(0, 400, size=(5, 1, 3, 2))
+    ds = xr.Dataset(
+        {"position": (("time", "individuals", "keypoints", "space"), pos)},
+        coords={"time": np.arange(5), "individuals": ["id_0"], "space": ["x", "y"],
+                "keypoints": ["left_hip", "left_knee", "snout"]},
+        attrs={"time_unit": "frames"},
+    )  # fmt: skip
+    ds.to_netcdf(tmp_path / "m.nc", engine="scipy")
+    with pytest.raises(InputError, match=r"--video\) or a frame rate"):
+        import_keypoints(tmp_path / "m.nc", tmp_path / "kp.parquet", fmt="movement-netcdf",
+                         video_id="m")  # fmt: skip
+    meta = import_keypoints(tmp_path / "m.nc", tmp_path / "kp.parquet", fmt="movement-netcdf",
+                            video_id="m", fps=25)  # fmt: skip
+    table, _ = read_keypoints(tmp_path / "kp.parquet")
+    _, _, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    np.testing.assert_allclose(xy[:, IDX["left_knee"]], pos[:, 0, 1], atol=1e-6)
+    assert (score[:, IDX["left_knee"]] == 1).all() and meta["keypoints_not_used"] == ["snout"]
+
+
+def test_keypoint_names_of_another_project_are_refused_with_the_names(tmp_path):
+    cols = pd.MultiIndex.from_product([["DLC"], ["snout", "tailbase"], ["x", "y", "likelihood"]])
+    pd.DataFrame(np.ones((3, 6)), columns=cols).to_csv(tmp_path / "mouse.csv")
+    with pytest.raises(InputError, match=r"mouse\.csv: none of its keypoints \(snout, tailbase\)"):
+        import_keypoints(tmp_path / "mouse.csv", tmp_path / "kp.parquet", fmt="dlc-csv",
+                         video_id="m", fps=30)  # fmt: skip
+
+
+def test_a_whole_study_is_imported_from_its_manifest(tmp_path, capsys):
+    """--manifest: every keypoints row; a broken file is named by row and the rest go on."""
+    from hipdrive.cli import main
+    from hipdrive.contracts.exclusions import exclusion_of
+
+    (tmp_path / "kp").mkdir()
+    coco_csv(tmp_path / "kp" / "good.csv", n=6)
+    (tmp_path / "kp" / "broken.csv").write_text("frame_id,nose_x\n0,1\n")
+    (tmp_path / "s.tsv").write_text(
+        "video_id\tpath\tlifter_id\tlift\tvariant\tkeypoints\tkeypoints_format\tfps\n"
+        "good\t\tL1\tsquat\thigh_bar\tkp/good.csv\tcoco17-csv\t25\n"
+        "video\tv.mp4\tL1\tsquat\thigh_bar\t\t\t\n"
+        "broken\t\tL1\tsquat\thigh_bar\tkp/broken.csv\tcoco17-csv\t25\n"
+    )
+    args = ["import-keypoints", "--manifest", str(tmp_path / "s.tsv"), "--data-root", str(tmp_path),
+            "--out-dir", str(tmp_path / "out")]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "s.tsv: row 4 (broken): " in err and "not a COCO-17 CSV" in err
+    assert "1 imported, 0 excluded, 1 failed" in err
+    table, meta = read_keypoints(tmp_path / "out" / "good.parquet")
+    np.testing.assert_allclose(np.sort(table["time_s"].unique()), np.arange(6) / 25)
+    assert not (tmp_path / "out" / "video.parquet").exists()  # a video row is pose's work
+    assert main([*args, "--on-bad-video", "exclude"]) == 0
+    _, meta = read_keypoints(tmp_path / "out" / "broken.parquet")
+    assert "not a COCO-17 CSV" in exclusion_of(meta)["reason"]

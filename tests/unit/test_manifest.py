@@ -128,3 +128,44 @@ def test_the_same_file_under_two_ids_names_both_rows(tmp_path):
     )
     assert len(problems) == 1
     assert problems[0].startswith("m.tsv: row 4 (c): the same file as row 2 (a)")
+
+
+def test_keypoint_rows_need_a_format_and_a_frame_rate_without_a_video(tmp_path):
+    """A row may name another tool's keypoints instead of a video; what it then needs is named."""
+    (tmp_path / "kp").mkdir()
+    for name in ("a", "b", "c"):
+        (tmp_path / "kp" / f"{name}.csv").write_text(name)
+    header = "video_id\tlifter_id\tlift\tvariant\tkeypoints\tkeypoints_format\tfps\n"  # no path column
+    body = (
+        "a\tL1\tsquat\thigh_bar\tkp/a.csv\tdlc-csv\t30\n"
+        "b\tL1\tsquat\thigh_bar\tkp/b.csv\t\t30\n"
+        "c\tL1\tsquat\thigh_bar\tkp/c.csv\tcoco17-csv\t\n"
+        "d\tL1\tsquat\thigh_bar\t\t\t\n"
+        "e\tL1\tsquat\thigh_bar\tkp/e.csv\tyolo\t30\n"
+        "f\tL1\tsquat\thigh_bar\t../outside.csv\tdlc-csv\t30\n"
+    )
+    path = write(tmp_path, body, header=header)
+    sheet = read_manifest(path)
+    problems = "\n".join(manifest_problems(sheet, manifest=path, schema=SCHEMA, data_root=tmp_path))
+    assert "row 2 (a)" not in problems
+    assert "row 3 (b): keypoints 'kp/b.csv' needs keypoints_format (one of openpose" in problems
+    assert "row 4 (c): keypoints without a video need fps (the frame rate)" in problems
+    assert "row 5 (d): neither a video (path) nor a keypoint file (keypoints)" in problems
+    assert "row 6 (e): keypoints_format 'yolo' must be one of openpose, mmpose-json" in problems
+    assert "row 6 (e): keypoint file 'kp/e.csv' does not exist under" in problems
+    assert "row 7 (f): keypoints '../outside.csv' lies outside the data root" in problems
+
+
+def test_a_manifest_needs_a_path_or_a_keypoints_column(tmp_path):
+    path = write(tmp_path, "a\tL1\tsquat\thigh_bar\n", header="video_id\tlifter_id\tlift\tvariant\n")
+    with pytest.raises(InputError, match=r"missing column\(s\) path \(or keypoints\)"):
+        read_manifest(path)
+
+
+def test_the_schema_and_the_contract_list_the_same_keypoint_formats():
+    import yaml
+
+    from hipdrive.contracts.manifest import KEYPOINT_FORMATS
+
+    spec = yaml.safe_load(SCHEMA.read_text())["properties"]["keypoints_format"]["enum"]
+    assert tuple(v for v in spec if v is not None) == KEYPOINT_FORMATS

@@ -1,6 +1,7 @@
 # Config validation, the figure list (from hipdrive.figures) and input functions (the manifest: samples.smk). No science here.
 import json
 import os
+import re
 import shlex
 import sys
 
@@ -70,18 +71,41 @@ def qc_media_targets():
 def get_video(wildcards):
     """The video as a job input; none when it is missing (its pose job then excludes it)."""
     path = get_video_of(wildcards.video_id)
-    return path if os.path.isfile(path) or path.startswith(SIMULATED_ROOT) else []
+    return path if path and (os.path.isfile(path) or path.startswith(SIMULATED_ROOT)) else []
 
 
 def get_video_path(wildcards):
     return get_video_of(wildcards.video_id)
 
 
+def get_video_option(wildcards):
+    """``--video PATH``, or nothing for a row with keypoints but no video."""
+    path = get_video_of(wildcards.video_id)
+    return f"--video {shlex.quote(path)}" if path else ""
+
+
 def get_video_of(video_id):
+    """The row's video file ("" when the row has keypoints but no video)."""
     path = SAMPLES[video_id]["path"]
+    if pd.isna(path):
+        return ""
     if str(path).startswith(os.path.join(SIMULATED_ROOT, "")):  # made here by rule simulate_video
         return path
     return os.path.normpath(os.path.join(DATA_ROOT, path))
+
+
+def get_import_source(wildcards):
+    """The row's keypoint file or folder, as a job input when it exists."""
+    path = os.path.normpath(os.path.join(DATA_ROOT, SAMPLES[wildcards.video_id]["keypoints"]))
+    return {"source": path} if os.path.exists(path) else {}
+
+
+def get_import_options(wildcards):
+    """The import's source, format and timing: the row's video, else its fps."""
+    row = SAMPLES[wildcards.video_id]
+    source = os.path.normpath(os.path.join(DATA_ROOT, row["keypoints"]))
+    timing = get_video_option(wildcards) or f"--fps {row['fps']}"
+    return f"{shlex.quote(source)} --format {row['keypoints_format']} {timing}"
 
 
 def get_sample_json(wildcards):
@@ -99,7 +123,7 @@ def get_pose_inputs(wildcards):
 
 def get_pose_inputs_of(video_id):
     path = get_video_of(video_id)
-    inputs = {"video": path if os.path.isfile(path) or path.startswith(SIMULATED_ROOT) else []}
+    inputs = {"video": path if path and (os.path.isfile(path) or path.startswith(SIMULATED_ROOT)) else []}
     if config["pose"]["backend"] == "synthetic":
         inputs["truth"] = f"{SIMULATED_ROOT}/truth/{video_id}.keypoints.parquet"
     return inputs

@@ -1,10 +1,36 @@
 # Pose estimation: one video -> one keypoint Parquet (the expensive stage).
 # shard_size > 1 (clusters): one job per shard of videos instead, so a GPU job loads its
 # model once (hipdrive.pose.shard: stable hash membership + a content-addressed cache).
+# Rows that name another tool's keypoints (manifest column `keypoints`) are imported instead.
+
+
+if KEYPOINT_IDS:
+
+    rule import_keypoints:
+        input:
+            unpack(get_import_source),
+            video=get_video,
+        output:
+            "results/keypoints/{video_id}.parquet",
+        wildcard_constraints:
+            video_id="|".join(re.escape(v) for v in sorted(KEYPOINT_IDS)),
+        params:
+            source=get_import_options,
+            on_bad_video=config["on_bad_video"],
+        log:
+            "results/logs/import_keypoints/{video_id}.log",
+        conda:
+            "../../envs/analysis.yaml"
+        shell:
+            "{HIPDRIVE} import-keypoints {params.source} --video-id {wildcards.video_id:q} --out {output:q}"
+            " --on-bad-video {params.on_bad_video} > {log:q} 2>&1"
 
 
 if SHARDS:
     for _shard, _ids in SHARDS.items():
+        _ids = [v for v in _ids if v not in KEYPOINT_IDS]  # the pose shard: its videos only
+        if not _ids:
+            continue
 
         rule:
             name:
@@ -36,6 +62,10 @@ if SHARDS:
 
 
 else:  # one job per video (the default; the rule names the docs and tests use)
+
+    if KEYPOINT_IDS:
+
+        ruleorder: import_keypoints > estimate_poses
 
     rule estimate_poses:
         input:

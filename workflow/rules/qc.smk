@@ -16,7 +16,7 @@ rule plot_qc_media:
                     category="3. Quality control", subcategory="Per video",
                     labels={"video": "{video_id}", "view": "bar height, velocity, trunk angle"}),
     params:
-        video=get_video_path,
+        video=get_video_option,  # none for imported keypoints without a video: skeletons only
         sheet=config["samples"],
         analysis=as_json(config["analysis"]),
         blur="--blur-faces" if config.get("qc", {}).get("blur_faces", True) else "--no-blur-faces",
@@ -27,7 +27,7 @@ rule plot_qc_media:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "{HIPDRIVE} qc-media {input.keypoints:q} --video {params.video:q} --reps {input.reps:q}"
+        "{HIPDRIVE} qc-media {input.keypoints:q} {params.video} --reps {input.reps:q}"
         " --sample-sheet {params.sheet:q} --video-id {wildcards.video_id:q} --params {params.analysis:q}"
         " {params.blur} --sheet-out {output.sheet:q} --plot-out {output.plot:q} > {log:q} 2>&1"
 

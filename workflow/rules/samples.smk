@@ -15,14 +15,17 @@ _problems = manifest_problems(
     samples, manifest=config["samples"], schema=workflow.source_path(SAMPLES_SCHEMA), data_root=DATA_ROOT,
     require_files=False,
 )
-# Simulated videos are made by the workflow; others must exist (or their cached keypoints).
-# A missing one fails the plan with on_bad_video: fail; with exclude its pose job writes an
+# Simulated videos are made by the workflow; others must exist (or their cached keypoints),
+# and so must the keypoint files of rows that import another tool's keypoints. A missing one
+# fails the plan with on_bad_video: fail; with exclude its pose (or import) job writes an
 # exclusion record (results/qc/excluded.tsv) and the other videos go on.
+KEYPOINT_IDS = set(samples.loc[samples["keypoints"].notna(), "video_id"])
 _missing = [
-    f"{config['samples']}: row {i + 2} ({vid}): video '{p}' does not exist under {DATA_ROOT}"
-    for i, (vid, p) in enumerate(zip(samples["video_id"], samples["path"]))
-    if not str(p).startswith(os.path.join(SIMULATED_ROOT, ""))
-    and not os.path.isfile(os.path.join(DATA_ROOT, p))
+    f"{config['samples']}: row {i + 2} ({vid}): {what} '{p}' does not exist under {DATA_ROOT}"
+    for i, (vid, p, kp) in enumerate(zip(samples["video_id"], samples["path"], samples["keypoints"]))
+    for what, p in ((("keypoint file", kp),) if vid in KEYPOINT_IDS else (("video", p),))
+    if not pd.isna(p) and not str(p).startswith(os.path.join(SIMULATED_ROOT, ""))
+    and not os.path.exists(os.path.join(DATA_ROOT, p))
     and not os.path.isfile(f"results/keypoints/{vid}.parquet")  # cached keypoints are enough
 ]
 if config["on_bad_video"] == "exclude":

@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from hipdrive.commands import add_on_bad_video, parse_json_object, read_jobs
+from hipdrive.contracts.manifest import KEYPOINT_FORMATS
 
 BACKEND_CHOICES = ("mediapipe", "mmpose", "synthetic")
-IMPORT_FORMATS = ("openpose", "mmpose-json", "coco17-csv")
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -71,17 +71,27 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q = subparsers.add_parser(
         "import-keypoints",
         help="convert keypoints made by another tool into the hipdrive keypoint Parquet",
-        description="Re-analyse without re-running pose: OpenPose JSON folders (BODY_25), "
-        "MMPose prediction JSON, or a COCO-17 CSV (frame_id, <name>_x, <name>_y).",
+        description="Re-analyse without re-running pose, one file (SRC) or a whole study "
+        "(--manifest: every row with a keypoints column). Formats: OpenPose JSON folders "
+        "(BODY_25/COCO-18), MMPose prediction JSON, a COCO-17 CSV (a frame column, "
+        "<name>_x, <name>_y), DeepLabCut's CSV, and movement's netCDF (ds.to_netcdf: SLEAP, "
+        "LightningPose, Anipose and DeepLabCut .h5 through movement).",
     )
-    q.add_argument("src", help="the file or folder to import")
-    q.add_argument(
-        "--format", required=True, choices=IMPORT_FORMATS, dest="fmt", help="source format"
-    )
-    q.add_argument("--video-id", required=True, help="id recorded in the metadata")
-    q.add_argument("--out", required=True, help="output Parquet path")
+    q.add_argument("src", nargs="?", help="the file or folder to import (one video)")
+    q.add_argument("--format", choices=KEYPOINT_FORMATS, dest="fmt", help="source format")
+    q.add_argument("--video-id", help="id recorded in the metadata")
+    q.add_argument("--out", help="output Parquet path")
     q.add_argument("--video", help="the source video, to take timestamps, size and sha256 from")
     q.add_argument("--fps", type=float, help="frame rate for timestamps when no --video is given")
+    q.add_argument(
+        "--manifest", help="import every row of this manifest that names a keypoints file "
+        "(its keypoints_format, and its video or fps)",
+    )  # fmt: skip
+    q.add_argument("--data-root", default=".", help="folder the manifest's paths are relative to")
+    q.add_argument(
+        "--out-dir", default="results/keypoints", help="with --manifest: where ID.parquet go"
+    )
+    add_on_bad_video(q)
     q.set_defaults(func=_import_keypoints)
 
 
@@ -124,13 +134,34 @@ def _estimate_poses_shard(args: argparse.Namespace) -> int:
 
 
 def _import_keypoints(args: argparse.Namespace) -> int:
-    from hipdrive.pose.importers import import_keypoints
+    from hipdrive.errors import InputError
+    from hipdrive.pose.importers import import_or_exclude, import_study
 
-    meta = import_keypoints(
-        args.src, args.out, fmt=args.fmt, video_id=args.video_id, video=args.video, fps=args.fps
-    )
-    print(
-        f"import-keypoints {args.video_id}: {meta['n_frames']} frames from {args.fmt} -> {args.out}",
-        file=sys.stderr,
-    )
+    if args.manifest:
+        if args.src or args.out or args.video:
+            raise InputError("import-keypoints: give either --manifest or SRC, not both")
+        done = import_study(args.manifest, args.out_dir, data_root=args.data_root,
+                            on_bad_video=args.on_bad_video)  # fmt: skip
+        for line in done["failed"]:
+            print(f"error: {line}", file=sys.stderr)
+        print(
+            f"import-keypoints: {len(done['imported'])} imported, {len(done['excluded'])} "
+            f"excluded, {len(done['failed'])} failed -> {args.out_dir}",
+            file=sys.stderr,
+        )
+        return 2 if done["failed"] else 0
+    missing = [flag for flag, value in (("SRC", args.src), ("--format", args.fmt),
+               ("--video-id", args.video_id), ("--out", args.out)) if not value]  # fmt: skip
+    if missing:
+        raise InputError(f"import-keypoints: give {', '.join(missing)} (or --manifest for a study)")
+    meta = import_or_exclude(
+        args.src, args.out, on_bad_video=args.on_bad_video, fmt=args.fmt,
+        video_id=args.video_id, video=args.video, fps=args.fps,
+    )  # fmt: skip
+    if "excluded" in meta:
+        print(f"import-keypoints {args.video_id}: EXCLUDED: {meta['excluded']['reason']} -> "
+              f"record in {args.out}", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"import-keypoints {args.video_id}: {meta['n_frames']} frames from {args.fmt} -> "
+              f"{args.out}", file=sys.stderr)  # fmt: skip
     return 0

@@ -26,7 +26,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "and sticking events marked. Faces are blurred unless --no-blur-faces.",
     )
     p.add_argument("keypoints", help="keypoint Parquet (results/keypoints/ID.parquet)")
-    p.add_argument("--video", required=True, help="the video the keypoints came from")
+    p.add_argument(
+        "--video", help="the video the keypoints came from; without it (imported keypoints) the "
+        "contact sheet draws the skeletons on a blank background",
+    )  # fmt: skip
     p.add_argument(
         "--reps", required=True, help="the video's per-rep table (results/reps/ID.parquet)"
     )
@@ -81,7 +84,7 @@ def _qc_media(args: argparse.Namespace) -> int:
             "since the table was made?); drawing the table's reps",
             file=sys.stderr,
         )
-    contact_sheet(args.video, analysis, reps, args.sheet_out, blur=args.blur_faces)
+    contact_sheet(args.video or None, analysis, reps, args.sheet_out, blur=args.blur_faces)
     timeseries_plot(analysis, reps, args.plot_out)
     print(
         f"qc-media {args.video_id}: {len(reps)} rep(s) -> {args.sheet_out}, {args.plot_out}",

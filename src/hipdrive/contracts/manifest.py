@@ -20,11 +20,19 @@ import pandas as pd
 from hipdrive.contracts.files import sha256_file
 from hipdrive.errors import InputError
 
-REQUIRED_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant")
+REQUIRED_COLUMNS = ("video_id", "lifter_id", "lift", "variant")
+#: Where a row's keypoints come from: a video (``path``), another tool's keypoint file
+#: (``keypoints`` in ``keypoints_format``; ``fps`` when there is no video), or both.
+SOURCE_COLUMNS = ("path", "keypoints", "keypoints_format", "fps")
+#: Keypoint files hipdrive imports (:mod:`hipdrive.pose.importers`); movement's netCDF
+#: carries everything movement reads (SLEAP, DeepLabCut .h5, LightningPose, Anipose).
+KEYPOINT_FORMATS = ("openpose", "mmpose-json", "coco17-csv", "dlc-csv", "movement-netcdf")
 OPTIONAL_COLUMNS = ("load_kg", "one_rm_kg", "height_m", "camera_side")
-#: Every column, in the order a generated manifest (the simulated study) writes them.
-COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-NUMERIC_COLUMNS = ("load_kg", "one_rm_kg", "height_m")
+#: The columns of a video manifest, in the order a generated one (the simulated study) writes them.
+COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant", *OPTIONAL_COLUMNS)
+NUMERIC_COLUMNS = ("load_kg", "one_rm_kg", "height_m", "fps")
+_TEXT_COLUMNS = ("video_id", "path", "lifter_id", "lift", "variant", "camera_side", "keypoints",
+                 "keypoints_format")  # fmt: skip
 #: A load more than this fraction above the stated 1RM is a typo, not a PR.
 MAX_LOAD_OVER_1RM = 0.20
 
@@ -45,16 +53,17 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"manifest {path}: line {line} is not UTF-8 text ({exc.reason})") from exc
-    text_cols = ("video_id", "path", "lifter_id", "lift", "variant", "camera_side")
     # a comment is a whole line starting with '#': a '#' inside a file name is part of it
     lines = [ln for ln in raw.decode("utf-8").splitlines(keepends=True)
              if not ln.lstrip().startswith("#")]  # fmt: skip
     try:
         sheet = pd.read_csv(io.StringIO("".join(lines)), sep="\t",
-                            dtype={c: "string" for c in text_cols})  # fmt: skip
+                            dtype={c: "string" for c in _TEXT_COLUMNS})  # fmt: skip
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"manifest {path}: not a tab-separated table ({exc})") from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
+    if "path" not in sheet.columns and "keypoints" not in sheet.columns:
+        missing.insert(1, "path (or keypoints)")
     if missing:
         seps = {sep: lines[0].count(sep) for sep in (",", ";", "|") if lines and sep in lines[0]}
         hint = (f" (its header is separated by {max(seps, key=seps.get)!r}; the manifest is "
@@ -62,9 +71,9 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(f"manifest {path}: missing column(s) {', '.join(missing)}{hint}")
     if sheet.empty:
         raise InputError(f"manifest {path}: no videos (a header and no rows)")
-    for col in OPTIONAL_COLUMNS:
+    for col in SOURCE_COLUMNS + OPTIONAL_COLUMNS:
         if col not in sheet.columns:
-            sheet[col] = pd.NA if col == "camera_side" else np.nan
+            sheet[col] = np.nan if col in NUMERIC_COLUMNS else pd.Series(pd.NA, index=sheet.index, dtype="string")
     problems = []
     for col in NUMERIC_COLUMNS:
         values = pd.to_numeric(sheet[col], errors="coerce")
@@ -168,19 +177,32 @@ def check_manifest(
     dup = sheet["video_id"].duplicated(keep=False)
     for i in np.flatnonzero(dup):
         problems.append(f"{where[i]}: duplicate video_id")
-    for i, rel in enumerate(sheet["path"]):
-        full = (root / str(rel)).resolve()
-        if not full.is_relative_to(root):
-            link = _symlink_on_the_way(root, str(rel))
-            problems.append(
-                f"{where[i]}: path '{rel}' is a symbolic link ({link} -> {link.resolve()}) "
-                f"leading outside the data root {root}"
-                if link is not None
-                else f"{where[i]}: path '{rel}' lies outside the data root {root}"
-            )
-        elif require_files and not full.is_file():
-            problems.append(f"{where[i]}: video '{rel}' does not exist under {root}")
-    problems += _same_content(sheet, root, where)
+    paths, keypoints = _cells(sheet, "path"), _cells(sheet, "keypoints")
+    for i in range(len(sheet)):
+        if paths[i] is None and keypoints[i] is None:
+            problems.append(f"{where[i]}: neither a video (path) nor a keypoint file (keypoints)")
+        if keypoints[i] is not None:
+            if _missing(sheet["keypoints_format"].iat[i]):
+                problems.append(f"{where[i]}: keypoints '{keypoints[i]}' needs keypoints_format "
+                                f"(one of {', '.join(KEYPOINT_FORMATS)})")  # fmt: skip
+            if paths[i] is None and not sheet["fps"].iat[i] > 0:
+                problems.append(f"{where[i]}: keypoints without a video need fps (the frame rate)")
+    for col, cells, what in (("path", paths, "video"), ("keypoints", keypoints, "keypoint file")):
+        for i, rel in enumerate(cells):
+            if rel is None:
+                continue
+            full = (root / rel).resolve()
+            if not full.is_relative_to(root):
+                link = _symlink_on_the_way(root, rel)
+                problems.append(
+                    f"{where[i]}: {col} '{rel}' is a symbolic link ({link} -> {link.resolve()}) "
+                    f"leading outside the data root {root}"
+                    if link is not None
+                    else f"{where[i]}: {col} '{rel}' lies outside the data root {root}"
+                )
+            elif require_files and not full.exists():
+                problems.append(f"{where[i]}: {what} '{rel}' does not exist under {root}")
+        problems += _same_content(sheet, cells, root, where, what)
     load, orm = sheet["load_kg"].to_numpy(), sheet["one_rm_kg"].to_numpy()
     over = np.flatnonzero(load > orm * (1 + MAX_LOAD_OVER_1RM))
     for i in over:
@@ -201,18 +223,25 @@ def _symlink_on_the_way(root: Path, rel: str) -> Path | None:
     return None
 
 
-def _same_content(sheet: pd.DataFrame, root: Path, where: list[str]) -> list[str]:
-    """Rows whose video is byte for byte another row's: one set counted twice.
+def _cells(sheet: pd.DataFrame, col: str) -> list[str | None]:
+    """A text column's cells, None where empty."""
+    return [None if _missing(v) or not str(v).strip() else str(v) for v in sheet[col].tolist()]
+
+
+def _same_content(
+    sheet: pd.DataFrame, cells: list[str | None], root: Path, where: list[str], what: str
+) -> list[str]:
+    """Rows whose file is byte for byte another row's: one set counted twice.
 
     Only files of equal size are hashed, so a 10,000-video manifest costs a
     ``stat`` per file.
     """
     by_size: dict[int, list[int]] = {}
     dup_id = sheet["video_id"].duplicated(keep="first").to_numpy()  # reported as duplicate ids
-    for i, rel in enumerate(sheet["path"]):
-        if dup_id[i]:
+    for i, rel in enumerate(cells):
+        if dup_id[i] or rel is None:
             continue
-        full = (root / str(rel)).resolve()
+        full = (root / rel).resolve()
         size = full.stat().st_size if full.is_relative_to(root) and full.is_file() else 0
         if size:  # an empty file is no video: its pose job excludes it as such
             by_size.setdefault(size, []).append(i)
@@ -220,12 +249,12 @@ def _same_content(sheet: pd.DataFrame, root: Path, where: list[str]) -> list[str
     for rows in (r for r in by_size.values() if len(r) > 1):
         first: dict[str, int] = {}
         for i in rows:
-            digest = sha256_file(root / str(sheet["path"].iat[i]))
+            digest = sha256_file(root / str(cells[i]))
             if digest in first:
                 j = first[digest]
                 problems.append(
                     f"{where[i]}: the same file as row {j + 2} ({sheet['video_id'].iat[j]}) "
-                    f"(sha256 {digest[:12]}...): one video listed under two ids"
+                    f"(sha256 {digest[:12]}...): one {what} listed under two ids"
                 )
             else:
                 first[digest] = i
@@ -246,14 +275,6 @@ def manifest_problems(
         sheet, manifest=manifest, data_root=data_root, require_files=require_files
     )
     return sort_by_row(problems)
-
-
-def video_path(sheet: pd.DataFrame, video_id: str, *, data_root: str | os.PathLike) -> Path:
-    """The video file of one row, resolved inside ``data_root``."""
-    row = sheet.loc[sheet["video_id"] == video_id]
-    if row.empty:
-        raise InputError(f"video_id '{video_id}' is not in the manifest")
-    return Path(data_root) / str(row["path"].iloc[0])
 
 
 def sample_row(sheet: pd.DataFrame, video_id: str) -> dict:

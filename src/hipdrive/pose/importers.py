@@ -17,6 +17,19 @@ without re-running pose estimation. Three formats:
     One row per frame: ``frame_id`` then ``<name>_x, <name>_y`` for the 17
     COCO names (optionally ``<name>_score``), an empty cell for a missing
     point, as in ``deadlift_bichraix_*_joints_yolopose_coco17.csv``.
+``dlc-csv``
+    DeepLabCut's CSV (``save_as_csv=True``): three header rows (scorer,
+    bodyparts, coords) or four for multi-animal projects (with individuals),
+    one row per frame, read by pandas as DeepLabCut writes it.
+``movement-netcdf``
+    A `movement <https://movement.neuroinformatics.dev>`_ poses dataset saved
+    with ``ds.to_netcdf(...)``: the way in for everything movement loads
+    (SLEAP, DeepLabCut .h5, LightningPose, Anipose), without its dependencies
+    here.
+
+DeepLabCut and movement name keypoints as their project does: the names that
+are hipdrive's (COCO-17 and the feet: ``left_shoulder``, ``right_heel``...)
+are taken, the others are listed in the metadata (``keypoints_not_used``).
 
 All keep the lifter as ``track`` 0 (:func:`hipdrive.pose.lifter.select_lifter`
 when a frame holds several people) and write through
@@ -37,18 +50,23 @@ import pandas as pd
 
 from hipdrive.contracts.files import sha256_file
 from hipdrive.contracts.keypoints import COCO17, KEYPOINT_NAMES, frames_to_long, write_keypoints
+from hipdrive.contracts.manifest import KEYPOINT_FORMATS
 from hipdrive.errors import InputError
 from hipdrive.pose.interface import MMPOSE_LAYOUTS, People, remap_people
 
 __all__ = [
     "IMPORT_FORMATS",
     "import_keypoints",
+    "import_or_exclude",
+    "import_study",
     "read_coco17_csv",
+    "read_dlc_csv",
     "read_mmpose_json",
+    "read_movement_netcdf",
     "read_openpose",
 ]
 
-IMPORT_FORMATS = ("openpose", "mmpose-json", "coco17-csv")
+IMPORT_FORMATS = KEYPOINT_FORMATS
 
 _K = len(KEYPOINT_NAMES)
 
@@ -289,10 +307,97 @@ def read_coco17_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People]]:
     return frames, [(xy[i : i + 1], sc[i : i + 1]) for i in range(len(frames))]
 
 
+def _by_name(names: list[str], src: Path) -> tuple[dict[str, int], list[str]]:
+    """hipdrive name -> source index for the names that are hipdrive's; the rest."""
+    known = {n: i for i, n in enumerate(names) if n in KEYPOINT_NAMES}
+    if not known:
+        raise InputError(
+            f"{src}: none of its keypoints ({', '.join(names[:8])}{' ...' if len(names) > 8 else ''}) "
+            f"is a hipdrive keypoint; rename them to {', '.join(KEYPOINT_NAMES[5:13])} ..."
+        )
+    return known, [n for n in names if n not in known]
+
+
+def read_dlc_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People], dict[str, Any]]:
+    """Read DeepLabCut's CSV (single- or multi-animal); ``likelihood`` is the score.
+
+    Returns frames, people (one per DeepLabCut individual) and ``keypoints_not_used``.
+    """
+    src = Path(src)
+    try:
+        with open(src, encoding="utf-8") as fh:
+            head = [fh.readline().split(",")[0].strip() for _ in range(4)]
+        levels = 4 if head[1] == "individuals" else 3
+        table = pd.read_csv(src, header=list(range(levels)), index_col=0)
+    except (OSError, ValueError, UnicodeDecodeError, IndexError, pd.errors.ParserError) as exc:
+        raise InputError(f"{src}: not a readable DeepLabCut CSV ({exc})") from exc
+    cols = table.columns
+    if cols.nlevels != levels or list(cols.get_level_values(-1).unique()) != ["x", "y", "likelihood"]:
+        raise InputError(f"{src}: not a DeepLabCut CSV (header rows scorer, [individuals,] "
+                         "bodyparts, coords with x, y, likelihood)")  # fmt: skip
+    try:
+        frames = table.index.to_numpy(dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{src}: the first column must be frame numbers ({exc})") from exc
+    individuals = list(cols.get_level_values(1).unique()) if levels == 4 else [None]
+    names = list(cols.get_level_values(-2).unique())
+    known, unused = _by_name(names, src)
+    arrays = []
+    for ind in individuals:
+        sub = table.xs(ind, axis=1, level=1) if ind is not None else table
+        sub = sub.droplevel(0, axis=1).reindex(
+            pd.MultiIndex.from_product([names, ["x", "y", "likelihood"]]), axis=1
+        )
+        arrays.append(sub.to_numpy(dtype=np.float64).reshape(len(table), len(names), 3))
+    values = np.stack(arrays, axis=1)  # (frames, individuals, keypoints, 3)
+    people = [remap_people(v[..., :2], np.nan_to_num(v[..., 2]), known) for v in values]
+    return frames, people, {"keypoints_not_used": unused}
+
+
+def read_movement_netcdf(
+    src: str | os.PathLike,
+) -> tuple[np.ndarray, list[People], dict[str, Any]]:
+    """Read a movement poses dataset (netCDF): ``position`` and ``confidence``.
+
+    Dimensions are taken by name, so either dimension order movement has used
+    reads. Returns frames, people (one per individual) and the file's ``fps``
+    and ``keypoints_not_used``.
+    """
+    import xarray as xr
+
+    src = Path(src)
+    try:
+        ds = xr.open_dataset(src)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{src}: not a readable netCDF file ({exc})") from exc
+    with ds:
+        if "position" not in ds:
+            raise InputError(f"{src}: no 'position' variable; not a movement poses dataset")
+        names = [str(k) for k in ds["keypoints"].values]
+        known, unused = _by_name(names, src)
+        xy = ds["position"].transpose("time", "individuals", "keypoints", "space")
+        xy = xy.sel(space=["x", "y"]).to_numpy().astype(np.float64)
+        if "confidence" in ds:
+            conf = ds["confidence"].transpose("time", "individuals", "keypoints").to_numpy()
+            conf = np.where(np.isnan(conf), 1.0, conf)  # movement's NaN = "no confidence given"
+        else:
+            conf = np.ones(xy.shape[:3])
+        fps = float(ds.attrs["fps"]) if ds.attrs.get("fps") else None
+        time = ds["time"].to_numpy().astype(np.float64)
+        in_seconds = str(ds.attrs.get("time_unit", "frames")) == "seconds"
+    if in_seconds and fps is None:
+        raise InputError(f"{src}: time in seconds but no fps attribute to number the frames")
+    frames = np.round(time * fps).astype(np.int64) if in_seconds else time.astype(np.int64)
+    people = [remap_people(xy[t], conf[t], known) for t in range(len(frames))]
+    return frames, people, {"fps": fps, "keypoints_not_used": unused}
+
+
 _READERS = {
     "openpose": read_openpose,
     "mmpose-json": read_mmpose_json,
     "coco17-csv": read_coco17_csv,
+    "dlc-csv": read_dlc_csv,
+    "movement-netcdf": read_movement_netcdf,
 }
 
 
@@ -314,7 +419,7 @@ def import_keypoints(
         The file or folder to import (see the module docstring per format).
     out_path : path-like
         Destination Parquet (written atomically).
-    fmt : {"openpose", "mmpose-json", "coco17-csv"}
+    fmt : one of :data:`IMPORT_FORMATS`
         Source format.
     video_id : str
         Identifier recorded in the metadata.
@@ -323,7 +428,8 @@ def import_keypoints(
         timestamps, width/height/rotation/fps and its sha256, and the decoded
         frame count (frames absent from the source become NaN rows).
     fps : float, optional
-        Frame rate for ``time_s = frame / fps`` when no ``video`` is given.
+        Frame rate for ``time_s = frame / fps`` when no ``video`` is given
+        (a movement dataset's own ``fps`` otherwise).
     keep_others : bool, default False
         Also write people other than the lifter (tracks 1, 2, ...).
 
@@ -342,11 +448,13 @@ def import_keypoints(
 
     if fmt not in _READERS:
         raise InputError(f"unknown keypoint format {fmt!r}; choose one of {list(IMPORT_FORMATS)}")
+    frames, people, *extra = _READERS[fmt](src)
+    found: dict[str, Any] = extra[0] if extra else {}
+    fps = fps or found.pop("fps", None)
     if video is None and not (fps and fps > 0):
         raise InputError(
             f"{src}: give the source video (--video) or a frame rate (--fps) for timestamps"
         )
-    frames, people = _READERS[fmt](src)
     if len(frames) and frames.min() < 0:
         raise InputError(f"{src}: negative frame number {frames.min()}")
 
@@ -408,6 +516,7 @@ def import_keypoints(
         else f"frame / {fps} fps",
         "n_frames_in_source": len(frames),
         "frame_numbering": "1-based in the source, shifted to 0-based" if one_based else "0-based",
+        **{k: v for k, v in found.items() if k != "fps"},
         **selection,
     }
     write_keypoints(table, out_path, metadata)
@@ -436,3 +545,66 @@ def _extent(people: list[People], axis: int) -> int:
         return 1
     peak = np.nanmax(np.concatenate([v.ravel() for v in values]), initial=1.0)
     return int(np.ceil(peak)) if np.isfinite(peak) else 1
+
+
+def import_or_exclude(
+    src: str | os.PathLike, out_path: str | os.PathLike, *, on_bad_video: str = "fail", **kwargs
+) -> dict[str, Any]:
+    """:func:`import_keypoints`, or with ``on_bad_video="exclude"`` an exclusion record
+    (as the pose stage writes for an unusable video) when the source cannot be imported."""
+    from hipdrive.contracts.exclusions import write_excluded_keypoints
+
+    try:
+        return import_keypoints(src, out_path, **kwargs)
+    except InputError as exc:
+        if on_bad_video != "exclude":
+            raise
+        extra = {"backend": f"import:{kwargs.get('fmt')}", "source_path": str(src)}
+        return write_excluded_keypoints(
+            out_path, video_id=kwargs["video_id"], reason=str(exc), extra=extra
+        )
+
+
+def import_study(
+    manifest: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    data_root: str | os.PathLike = ".",
+    on_bad_video: str = "fail",
+) -> dict[str, list[str]]:
+    """Import every manifest row that names a ``keypoints`` file, one Parquet per row.
+
+    The row's video (``path``), when given, supplies the timestamps; else its
+    ``fps``. Every row is tried: problems are collected, not raised one by one.
+
+    Returns
+    -------
+    dict
+        ``imported`` and ``excluded`` video ids, and ``failed``: one message per
+        row that could not be imported (with ``on_bad_video="fail"``).
+    """
+    from hipdrive.contracts.manifest import read_manifest
+    from hipdrive.progress import report_progress
+
+    sheet = read_manifest(manifest)
+    rows = sheet[sheet["keypoints"].notna()]
+    if rows.empty:
+        raise InputError(f"manifest {manifest}: no row names a keypoints file")
+    root = Path(data_root)
+    done: dict[str, list[str]] = {"imported": [], "excluded": [], "failed": []}
+    for i, row in report_progress(rows.iterrows(), total=len(rows), label="import", unit="files"):
+        video_id = str(row["video_id"])
+        try:
+            if pd.isna(row["keypoints_format"]):
+                raise InputError(f"keypoints_format is empty (one of {', '.join(IMPORT_FORMATS)})")
+            meta = import_or_exclude(
+                root / str(row["keypoints"]), Path(out_dir) / f"{video_id}.parquet",
+                on_bad_video=on_bad_video, fmt=str(row["keypoints_format"]), video_id=video_id,
+                video=None if pd.isna(row["path"]) else root / str(row["path"]),
+                fps=None if pd.isna(row["fps"]) else float(row["fps"]),
+            )  # fmt: skip
+        except InputError as exc:
+            done["failed"].append(f"{manifest}: row {i + 2} ({video_id}): {exc}")
+            continue
+        done["excluded" if "excluded" in meta else "imported"].append(video_id)
+    return done
