@@ -12,10 +12,10 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml envs/requirements.lock.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -r envs/requirements.lock.txt
-	$(BIN)/python -m pip install --quiet --no-deps mediapipe==0.10.21
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --quiet -r envs/requirements.lock.txt
+	$(BIN)/python -m pip install --quiet --quiet --no-deps mediapipe==0.10.21
+	$(BIN)/python -m pip install --quiet --quiet --no-deps -e .
 	touch $@
 
 run: setup  ## install, render the demo study, run the whole workflow, build the report

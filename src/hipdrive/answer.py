@@ -103,20 +103,20 @@ def _truth_sentence(row: pd.Series | None, simulated_slope: float) -> str:
     return f"{truth}: the 95% CI {covers} it and {zero} zero."
 
 
-def answer_page(stats_dir: str | os.PathLike, excluded: str | os.PathLike | None = None,
-                config: dict | None = None, simulated_slope: float | None = None) -> str:  # fmt: skip
-    """The first page of the report as one self-contained HTML document.
+def findings(stats_dir: str | os.PathLike, excluded: str | os.PathLike | None = None,
+             simulated_slope: float | None = None) -> str:  # fmt: skip
+    """The answer as an HTML fragment: per lift, the primary index, the truth of a
+    simulated study, the "always" shares, and what was not estimated and why.
 
-    ``simulated_slope``: the true population slope of a simulated study (the
-    demo), stated beside each lift's estimate.
+    The report's landing page shows this fragment; :func:`answer_page` opens with it.
     """
     stats_dir = Path(stats_dir)
     models = read_stats_table(stats_dir / "models.csv")
     always = read_stats_table(stats_dir / "always.csv")
-    parts = ["<h1>What this study found</h1>"]
+    parts = []
     lifts = sorted(set(models["lift"])) if models is not None and len(models) else []
     if not lifts:
-        parts.append("<p class='finding'>No model could be fitted: no rep entered the models.</p>")
+        parts.append(f"<p class='finding'>No model could be fitted: {_why_no_model(excluded)}.</p>")
     for lift in lifts:
         m = models[(models["lift"] == lift) & (models["metric"] == PRIMARY_METRIC)]
         row = m.iloc[0] if len(m) else None
@@ -133,6 +133,31 @@ def answer_page(stats_dir: str | os.PathLike, excluded: str | os.PathLike | None
                 for r in missing.itertuples()
             )
             parts.append(f"<h2>Not estimated</h2><ul>{items}</ul>")
+    return "".join(parts)
+
+
+def _why_no_model(excluded: str | os.PathLike | None) -> str:
+    """Why no rep entered the models, from what ``excluded.tsv`` says of the reps."""
+    table = read_excluded(excluded) if excluded is not None and Path(excluded).is_file() else None
+    if table is None or not len(table):
+        return "no rep entered the models"
+    reps = table[table["stage"] == "rep quality"]
+    if len(reps) and reps["reason"].str.contains("no %1RM", regex=False).all():
+        return ("no rep has a %1RM (the manifest gives no load_kg with one_rm_kg, and no lifter "
+                "has several loads from which to estimate a 1RM)")  # fmt: skip
+    return f"no rep entered the models ({len(table)} videos and reps excluded, listed below)"
+
+
+def answer_page(stats_dir: str | os.PathLike, excluded: str | os.PathLike | None = None,
+                config: dict | None = None, simulated_slope: float | None = None) -> str:  # fmt: skip
+    """The first page of the report as one self-contained HTML document.
+
+    ``simulated_slope``: the true population slope of a simulated study (the
+    demo), stated beside each lift's estimate.
+    """
+    stats_dir = Path(stats_dir)
+    models = read_stats_table(stats_dir / "models.csv")
+    parts = ["<h1>What this study found</h1>", findings(stats_dir, excluded, simulated_slope)]
     parts.append(_exclusions(excluded))
     parts.append("<h2>Statistics tables</h2>")
     shown = None

@@ -86,8 +86,12 @@ def test_report_contains_the_figures_tables_and_provenance(demo):
     for name in ("hip_lead_vs_load.png", "models.csv", "models.tex", "lifter_slopes.csv", "always.csv",
                  "qc_summary.csv", "provenance.json", "excluded.html", "answer.html"):  # fmt: skip
         assert name in html, f"{name} missing from the report"
-    assert "1. Answer" in html and "Start with" in html
+    assert "1. Answer" in html
     answer = (demo / "results/report/answer.html").read_text()
+    # the landing page opens with the findings (results/report/answer_summary.html)
+    summary = (demo / "results/report/answer_summary.html").read_text()
+    assert summary.startswith("<p class='finding'>") and summary in answer
+    assert "load</h1>\\n" + summary[:60] in html
     assert answer.index("What this study found") < answer.index("Statistics tables")
     assert answer.index("Statistics tables") < answer.index("Configuration of this run")
     assert "n_bootstrap" in answer

@@ -59,3 +59,20 @@ def test_a_simulated_study_states_its_truth_and_whether_the_ci_recovers_it(stats
     zero = "excludes zero" if row["ci_low"] > 0 or row["ci_high"] < 0 else "does not exclude zero"
     assert zero in text
     assert "simulated" not in re.sub(r"<[^>]+>", "", answer_page(stats_dir)).split("Statistics tables")[0]
+
+
+def test_no_model_says_why_when_no_rep_has_a_pct_1rm(tmp_path):
+    """Reps without loads: the answer names the missing %1RM, not just "no rep"."""
+    from hipdrive.answer import findings
+
+    (tmp_path / "stats").mkdir()
+    reps = pd.DataFrame({"video_id": ["v1", "v2"], "rep": [1, 1], "lift": ["squat"] * 2,
+                         "pct_1rm": [float("nan")] * 2})  # fmt: skip
+    write_excluded(excluded_table(reps, {}), tmp_path / "excluded.tsv", tmp_path / "excluded.html")
+    text = findings(tmp_path / "stats", tmp_path / "excluded.tsv")
+    assert "No model could be fitted: no rep has a %1RM (the manifest gives no load_kg" in text
+    reps["failed"], reps["pct_1rm"] = [True, True], [80.0, float("nan")]  # one has a %1RM but failed
+    write_excluded(excluded_table(reps, {}), tmp_path / "excluded.tsv", tmp_path / "excluded.html")
+    text = findings(tmp_path / "stats", tmp_path / "excluded.tsv")
+    assert "no rep entered the models (2 videos and reps excluded, listed below)" in text
+    assert "no rep has a %1RM" not in text

@@ -46,6 +46,7 @@ def get_final_output():
     outputs = [
         "results/stats/models.csv",
         "results/report/answer.html",  # the report's first page
+        "results/report/answer_summary.html",  # and its findings, on the report's landing page
         *expand("results/figures/{name}.png", name=FIGURE_NAMES),
     ]
     if config["from_tables"]:  # the tables are the inputs: nothing per video

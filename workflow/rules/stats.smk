@@ -41,8 +41,9 @@ rule write_answer:
         always="results/stats/always.csv",
         excluded=[] if config["from_tables"] else "results/qc/excluded.tsv",
     output:
-        report("results/report/answer.html", caption="../report/answer.rst", category="1. Answer",
-               labels={"page": "What this study found"}),
+        page=report("results/report/answer.html", caption="../report/answer.rst", category="1. Answer",
+                    labels={"page": "What this study found"}),
+        summary="results/report/answer_summary.html",  # the findings alone: the report's landing page
     params:
         config=as_json(config),
         excluded="" if config["from_tables"] else "--excluded results/qc/excluded.tsv",
@@ -53,4 +54,4 @@ rule write_answer:
         "../../envs/analysis.yaml"
     shell:
         "{HIPDRIVE} write-answer --stats-dir results/stats {params.excluded} --config {params.config:q}"
-        " {params.truth} --out {output:q} > {log:q} 2>&1"
+        " {params.truth} --out {output.page:q} --summary-out {output.summary:q} > {log:q} 2>&1"

@@ -73,6 +73,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--simulated-slope", type=float, default=None,
                    help="a simulated study's true slope (deg per 10 %%1RM), stated beside the estimate")  # fmt: skip
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--summary-out", type=Path,
+                   help="also write the findings alone as an HTML fragment (the report's landing page)")  # fmt: skip
     p.set_defaults(func=_write_answer)
 
     p = subparsers.add_parser(
@@ -160,11 +162,14 @@ def _plot_figures(args: argparse.Namespace) -> int:
 
 
 def _write_answer(args: argparse.Namespace) -> int:
-    from hipdrive.answer import answer_page
+    from hipdrive.answer import answer_page, findings
     from hipdrive.contracts.files import atomic_write_bytes
 
     config = parse_json_object(args.config, flag="--config") if args.config else None
     page = answer_page(args.stats_dir, args.excluded, config, simulated_slope=args.simulated_slope)
+    if args.summary_out:
+        summary = findings(args.stats_dir, args.excluded, simulated_slope=args.simulated_slope)
+        atomic_write_bytes(summary.encode(), args.summary_out)
     atomic_write_bytes(page.encode(), args.out)
     print(f"write-answer: -> {args.out}", file=sys.stderr)
     return 0
