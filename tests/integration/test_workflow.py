@@ -44,7 +44,9 @@ def demo(tmp_path_factory) -> Path:
     pd.DataFrame(rows, columns=cols).to_csv(work / "samples.tsv", sep="\t", index=False)
     (work / "config.yaml").write_text(
         "samples: samples.tsv\n"
-        f"simulate: {{seed: 7, effect_slope_deg_per_10pct: 2.0, fps: 30, n_reps: {N_REPS}}}\n"
+        # its own frame size, not the shipped demo's (config/config.yaml extends every config)
+        f"simulate: {{seed: 7, effect_slope_deg_per_10pct: 2.0, fps: 30, n_reps: {N_REPS}, "
+        "width: 540, height: 960}\n"
         "stats: {n_bootstrap: 200}\n"
     )
     snakemake(work)
