@@ -144,9 +144,8 @@ def read_frames(video: str | os.PathLike, indices: np.ndarray) -> dict[int, np.n
     return out
 
 
-def _canvas_shape(xy: np.ndarray, bar_xy: np.ndarray | None) -> tuple[int, int]:
+def _canvas_shape(pts: np.ndarray) -> tuple[int, int]:
     """(height, width) of a blank frame holding every point (imported keypoints, no video)."""
-    pts = xy.reshape(-1, 2) if bar_xy is None else np.vstack([xy.reshape(-1, 2), bar_xy])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         peak = np.nanmax(pts, axis=0)
@@ -341,18 +340,18 @@ def contact_sheet(
     trunk = analysis.kinematics["trunk_angle_deg"]
     rows = _frame_rows(reps_table, lift, frames)
     wanted = np.array([f for row in rows for f, _ in row if f is not None], dtype=int)
-    if video is None:
-        blank = np.full((*_canvas_shape(xy, analysis.bar_xy), 3), 48, np.uint8)
-        images, blur = dict.fromkeys(wanted.tolist(), blank), False
-    else:
-        images = read_frames(video, wanted)
-    shape = next(iter(images.values())).shape[:2] if images else (1, 1)
     # the bar end may stick out beyond the body (a long sleeve): keep it in the crop
     extent = (
         xy.reshape(-1, 2)
         if analysis.bar_xy is None
         else np.vstack([xy.reshape(-1, 2), analysis.bar_xy])
     )
+    if video is None:
+        blank = np.full((*_canvas_shape(extent), 3), 48, np.uint8)
+        images, blur = dict.fromkeys(wanted.tolist(), blank), False
+    else:
+        images = read_frames(video, wanted)
+    shape = next(iter(images.values())).shape[:2] if images else (1, 1)
     box = lifter_box(extent, shape=shape)
     aspect = (box[2] - box[0]) / max(box[3] - box[1], 1)
     fig, axes = plt.subplots(

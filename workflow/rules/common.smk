@@ -95,18 +95,22 @@ def get_video_of(video_id):
     return os.path.normpath(os.path.join(DATA_ROOT, path))
 
 
+def get_keypoints_of(video_id):
+    """The row's keypoint file or folder (another tool's), inside the data root."""
+    return os.path.normpath(os.path.join(DATA_ROOT, SAMPLES[video_id]["keypoints"]))
+
+
 def get_import_source(wildcards):
     """The row's keypoint file or folder, as a job input when it exists."""
-    path = os.path.normpath(os.path.join(DATA_ROOT, SAMPLES[wildcards.video_id]["keypoints"]))
+    path = get_keypoints_of(wildcards.video_id)
     return {"source": path} if os.path.exists(path) else {}
 
 
 def get_import_options(wildcards):
     """The import's source, format and timing: the row's video, else its fps."""
     row = SAMPLES[wildcards.video_id]
-    source = os.path.normpath(os.path.join(DATA_ROOT, row["keypoints"]))
     timing = get_video_option(wildcards) or f"--fps {row['fps']}"
-    return f"{shlex.quote(source)} --format {row['keypoints_format']} {timing}"
+    return f"{shlex.quote(get_keypoints_of(wildcards.video_id))} --format {row['keypoints_format']} {timing}"
 
 
 def get_sample_json(wildcards):

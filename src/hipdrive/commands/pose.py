@@ -10,7 +10,6 @@ import argparse
 import sys
 
 from hipdrive.commands import add_on_bad_video, parse_json_object, read_jobs
-from hipdrive.contracts.manifest import KEYPOINT_FORMATS
 
 BACKEND_CHOICES = ("mediapipe", "mmpose", "synthetic")
 
@@ -78,7 +77,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "LightningPose, Anipose and DeepLabCut .h5 through movement).",
     )
     q.add_argument("src", nargs="?", help="the file or folder to import (one video)")
-    q.add_argument("--format", choices=KEYPOINT_FORMATS, dest="fmt", help="source format")
+    q.add_argument(
+        "--format", dest="fmt", metavar="FORMAT", help="source format: openpose, mmpose-json, "
+        "coco17-csv, dlc-csv or movement-netcdf",
+    )  # fmt: skip
     q.add_argument("--video-id", help="id recorded in the metadata")
     q.add_argument("--out", help="output Parquet path")
     q.add_argument("--video", help="the source video, to take timestamps, size and sha256 from")

@@ -318,6 +318,15 @@ def _by_name(names: list[str], src: Path) -> tuple[dict[str, int], list[str]]:
     return known, [n for n in names if n not in known]
 
 
+def _per_frame(xy: np.ndarray, score: np.ndarray, known: dict[str, int]) -> list[People]:
+    """(frames, people, keypoints, 2) and (..., keypoints) source arrays -> People per frame,
+    remapped to hipdrive's keypoints in one call."""
+    n, p = xy.shape[:2]
+    out_xy, out_s = remap_people(xy.reshape(n * p, *xy.shape[2:]), score.reshape(n * p, -1), known)
+    out_xy, out_s = out_xy.reshape(n, p, *out_xy.shape[1:]), out_s.reshape(n, p, -1)
+    return [(out_xy[t], out_s[t]) for t in range(n)]
+
+
 def read_dlc_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People], dict[str, Any]]:
     """Read DeepLabCut's CSV (single- or multi-animal); ``likelihood`` is the score.
 
@@ -350,7 +359,7 @@ def read_dlc_csv(src: str | os.PathLike) -> tuple[np.ndarray, list[People], dict
         )
         arrays.append(sub.to_numpy(dtype=np.float64).reshape(len(table), len(names), 3))
     values = np.stack(arrays, axis=1)  # (frames, individuals, keypoints, 3)
-    people = [remap_people(v[..., :2], np.nan_to_num(v[..., 2]), known) for v in values]
+    people = _per_frame(values[..., :2], np.nan_to_num(values[..., 2]), known)
     return frames, people, {"keypoints_not_used": unused}
 
 
@@ -388,8 +397,7 @@ def read_movement_netcdf(
     if in_seconds and fps is None:
         raise InputError(f"{src}: time in seconds but no fps attribute to number the frames")
     frames = np.round(time * fps).astype(np.int64) if in_seconds else time.astype(np.int64)
-    people = [remap_people(xy[t], conf[t], known) for t in range(len(frames))]
-    return frames, people, {"fps": fps, "keypoints_not_used": unused}
+    return frames, _per_frame(xy, conf, known), {"fps": fps, "keypoints_not_used": unused}
 
 
 _READERS = {
@@ -449,8 +457,9 @@ def import_keypoints(
     if fmt not in _READERS:
         raise InputError(f"unknown keypoint format {fmt!r}; choose one of {list(IMPORT_FORMATS)}")
     frames, people, *extra = _READERS[fmt](src)
-    found: dict[str, Any] = extra[0] if extra else {}
-    fps = fps or found.pop("fps", None)
+    found: dict[str, Any] = extra[0] if extra else {}  # what the source says of itself
+    source_fps = found.pop("fps", None)
+    fps = fps or source_fps
     if video is None and not (fps and fps > 0):
         raise InputError(
             f"{src}: give the source video (--video) or a frame rate (--fps) for timestamps"
@@ -516,7 +525,7 @@ def import_keypoints(
         else f"frame / {fps} fps",
         "n_frames_in_source": len(frames),
         "frame_numbering": "1-based in the source, shifted to 0-based" if one_based else "0-based",
-        **{k: v for k, v in found.items() if k != "fps"},
+        **found,
         **selection,
     }
     write_keypoints(table, out_path, metadata)
