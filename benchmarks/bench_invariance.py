@@ -49,7 +49,7 @@ import pandas as pd
 from hipdrive.analysis import AnalysisParams, analyze_video
 from hipdrive.contracts.keypoints import read_keypoints
 from hipdrive.pose import estimate_poses
-from hipdrive.video import iter_frames, probe_video
+from hipdrive.video import X264_OPTIONS, iter_frames, probe_video
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ("crf12", "crf35", "yuv444", "half", "fps_half", "mirror", "pad", "rotated")
@@ -77,7 +77,7 @@ def _encode(frames: Iterator[tuple[np.ndarray, float]], path: Path, *, fps: floa
                 stream.height, stream.width = rgb.shape[:2]
                 stream.pix_fmt = pix_fmt
                 stream.codec_context.time_base = time_base
-                stream.options = {"crf": str(crf)}
+                stream.options = {"crf": str(crf), **X264_OPTIONS}
                 if rotation:
                     stream.set_display_rotation(rotation)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
