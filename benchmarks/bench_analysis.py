@@ -82,7 +82,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
         vid = row["video_id"]
         truth_kp, meta = read_keypoints(work / f"{vid}.keypoints.parquet")
         truth = pd.read_parquet(work / f"{vid}.reps.parquet")
-        noisy = degrade_keypoints(truth_kp, noise_px=args.noise_px, seed=args.seed + k)
+        noisy = degrade_keypoints(truth_kp, noise_px=args.noise_px, noise_corr_s=args.noise_corr_s,
+                                  seed=args.seed + k)  # fmt: skip
         frames, t, xy, score = long_to_frames(noisy, KEYPOINT_NAMES)
         res = analyze_frames(frames, t, xy, score, meta, row, params)
         _, t_true, xy_true, _ = long_to_frames(truth_kp, KEYPOINT_NAMES)
@@ -108,7 +109,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     sq = np.concatenate(sq_err)
     vmin_err, lead_err = np.array(vmin_err), np.array(lead_err)
     print(f"accuracy: {len(manifest)} simulated {args.lift} videos, {n_reps_true} true reps, "
-          f"{args.fps:g} fps, noise {args.noise_px:g} px, params {args.params}")  # fmt: skip
+          f"{args.fps:g} fps, noise {args.noise_px:g} px (correlation time {args.noise_corr_s:g} s), "
+          f"params {args.params}")  # fmt: skip
     print(f"  trunk-angle RMSE          {np.sqrt(np.nanmean(sq)):.2f} deg  (target <= 1.5)  "
           f"[{np.isnan(sq).mean():.1%} frames undefined]")  # fmt: skip
     print(f"  rep count exact           {np.mean(count_ok):.1%} of videos  (target 100%)")
@@ -267,6 +269,10 @@ def main() -> None:
     ap.add_argument(
         "--noise-px", type=float, default=1.0, help="Gaussian keypoint noise SD, pixels"
     )
+    ap.add_argument(
+        "--noise-corr-s", type=float, default=0.0,
+        help="correlation time of that noise, s (0: white; a smoothing pose tracker: ~0.05-0.2)",
+    )  # fmt: skip
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
         "--params", default='{"side": "auto_mean"}', help="AnalysisParams overrides as JSON"

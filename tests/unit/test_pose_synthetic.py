@@ -152,6 +152,7 @@ def test_bad_options(tmp_path, options, match):
     ("kwargs", "match"),
     [
         ({"noise_px": -1.0}, "noise_px must be >= 0"),
+        ({"noise_px": 1.0, "noise_corr_s": -0.1}, "noise_corr_s must be >= 0"),
         ({"dropout_rate": 1.5}, "dropout_rate must be in 0..1"),
     ],
 )
@@ -159,3 +160,19 @@ def test_degrade_rejects_bad_settings(kwargs, match):
     xy, score, t = truth_arrays()
     with pytest.raises(InputError, match=match):
         degrade_keypoints(frames_to_long(xy, score, t), **kwargs)
+
+
+@pytest.mark.parametrize("corr_s", [0.0, 0.1])
+def test_correlated_noise_keeps_its_sd_and_has_the_asked_correlation(corr_s):
+    """A smoothing tracker's slow jitter: lag-1 correlation exp(-dt / corr_s), same SD."""
+    n = 3000
+    time_s = np.arange(n) / 30
+    xy = np.zeros((n, N_KP, 2))
+    table = frames_to_long(xy, np.ones((n, N_KP)), time_s)
+    _, _, noisy, _ = long_to_frames(
+        degrade_keypoints(table, noise_px=2.0, noise_corr_s=corr_s, seed=4), KEYPOINT_NAMES
+    )
+    e = noisy[:, :, 1]
+    lag1 = np.mean([np.corrcoef(e[:-1, k], e[1:, k])[0, 1] for k in range(N_KP)])
+    assert np.std(e) == pytest.approx(2.0, rel=0.05)
+    assert lag1 == pytest.approx(np.exp(-1 / 30 / corr_s) if corr_s else 0.0, abs=0.03)

@@ -27,6 +27,7 @@ def degrade_keypoints(
     table: pd.DataFrame,
     *,
     noise_px: float = 0.0,
+    noise_corr_s: float = 0.0,
     dropout_rate: float = 0.0,
     frame_dropout_rate: float = 0.0,
     seed: int = 0,
@@ -40,6 +41,11 @@ def degrade_keypoints(
     noise_px : float, default 0
         Standard deviation in pixels of independent zero-mean Gaussian noise
         added to every ``x`` and ``y``.
+    noise_corr_s : float, default 0
+        Correlation time of that noise, seconds: 0 draws it afresh each frame;
+        above 0 each coordinate's noise is a first-order autoregressive series
+        (correlation ``exp(-dt / noise_corr_s)`` between frames ``dt`` apart, the
+        same SD), the slow jitter of a pose tracker that smooths over time.
     dropout_rate : float, default 0
         Probability (0..1) that a single keypoint in a frame is lost
         (NaN position, score 0), independently of the others.
@@ -60,8 +66,9 @@ def degrade_keypoints(
     for label, rate in (("dropout_rate", dropout_rate), ("frame_dropout_rate", frame_dropout_rate)):
         if not 0.0 <= rate <= 1.0:
             raise InputError(f"synthetic backend: {label} must be in 0..1, got {rate!r}")
-    if not noise_px >= 0.0:
-        raise InputError(f"synthetic backend: noise_px must be >= 0, got {noise_px!r}")
+    for label, value in (("noise_px", noise_px), ("noise_corr_s", noise_corr_s)):
+        if not value >= 0.0:
+            raise InputError(f"synthetic backend: {label} must be >= 0, got {value!r}")
     rng = np.random.default_rng(seed)
     out = table.copy()
     n = len(out)
@@ -70,6 +77,8 @@ def degrade_keypoints(
     score = out["score"].to_numpy(dtype=np.float64).copy()
     if noise_px > 0:
         noise = rng.normal(0.0, noise_px, size=(2, n))
+        if noise_corr_s > 0:
+            noise = _autocorrelate(noise, out, noise_corr_s)
         x, y = x + noise[0], y + noise[1]
     lost = rng.random(n) < dropout_rate
     if frame_dropout_rate > 0:
@@ -81,12 +90,28 @@ def degrade_keypoints(
     return out
 
 
+def _autocorrelate(white: np.ndarray, table: pd.DataFrame, corr_s: float) -> np.ndarray:
+    """White noise (2, n) -> per-keypoint AR(1) series in time order, same SD."""
+    out = np.empty_like(white)
+    times = table["time_s"].to_numpy(dtype=np.float64)
+    for rows in table.groupby(["track", "keypoint"], observed=True, sort=False).indices.values():
+        rows = rows[np.argsort(times[rows], kind="stable")]
+        dt = np.diff(times[rows], prepend=times[rows[0]])
+        a = np.exp(-dt / corr_s)
+        series = white[:, rows].copy()
+        for i in range(1, len(rows)):  # y_i = a_i y_(i-1) + sqrt(1 - a_i^2) e_i
+            series[:, i] = a[i] * series[:, i - 1] + np.sqrt(1.0 - a[i] ** 2) * series[:, i]
+        out[:, rows] = series
+    return out
+
+
 def synthetic_poses(
     video_path: str | os.PathLike | None,
     *,
     video_id: str,
     truth_dir: str | os.PathLike,
     noise_px: float = 0.0,
+    noise_corr_s: float = 0.0,
     dropout_rate: float = 0.0,
     frame_dropout_rate: float = 0.0,
     seed: int = 0,
@@ -102,7 +127,7 @@ def synthetic_poses(
         Selects ``truth_dir/{video_id}.keypoints.parquet``.
     truth_dir : path-like
         Folder where the simulator wrote its ground truth.
-    noise_px, dropout_rate, frame_dropout_rate, seed
+    noise_px, noise_corr_s, dropout_rate, frame_dropout_rate, seed
         See :func:`degrade_keypoints`.
 
     Returns
@@ -132,6 +157,7 @@ def synthetic_poses(
     table = degrade_keypoints(
         truth,
         noise_px=noise_px,
+        noise_corr_s=noise_corr_s,
         dropout_rate=dropout_rate,
         frame_dropout_rate=frame_dropout_rate,
         seed=seed,
@@ -144,6 +170,7 @@ def synthetic_poses(
     per_frame = lifter.groupby("frame", observed=True)["score"].max()
     settings = {
         "noise_px": float(noise_px),
+        "noise_corr_s": float(noise_corr_s),
         "dropout_rate": float(dropout_rate),
         "frame_dropout_rate": float(frame_dropout_rate),
         "seed": int(seed),
