@@ -185,3 +185,16 @@ def test_curves_are_101_points_per_phase_and_variable():
     np.testing.assert_allclose(trunk["value"], 40 + 10 * np.linspace(0, 1, 101), atol=1e-9)
     empty = metrics.rep_curves(kin, events.iloc[:0], video_id="v", lift="squat")
     assert list(empty.columns) == curves_contract.CURVE_SCHEMA.names and empty.empty
+
+
+def test_still_velocity_sd_reads_the_noise_between_reps_only():
+    rng = np.random.default_rng(3)
+    t = np.arange(1200) / 60.0
+    v = rng.normal(0.0, 0.02, len(t))
+    reps = [(5.0, 8.0), (12.0, 15.0)]
+    for start, end in reps:  # a rep's motion is no noise
+        v[(t >= start) & (t <= end)] += 0.8 * np.sin(np.pi * (t[(t >= start) & (t <= end)] - start) / 3.0)
+    assert metrics.still_velocity_sd(v, t, reps, cutoff_hz=5.0) == pytest.approx(0.02, rel=0.1)
+    # too little still time (under five filter periods) is no measurement
+    assert np.isnan(metrics.still_velocity_sd(v, t, [(0.3, 19.5)], cutoff_hz=5.0))
+    assert np.isnan(metrics.still_velocity_sd(v, t, reps, cutoff_hz=0.0))

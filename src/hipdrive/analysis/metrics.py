@@ -64,7 +64,7 @@ Strength Cond Res 26:1805-1816. doi:10.1519/JSC.0b013e3182577067
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -158,17 +158,14 @@ def _sticking_velocity(
     cutoff_hz: float,
     max_cutoff_hz: float,
     position_noise_bh: float,
-    noise_k: float,
-    floor_bh_s: float,
-) -> tuple[np.ndarray, float]:
-    """Upward bar velocity for the sticking region, and the dip threshold for it.
+) -> tuple[np.ndarray, float, float]:
+    """Upward bar velocity for the sticking region, its cut-off and its white-noise SD.
 
     The bar height is low-passed again at ``cutoff_hz`` (at most
     ``max_cutoff_hz``, rounded to 0.1 Hz so filter designs and noise gains are
     cached) when ``fs_hz`` is known; otherwise the 6 Hz velocity is used. The
-    threshold is the larger of ``floor_bh_s`` and ``noise_k`` x the velocity
-    noise that white position noise of SD ``position_noise_bh`` leaves after
-    that filter (see :func:`rep_metrics`).
+    noise SD is what white position noise of SD ``position_noise_bh`` leaves
+    after that filter (see :func:`rep_metrics`).
     """
     from hipdrive.analysis.filters import butter_lowpass, velocity_noise_gain
 
@@ -176,14 +173,44 @@ def _sticking_velocity(
     if fs_hz and 0 < fc < 0.45 * fs_hz and len(kin.time_s) >= 8:
         h = butter_lowpass(kin["bar_height_bh"], fs_hz=fs_hz, cutoff_hz=fc)
         v = np.gradient(h, kin.time_s)
-        noise = position_noise_bh * velocity_noise_gain(fs_hz=fs_hz, cutoff_hz=fc)
-        return v, max(floor_bh_s, noise_k * noise)
-    noise = (
-        position_noise_bh * velocity_noise_gain(fs_hz=fs_hz, cutoff_hz=max_cutoff_hz)
-        if fs_hz and np.isfinite(max_cutoff_hz)
-        else 0.0
-    )
-    return kin["bar_velocity_bh_s"], max(floor_bh_s, noise_k * noise)
+        return v, fc, position_noise_bh * velocity_noise_gain(fs_hz=fs_hz, cutoff_hz=fc)
+    if fs_hz and np.isfinite(max_cutoff_hz):
+        noise = position_noise_bh * velocity_noise_gain(fs_hz=fs_hz, cutoff_hz=max_cutoff_hz)
+        return kin["bar_velocity_bh_s"], float(max_cutoff_hz), noise
+    return kin["bar_velocity_bh_s"], 0.0, 0.0
+
+
+#: Still time needed to measure the velocity noise, in periods of the sticking
+#: filter's cut-off: a low-pass at fc leaves about 2 fc independent values per
+#: second, so 5 periods give about 10.
+STILL_NOISE_MIN_PERIODS = 5.0
+
+
+def still_velocity_sd(
+    velocity: np.ndarray, time_s: np.ndarray, rep_spans: Sequence[tuple[float, float]], *, cutoff_hz: float
+) -> float:
+    """Robust SD of the velocity while no rep is under way (NaN when too little is still).
+
+    A pose model's jitter is often slow (it smooths over frames), so the
+    residual above the 6 Hz cut-off under-reads the noise in the sticking
+    filter's band; the bar proxy's velocity between reps is that band's noise
+    as measured, sway included. Frames within one filter period (``1 /
+    cutoff_hz``) of a rep are left out, where the filter spreads the rep's
+    motion; at least :data:`STILL_NOISE_MIN_PERIODS` periods of still frames
+    are needed.
+    """
+    v, t = np.asarray(velocity, dtype=np.float64), np.asarray(time_s, dtype=np.float64)
+    if not cutoff_hz > 0 or len(t) < 2:
+        return np.nan
+    period = 1.0 / cutoff_hz
+    still = np.isfinite(v)
+    for start, end in rep_spans:
+        still &= (t < start - period) | (t > end + period)
+    dt = float(np.median(np.diff(t)))
+    if still.sum() * dt < STILL_NOISE_MIN_PERIODS * period:
+        return np.nan
+    x = v[still]
+    return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
 def _vertex_time(t: np.ndarray, y: np.ndarray, j: int | None, half_width: int = 1) -> float:
@@ -282,9 +309,11 @@ def rep_metrics(
         much harder than the 6 Hz positions, cutting velocity noise by
         ``(cutoff ratio)**1.5`` without flattening the dip.
     sticking_noise_k, position_noise_bh : float
-        The dip must also exceed ``sticking_noise_k`` x the velocity noise SD
-        that white position noise of SD ``position_noise_bh`` (body heights)
-        leaves after that filter (:func:`hipdrive.analysis.filters.velocity_noise_gain`).
+        The dip must also exceed ``sticking_noise_k`` x the velocity noise SD:
+        the larger of what white position noise of SD ``position_noise_bh``
+        (body heights) leaves after that filter
+        (:func:`hipdrive.analysis.filters.velocity_noise_gain`) and the spread
+        of that velocity between reps (:func:`still_velocity_sd`).
     fs_hz, cutoff_hz : float
         Frame rate and the cut-off the positions were filtered with.
     early_ascent_fraction : float
@@ -309,12 +338,17 @@ def rep_metrics(
     # cut-off per video: the median ascent of its reps).
     ascents = [t[ev.lockout_frame] - t[ev.bottom_frame] for ev in rows_ev]
     median_ascent = float(np.median(ascents)) if ascents else 0.0
-    vb, threshold = _sticking_velocity(
+    vb, fc, white_sd = _sticking_velocity(
         kin, fs_hz=fs_hz,
         cutoff_hz=sticking_cutoff_cycles / median_ascent if median_ascent > 0 else 0.0,
         max_cutoff_hz=cutoff_hz, position_noise_bh=position_noise_bh,
-        noise_k=sticking_noise_k, floor_bh_s=sticking_prominence_bh_s,
     )  # fmt: skip
+    # The velocity noise: the white-noise model, or what the bar shows between
+    # reps in the same band when that is larger (a smoothing tracker's slow jitter).
+    spans = [(t[ev.start_frame], t[ev.end_frame]) for ev in rows_ev]
+    still_sd = still_velocity_sd(vb, t, spans, cutoff_hz=fc)
+    noise_sd = max(white_sd, still_sd) if np.isfinite(still_sd) else white_sd
+    threshold = max(sticking_prominence_bh_s, sticking_noise_k * noise_sd)
     for r, ev in enumerate(rows_ev, start=1):
         a, b, lk, e = ev.start_frame, ev.bottom_frame, ev.lockout_frame, ev.end_frame
         asc = slice(b, lk + 1)
