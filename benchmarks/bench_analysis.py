@@ -83,7 +83,7 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
         truth_kp, meta = read_keypoints(work / f"{vid}.keypoints.parquet")
         truth = pd.read_parquet(work / f"{vid}.reps.parquet")
         noisy = degrade_keypoints(truth_kp, noise_px=args.noise_px, noise_corr_s=args.noise_corr_s,
-                                  seed=args.seed + k)  # fmt: skip
+                                  noise_motion_px=args.noise_motion_px, seed=args.seed + k)  # fmt: skip
         frames, t, xy, score = long_to_frames(noisy, KEYPOINT_NAMES)
         res = analyze_frames(frames, t, xy, score, meta, row, params)
         _, t_true, xy_true, _ = long_to_frames(truth_kp, KEYPOINT_NAMES)
@@ -109,7 +109,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     sq = np.concatenate(sq_err)
     vmin_err, lead_err = np.array(vmin_err), np.array(lead_err)
     print(f"accuracy: {len(manifest)} simulated {args.lift} videos, {n_reps_true} true reps, "
-          f"{args.fps:g} fps, noise {args.noise_px:g} px (correlation time {args.noise_corr_s:g} s), "
+          f"{args.fps:g} fps, noise {args.noise_px:g} px + {args.noise_motion_px:g} px in motion "
+          f"(correlation time {args.noise_corr_s:g} s), "
           f"params {args.params}")  # fmt: skip
     print(f"  trunk-angle RMSE          {np.sqrt(np.nanmean(sq)):.2f} deg  (target <= 1.5)  "
           f"[{np.isnan(sq).mean():.1%} frames undefined]")  # fmt: skip
@@ -272,6 +273,10 @@ def main() -> None:
     ap.add_argument(
         "--noise-corr-s", type=float, default=0.0,
         help="correlation time of that noise, s (0: white; a smoothing pose tracker: ~0.05-0.2)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--noise-motion-px", type=float, default=0.0,
+        help="further noise SD at a keypoint's fastest, none while still (pixels)",
     )  # fmt: skip
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(

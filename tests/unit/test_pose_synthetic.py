@@ -153,6 +153,7 @@ def test_bad_options(tmp_path, options, match):
     [
         ({"noise_px": -1.0}, "noise_px must be >= 0"),
         ({"noise_px": 1.0, "noise_corr_s": -0.1}, "noise_corr_s must be >= 0"),
+        ({"noise_motion_px": -2.0}, "noise_motion_px must be >= 0"),
         ({"dropout_rate": 1.5}, "dropout_rate must be in 0..1"),
     ],
 )
@@ -176,3 +177,16 @@ def test_correlated_noise_keeps_its_sd_and_has_the_asked_correlation(corr_s):
     lag1 = np.mean([np.corrcoef(e[:-1, k], e[1:, k])[0, 1] for k in range(N_KP)])
     assert np.std(e) == pytest.approx(2.0, rel=0.05)
     assert lag1 == pytest.approx(np.exp(-1 / 30 / corr_s) if corr_s else 0.0, abs=0.03)
+
+
+def test_motion_noise_is_none_while_still_and_grows_with_speed():
+    n = 600
+    time_s = np.arange(n) / 30
+    moving = np.abs(np.sin(np.pi * time_s / 10)) * (time_s > 10)  # still for 10 s, then moving
+    xy = np.zeros((n, N_KP, 2))
+    xy[:, :, 1] = 200 * np.cumsum(moving)[:, None] / 30
+    table = frames_to_long(xy, np.ones((n, N_KP)), time_s)
+    _, _, noisy, _ = long_to_frames(degrade_keypoints(table, noise_motion_px=3.0, seed=2), KEYPOINT_NAMES)
+    err = noisy[:, :, 0]
+    assert np.all(err[time_s < 9.9] == 0)
+    assert 1.0 < np.std(err[(time_s > 14) & (time_s < 16)]) < 3.5

@@ -28,6 +28,7 @@ def degrade_keypoints(
     *,
     noise_px: float = 0.0,
     noise_corr_s: float = 0.0,
+    noise_motion_px: float = 0.0,
     dropout_rate: float = 0.0,
     frame_dropout_rate: float = 0.0,
     seed: int = 0,
@@ -46,6 +47,11 @@ def degrade_keypoints(
         above 0 each coordinate's noise is a first-order autoregressive series
         (correlation ``exp(-dt / noise_corr_s)`` between frames ``dt`` apart, the
         same SD), the slow jitter of a pose tracker that smooths over time.
+    noise_motion_px : float, default 0
+        SD in pixels of further noise (correlated as above) that grows with the
+        keypoint's speed: ``noise_motion_px`` at its fastest, none while still.
+        A pose model that is steady on a still body and unsteady on a moving
+        one (motion blur, a detector chasing the body).
     dropout_rate : float, default 0
         Probability (0..1) that a single keypoint in a frame is lost
         (NaN position, score 0), independently of the others.
@@ -66,7 +72,8 @@ def degrade_keypoints(
     for label, rate in (("dropout_rate", dropout_rate), ("frame_dropout_rate", frame_dropout_rate)):
         if not 0.0 <= rate <= 1.0:
             raise InputError(f"synthetic backend: {label} must be in 0..1, got {rate!r}")
-    for label, value in (("noise_px", noise_px), ("noise_corr_s", noise_corr_s)):
+    for label, value in (("noise_px", noise_px), ("noise_corr_s", noise_corr_s),
+                         ("noise_motion_px", noise_motion_px)):  # fmt: skip
         if not value >= 0.0:
             raise InputError(f"synthetic backend: {label} must be >= 0, got {value!r}")
     rng = np.random.default_rng(seed)
@@ -80,6 +87,12 @@ def degrade_keypoints(
         if noise_corr_s > 0:
             noise = _autocorrelate(noise, out, noise_corr_s)
         x, y = x + noise[0], y + noise[1]
+    if noise_motion_px > 0:
+        noise = rng.normal(0.0, noise_motion_px, size=(2, n))
+        if noise_corr_s > 0:
+            noise = _autocorrelate(noise, out, noise_corr_s)
+        noise *= _relative_speed(out)
+        x, y = x + noise[0], y + noise[1]
     lost = rng.random(n) < dropout_rate
     if frame_dropout_rate > 0:
         frames, inverse = np.unique(out["frame"].to_numpy(), return_inverse=True)
@@ -87,6 +100,22 @@ def degrade_keypoints(
     x[lost], y[lost], score[lost] = np.nan, np.nan, 0.0
     out["x"], out["y"] = x.astype(np.float32), y.astype(np.float32)
     out["score"] = score.astype(np.float32)
+    return out
+
+
+def _relative_speed(table: pd.DataFrame) -> np.ndarray:
+    """Each row's keypoint speed over that keypoint's 99th-percentile speed (0..1)."""
+    out = np.zeros(len(table))
+    times = table["time_s"].to_numpy(dtype=np.float64)
+    xy = table[["x", "y"]].to_numpy(dtype=np.float64)
+    for rows in table.groupby(["track", "keypoint"], observed=True, sort=False).indices.values():
+        rows = rows[np.argsort(times[rows], kind="stable")]
+        if len(rows) < 2:
+            continue
+        step = np.gradient(xy[rows], times[rows], axis=0)
+        speed = np.nan_to_num(np.hypot(step[:, 0], step[:, 1]))
+        top = np.percentile(speed, 99)
+        out[rows] = np.clip(speed / top, 0.0, 1.0) if top > 0 else 0.0
     return out
 
 
