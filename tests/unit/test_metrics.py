@@ -198,13 +198,3 @@ def test_still_velocity_sd_reads_the_noise_between_reps_only():
     # too little still time (under five filter periods) is no measurement
     assert np.isnan(metrics.still_velocity_sd(v, t, [(0.3, 19.5)], cutoff_hz=5.0))
     assert np.isnan(metrics.still_velocity_sd(v, t, reps, cutoff_hz=0.0))
-
-
-def test_eccentric_velocity_sd_reads_the_noise_about_a_smooth_lowering():
-    rng = np.random.default_rng(5)
-    tau = np.linspace(0.0, 1.0, 60)
-    bell = -0.5 * np.sin(np.pi * tau) ** 2
-    assert metrics.eccentric_velocity_sd(bell) < 0.01  # a quartic follows the bell (2% of its peak)
-    noisy = bell + rng.normal(0.0, 0.03, len(tau))
-    assert metrics.eccentric_velocity_sd(noisy) == pytest.approx(0.03, rel=0.3)
-    assert np.isnan(metrics.eccentric_velocity_sd(noisy[:5]))

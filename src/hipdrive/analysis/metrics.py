@@ -213,28 +213,6 @@ def still_velocity_sd(
     return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
-#: Fewest frames of a lowering to measure its velocity noise from.
-ECCENTRIC_NOISE_MIN_FRAMES = 10
-
-
-def eccentric_velocity_sd(velocity: np.ndarray) -> float:
-    """Robust SD of a lowering's velocity about a quartic in time (NaN when too short).
-
-    A pose model may be steady on a still body and unsteady on a moving one,
-    so the noise between reps under-reads the noise during a rep. The
-    lowering of the same rep moves at similar speeds and has no sticking
-    region; its velocity is one smooth bell (a quartic follows it), so what a
-    quartic leaves is the rep's noise in the search's band.
-    """
-    v = np.asarray(velocity, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if len(v) < ECCENTRIC_NOISE_MIN_FRAMES:
-        return np.nan
-    x = np.linspace(-1.0, 1.0, len(v))
-    r = v - np.polynomial.polynomial.polyval(x, np.polynomial.polynomial.polyfit(x, v, 4))
-    return float(1.4826 * np.median(np.abs(r - np.median(r))))
-
-
 def _vertex_time(t: np.ndarray, y: np.ndarray, j: int | None, half_width: int = 1) -> float:
     """Sub-frame time of the extremum found at frame ``j``.
 
@@ -335,9 +313,7 @@ def rep_metrics(
         the larger of what white position noise of SD ``position_noise_bh``
         (body heights) leaves after that filter
         (:func:`hipdrive.analysis.filters.velocity_noise_gain`) and the spread
-        of that velocity between reps (:func:`still_velocity_sd`); and each
-        rep's dip ``sticking_noise_k`` x the noise of its own lowering
-        (:func:`eccentric_velocity_sd`).
+        of that velocity between reps (:func:`still_velocity_sd`).
     fs_hz, cutoff_hz : float
         Frame rate and the cut-off the positions were filtered with.
     early_ascent_fraction : float
@@ -386,12 +362,9 @@ def rep_metrics(
         # part of neither the descent nor the ascent.
         descent = t[hold0] - t[a] if lift == "squat" else t[e] - t[hold1]
         v_bar = s["bar_velocity_bh_s"][asc]
-        # ... and as this rep's own lowering shows it (noise that grows with motion)
-        lowering = slice(a, hold0 + 1) if lift == "squat" else slice(hold1, e + 1)
-        rep_sd = eccentric_velocity_sd(vb[lowering])
         present, i1, im, i2 = find_sticking_region(
             vb[asc],
-            prominence_bh_s=max(threshold, sticking_noise_k * rep_sd) if np.isfinite(rep_sd) else threshold,
+            prominence_bh_s=threshold,
             search_fraction=sticking_search_fraction,
             min_first_peak_fraction=sticking_first_peak_fraction,
         )

@@ -102,8 +102,7 @@ class AnalysisParams:
         The dip must also exceed ``sticking_noise_k`` x the velocity noise SD
         estimated for this video (:func:`hipdrive.analysis.filters.white_noise_sd` x
         :func:`hipdrive.analysis.filters.velocity_noise_gain`, or the bar's velocity
-        spread between reps when larger: :func:`hipdrive.analysis.metrics.still_velocity_sd`;
-        and the noise of the rep's own lowering, :func:`hipdrive.analysis.metrics.eccentric_velocity_sd`),
+        spread between reps when larger: :func:`hipdrive.analysis.metrics.still_velocity_sd`),
         so noise alone rarely
         makes a sticking region (default 2; chosen on
         ``benchmarks/bench_analysis.py``: with the duration-matched smoothing
