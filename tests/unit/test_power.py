@@ -154,3 +154,15 @@ def test_keypoints_mode_runs_the_real_analysis():
     assert row["n_reps_used"] > 0.8 * 3 * 4 * 2  # analysis finds (nearly) every rep
     assert row["converged"]
     assert np.isfinite(row["estimate"]) and row["ci_low"] < row["ci_high"]
+
+
+def test_keypoints_mode_can_add_pose_model_error():
+    """The same study with and without keypoint noise: the analysis sees the noise, the rows record it."""
+    base = power.StudyDesign(reps_per_load=2)
+    kw = dict(n_studies=1, lifters=[3], reps_per_load=[2], effect_slopes=[1.5], mode="keypoints", workers=1)
+    clean = power.run_power(base, **kw)
+    noisy = power.run_power(base, **kw, keypoint_noise={"noise_px": 3.0, "noise_corr_s": 0.1})
+    assert noisy["noise_px"].tolist() == [3.0] and "noise_px" not in clean
+    assert noisy["estimate"].iloc[0] != clean["estimate"].iloc[0]
+    with pytest.raises(InputError, match="--mode keypoints only"):
+        power.run_power(base, **{**kw, "mode": "fast"}, keypoint_noise={"noise_px": 1.0})

@@ -92,6 +92,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--loads", default="60,70,80,90", help="%%1RM loads, comma-separated")
     p.add_argument("--mode", choices=("fast", "keypoints"), default="fast")
+    noise = p.add_argument_group(
+        "pose-model error (keypoints mode): added to the true keypoints before the analysis"
+    )
+    noise.add_argument("--noise-px", type=float, default=0.0, help="keypoint noise SD, pixels")
+    noise.add_argument("--noise-corr-s", type=float, default=0.0,
+                       help="correlation time of the noise, s (a smoothing tracker: ~0.1)")  # fmt: skip
+    noise.add_argument("--noise-motion-px", type=float, default=0.0,
+                       help="further noise SD at a keypoint's fastest, none while still")  # fmt: skip
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
@@ -193,6 +201,8 @@ def _power(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         seed=args.seed,
         workers=args.workers,
+        keypoint_noise={"noise_px": args.noise_px, "noise_corr_s": args.noise_corr_s,
+                        "noise_motion_px": args.noise_motion_px},  # fmt: skip
     )
     summary = power.summarise_power(studies, alpha=args.alpha)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -373,6 +373,7 @@ def run_one_study(
     mode: str = "fast",
     alpha: float = 0.05,
     workdir: str | None = None,
+    keypoint_noise: Mapping[str, float] | None = None,
 ) -> dict:
     """Simulate one study, analyse it, fit the primary model; one result row.
 
@@ -389,6 +390,10 @@ def run_one_study(
         Test level / 1 - CI level.
     workdir : str, optional
         Scratch folder for keypoint files (keypoints mode).
+    keypoint_noise : mapping, optional
+        Keypoints mode: pose-model error added to the true keypoints before the
+        analysis, as :func:`hipdrive.pose.synthetic.degrade_keypoints` options
+        (``noise_px``, ``noise_corr_s``, ``noise_motion_px``, ``dropout_rate``).
 
     Returns
     -------
@@ -400,7 +405,7 @@ def run_one_study(
     if mode == "fast":
         reps, _ = simulate_study_tables(design, seed=seed, with_curves=False)
     elif mode == "keypoints":
-        reps = _keypoint_study_reps(design, seed=seed, workdir=workdir)
+        reps = _keypoint_study_reps(design, seed=seed, workdir=workdir, noise=keypoint_noise)
     else:
         raise InputError(f"mode must be 'fast' or 'keypoints', got {mode!r}")
     out = {
@@ -413,7 +418,11 @@ def run_one_study(
 
 
 def _keypoint_study_reps(
-    design: StudyDesign, *, seed: int | np.random.SeedSequence, workdir: str | None
+    design: StudyDesign,
+    *,
+    seed: int | np.random.SeedSequence,
+    workdir: str | None,
+    noise: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Keypoints mode: simulator truth keypoints -> analysis -> collected reps table.
 
@@ -423,12 +432,14 @@ def _keypoint_study_reps(
     Each keypoint file goes through :func:`hipdrive.analyze.analyze_video` with
     default :class:`~hipdrive.analyze.AnalysisParams`, and the rep tables are
     joined to the manifest (``pct_1rm = 100 load / 1RM``) as
-    ``hipdrive.tables`` does. Squats only (the calibration target).
+    ``hipdrive.tables`` does. Squats only (the calibration target). With
+    ``noise``, each video's keypoints are degraded first (its own seed).
     """
     import tempfile
 
     from hipdrive.analysis import AnalysisParams, analyze_video
     from hipdrive.contracts.keypoints import read_keypoints
+    from hipdrive.pose.synthetic import degrade_keypoints
     from hipdrive.simulate import Population, simulate_study
 
     if isinstance(seed, np.random.SeedSequence):
@@ -452,8 +463,10 @@ def _keypoint_study_reps(
             video=False,
             population=population,
         )
-        for row in manifest.to_dict("records"):
+        for k, row in enumerate(manifest.to_dict("records")):
             kp, meta = read_keypoints(Path(tmp) / "truth" / f"{row['video_id']}.keypoints.parquet")
+            if noise:
+                kp = degrade_keypoints(kp, **noise, seed=int(seed) * 1000 + k)
             reps, _ = analyze_video(kp, meta, row, params)
             tables.append(
                 reps.assign(
@@ -466,12 +479,13 @@ def _keypoint_study_reps(
 
 
 def _run_chunk(args: tuple) -> list[dict]:
-    design_dict, seeds, mode, alpha, workdir = args
+    design_dict, seeds, mode, alpha, workdir, noise = args
     design = StudyDesign(**design_dict)
     out = []
     with single_threaded_blas():
         for k, s in seeds:
-            row = run_one_study(design, seed=s, mode=mode, alpha=alpha, workdir=workdir)
+            row = run_one_study(design, seed=s, mode=mode, alpha=alpha, workdir=workdir,
+                                keypoint_noise=noise)  # fmt: skip
             row["study"] = k
             out.append(row)
     return out
@@ -490,6 +504,7 @@ def run_power(
     workers: int = 2,
     chunk_size: int = 10,
     workdir: str | None = None,
+    keypoint_noise: Mapping[str, float] | None = None,
     progress_every_s: float = 5.0,
 ) -> pd.DataFrame:
     """Run ``n_studies`` simulated studies per design cell; one row per study.
@@ -515,6 +530,8 @@ def run_power(
         Studies per task sent to a worker.
     workdir : str, optional
         Scratch folder (keypoints mode).
+    keypoint_noise : mapping, optional
+        Keypoints mode: pose-model error (see :func:`run_one_study`).
     progress_every_s : float
         Seconds between progress lines on stderr.
 
@@ -527,6 +544,9 @@ def run_power(
         raise InputError(f"--studies must be >= 1, got {n_studies}")
     if mode not in ("fast", "keypoints"):
         raise InputError(f"mode must be 'fast' or 'keypoints', got {mode!r}")
+    noise = {k: float(v) for k, v in (keypoint_noise or {}).items() if v}
+    if noise and mode != "keypoints":
+        raise InputError("keypoint noise applies to --mode keypoints only")
     tasks = []
     master = np.random.SeedSequence(seed)
     cells = [(nl, nr, b) for nl in lifters for nr in reps_per_load for b in effect_slopes]
@@ -538,7 +558,7 @@ def run_power(
         design.validate()
         seeds = list(enumerate(cs.spawn(n_studies)))
         for i in range(0, n_studies, chunk_size):
-            tasks.append((asdict(design), seeds[i : i + chunk_size], mode, alpha, workdir))
+            tasks.append((asdict(design), seeds[i : i + chunk_size], mode, alpha, workdir, noise))
     total = len(cells) * n_studies
     rows: list[dict] = []
     start = last = time.monotonic()
@@ -569,6 +589,8 @@ def run_power(
     progress(done=True)
     out = pd.DataFrame(rows)
     out.insert(0, "mode", mode)
+    for name, value in noise.items():
+        out[name] = value
     return out.sort_values(["n_lifters", "reps_per_load", "effect_slope", "study"]).reset_index(
         drop=True
     )
