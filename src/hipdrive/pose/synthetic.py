@@ -120,17 +120,25 @@ def _relative_speed(table: pd.DataFrame) -> np.ndarray:
 
 
 def _autocorrelate(white: np.ndarray, table: pd.DataFrame, corr_s: float) -> np.ndarray:
-    """White noise (2, n) -> per-keypoint AR(1) series in time order, same SD."""
+    """White noise (2, n) -> per-keypoint AR(1) series in time order, same SD.
+
+    The frame interval is each keypoint's median one (the simulator's clips are
+    evenly timed); the first value is kept, so every value has the same SD.
+    """
+    from scipy.signal import lfilter
+
     out = np.empty_like(white)
     times = table["time_s"].to_numpy(dtype=np.float64)
     for rows in table.groupby(["track", "keypoint"], observed=True, sort=False).indices.values():
         rows = rows[np.argsort(times[rows], kind="stable")]
-        dt = np.diff(times[rows], prepend=times[rows[0]])
-        a = np.exp(-dt / corr_s)
-        series = white[:, rows].copy()
-        for i in range(1, len(rows)):  # y_i = a_i y_(i-1) + sqrt(1 - a_i^2) e_i
-            series[:, i] = a[i] * series[:, i - 1] + np.sqrt(1.0 - a[i] ** 2) * series[:, i]
-        out[:, rows] = series
+        if len(rows) < 2:
+            out[:, rows] = white[:, rows]
+            continue
+        a = float(np.exp(-np.median(np.diff(times[rows])) / corr_s))
+        b = np.sqrt(1.0 - a * a)
+        e = white[:, rows]
+        # y_i = a y_(i-1) + b e_i with y_0 = e_0
+        out[:, rows] = lfilter([b], [1.0, -a], e, axis=1, zi=(1.0 - b) * e[:, :1])[0]
     return out
 
 
