@@ -69,7 +69,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import signal
+from scipy import signal, stats
 
 from hipdrive.analysis.kinematics import Kinematics
 from hipdrive.contracts.curves import CURVE_POINTS, CURVE_VARIABLES, empty_curves
@@ -209,8 +209,7 @@ def still_velocity_sd(
     dt = float(np.median(np.diff(t)))
     if still.sum() * dt < STILL_NOISE_MIN_PERIODS * period:
         return np.nan
-    x = v[still]
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    return float(stats.median_abs_deviation(v[still], scale="normal"))
 
 
 def _vertex_time(t: np.ndarray, y: np.ndarray, j: int | None, half_width: int = 1) -> float:
