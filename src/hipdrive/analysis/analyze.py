@@ -30,6 +30,7 @@ from hipdrive.analysis.params import (
 )
 from hipdrive.body import part_position
 from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
+from hipdrive.contracts.reps import view_of
 from hipdrive.errors import InputError, UnusableVideoError
 
 
@@ -207,9 +208,11 @@ def analyze_frames(
     lost_report = flags["lifter_lost"].copy()
     for start, end in walked_out:  # reported with the stretch the lifter was gone
         lost_report[start : end + 1] = True
+    yaw = kinematics.camera_yaw_deg(cleaned.xy, prep.names)
     rep_table = metrics.rep_metrics(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
         frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view),
+        camera_yaw_deg=yaw,
         position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
         **dataclasses.asdict(step_params(params, MetricParams)),
@@ -225,6 +228,8 @@ def analyze_frames(
         "facing": view.facing,
         "side_used": view.side,
         "camera_side_note": view.side_note,
+        "view": view_of(metrics.nanmedian(yaw)),
+        "camera_yaw_deg": metrics.nanmedian(yaw),
         "bar_proxy": view.bar_proxy,
         "body_proxy": view.body_proxy,
         "bar_track": view.bar_check,

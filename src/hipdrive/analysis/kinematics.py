@@ -59,7 +59,14 @@ from typing import Literal
 
 import numpy as np
 
-from hipdrive.body import Side, chain_height_px, keypoint_index, part_position
+from hipdrive.body import (
+    CHAIN_FRACTION,
+    PROPORTIONS,
+    Side,
+    chain_height_px,
+    keypoint_index,
+    part_position,
+)
 from hipdrive.errors import InputError
 
 #: Knee-arm magnitude (body heights) below which the hip/knee moment-arm ratio
@@ -128,6 +135,39 @@ def facing_votes(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> list[flo
             if np.isfinite(offset).any():
                 votes.append(np.sign(np.nanmedian(offset)))
     return [float(v) for v in votes if v != 0 and np.isfinite(v)]
+
+
+def camera_yaw_deg(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Per frame, how far the camera is turned from the lifter's side, degrees.
+
+    Seen exactly from the side, the two shoulders overlap; turned by ``yaw``
+    they are ``sin(yaw)`` x shoulder width apart horizontally, the biacromial
+    breadth being 0.259 of stature (Winter 2009, Fig. 4.1). Stature here comes
+    from the ankle -> shoulder chain at its longest (each segment's 90th
+    percentile length over the clip): a turned camera shortens a segment
+    except while it is vertical, as shins, thighs and trunk are when the
+    lifter stands. Positive = towards the lifter's front (their right
+    shoulder left of their left shoulder in the image, whichever way they
+    face), negative = towards their back. NaN where a shoulder is missing.
+
+    Parameters
+    ----------
+    xy : ndarray, shape (n_frames, n_keypoints, 2)
+        Image pixels (not the mirrored body frame: the sign is read in the image).
+    """
+    pts = {p: part_position(xy, names, p, "mean") for p in ("ankle", "knee", "hip", "shoulder")}
+    longest = []
+    for lo, hi in (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
+        length = np.hypot(*(pts[hi] - pts[lo]).T)
+        longest.append(np.nanpercentile(length, 90) if np.isfinite(length).any() else np.nan)
+    stature_px = float(np.sum(longest)) / CHAIN_FRACTION
+    spread = (
+        part_position(xy, names, "shoulder", "left")[:, 0]
+        - part_position(xy, names, "shoulder", "right")[:, 0]
+    )
+    with np.errstate(invalid="ignore"):
+        sin_yaw = np.clip(spread / (PROPORTIONS["shoulder_width"] * stature_px), -1.0, 1.0)
+    return np.degrees(np.arcsin(sin_yaw))
 
 
 def choose_side(

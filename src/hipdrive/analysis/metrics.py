@@ -73,7 +73,7 @@ from scipy import signal, stats
 
 from hipdrive.analysis.kinematics import Kinematics
 from hipdrive.contracts.curves import CURVE_POINTS, CURVE_VARIABLES, empty_curves
-from hipdrive.contracts.reps import typed_reps
+from hipdrive.contracts.reps import typed_reps, view_of
 
 
 class _Event(NamedTuple):
@@ -250,6 +250,36 @@ def _at(t_query: float, t: np.ndarray, y: np.ndarray) -> float:
     return float(y[i - 1] * (1 - w) + y[i] * w)
 
 
+def nanmedian(x: np.ndarray) -> float:
+    """Median of the finite values; NaN (without a warning) when there are none."""
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) else np.nan
+
+
+def furthest_from_one(*ratios: float) -> float:
+    """The ratio furthest from 1 on a log scale (a sign flip counts as furthest; NaN ignored)."""
+    known = [r for r in ratios if np.isfinite(r)]
+    return float(max(known, key=lambda r: abs(np.log(r)) if r > 0 else np.inf)) if known else np.nan
+
+
+def _shoulder_bar_travel_ratio(
+    s: Mapping[str, np.ndarray], a: int, b: int, lk: int, e: int, *, lift: str, min_den: float
+) -> float:
+    """The shoulders' vertical travel over the bar's, in the ascent (bottom -> lockout)
+    and the descent (a squat's start -> bottom, a pull's lockout -> bar on the floor),
+    whichever is further from 1 (docs/definitions.md, "Plausibility").
+
+    The bar rests on the shoulders (squat) or hangs from straight arms (pull), so
+    both travel alike; a bar proxy that leaves the bar, or a lifter standing while
+    the "bar" is at the floor, breaks that.
+    """
+    sh, bar = s["shoulder_height_bh"], s["bar_height_bh"]
+    up = _ratio(sh[lk] - sh[b], bar[lk] - bar[b], min_den=min_den)
+    top, low = (a, b) if lift == "squat" else (lk, e)
+    down = _ratio(sh[top] - sh[low], bar[top] - bar[low], min_den=min_den)
+    return furthest_from_one(up, down)
+
+
 def _ratio(num: float, den: float, *, min_den: float) -> float:
     return float(num / den) if np.isfinite(den) and abs(den) >= min_den else np.nan
 
@@ -265,6 +295,7 @@ def rep_metrics(
     frame_flags: Mapping[str, np.ndarray],
     frame_index: np.ndarray | None = None,
     bar_source: str = "",
+    camera_yaw_deg: np.ndarray | None = None,
     sticking_prominence_bh_s: float = 0.005,
     sticking_search_fraction: float = 0.8,
     sticking_first_peak_fraction: float = 0.4,
@@ -294,6 +325,10 @@ def rep_metrics(
         (start..end) has it (``low_confidence``: more than 20% of them).
     frame_index : ndarray of int, optional
         Decoded-frame number of each array position (default: the position).
+    camera_yaw_deg : ndarray, shape (n_frames,), optional
+        The camera's turn from the side view per frame
+        (:func:`~hipdrive.analysis.kinematics.camera_yaw_deg`); each rep gets
+        its median and the ``view`` it means (unknown without it).
     sticking_prominence_bh_s, sticking_search_fraction, sticking_first_peak_fraction : float
         See :func:`find_sticking_region` (``prominence_bh_s`` is the floor of
         the threshold, ``search_fraction``, ``min_first_peak_fraction``).
@@ -333,6 +368,7 @@ def rep_metrics(
     s = kin.series
     rows = []
     rows_ev = _event_rows(events)
+    yaw = np.full(n, np.nan) if camera_yaw_deg is None else np.asarray(camera_yaw_deg, float)
     # Sticking region on a velocity smoothed for the set's ascent duration (one
     # cut-off per video: the median ascent of its reps).
     ascents = [t[ev.lockout_frame] - t[ev.bottom_frame] for ev in rows_ev]
@@ -410,6 +446,9 @@ def rep_metrics(
             "mean_concentric_velocity_bh_s": mean_v, "peak_concentric_velocity_bh_s": peak_v,
             "mean_concentric_velocity_m_s": mean_v * kin.height_m,
             "peak_concentric_velocity_m_s": peak_v * kin.height_m,
+            "shoulder_bar_travel_ratio": _shoulder_bar_travel_ratio(
+                s, a, b, lk, e, lift=lift, min_den=min_rise_bh
+            ),
             "moment_arm_ratio_bottom": s["moment_arm_ratio"][b],
             "moment_arm_ratio_vmin": _at(tvm, t, s["moment_arm_ratio"]),
             "chest_rose_early": bool(trunk_change <= -chest_rise_threshold_deg),
@@ -417,13 +456,15 @@ def rep_metrics(
         row |= _squat_knee_travel(kin, a, hold0) if lift == "squat" else _squat_knee_travel_nan()
         row |= _deadlift_metrics(kin, b, lk, min_rise_bh) if lift == "deadlift" else _deadlift_nan()
         rep_frames = slice(a, e + 1)
+        rep_yaw = nanmedian(yaw[rep_frames])
         flags = {
             "flag_low_confidence": bool(np.mean(frame_flags["low_confidence"][rep_frames]) > 0.2),
             "flag_gap": bool(np.any(frame_flags["gap"][rep_frames])),
             "flag_swap": bool(np.any(frame_flags["swap"][rep_frames])),
             "flag_lifter_lost": bool(np.any(frame_flags["lifter_lost"][rep_frames])),
         }
-        row |= {"facing": facing, "side_used": side_used, "bar_source": bar_source} | flags
+        row |= {"facing": facing, "side_used": side_used, "bar_source": bar_source,
+                "view": view_of(rep_yaw), "camera_yaw_deg": rep_yaw} | flags  # fmt: skip
         row |= {"flag_implausible": False, "implausible_reason": ""}  # analysis.plausibility
         row["quality_ok"] = bool(ev.complete) and not any(flags.values())
         rows.append(row)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hipdrive.contracts.reps import MAX_SIDE_VIEW_YAW_DEG
+
 
 @dataclass(frozen=True)
 class Bound:
@@ -31,6 +33,9 @@ class Bound:
 
 #: The checks, in the order their reasons are listed (docs/definitions.md, "Plausibility").
 BOUNDS = (
+    Bound("camera_yaw_deg", ("squat", "deadlift"), -MAX_SIDE_VIEW_YAW_DEG, MAX_SIDE_VIEW_YAW_DEG,
+          "camera turn from the side view (deg)",
+          "2-D joint angles are off by more than 5 deg unless the camera films the lifter's side"),
     Bound("trunk_angle_lockout_deg", ("squat", "deadlift"), -45.0, 45.0, "trunk at lockout",
           "a lifter stands upright at lockout: the video's orientation or the body points look wrong"),
     Bound("trunk_angle_bottom_deg", ("squat",), -10.0, 80.0, "trunk at the bottom",
@@ -45,6 +50,9 @@ BOUNDS = (
     Bound("mean_concentric_velocity_bh_s", ("squat", "deadlift"), 0.03, 1.2,
           "mean concentric velocity (body heights/s)",
           "loaded squats and pulls rise at 0.06-0.85 body heights/s: the bar proxy does not follow the bar"),
+    Bound("shoulder_bar_travel_ratio", ("squat", "deadlift"), 0.5, 2.0, "shoulders' travel / bar's travel",
+          "the bar rests on the shoulders or hangs from straight arms, so both move alike: the bar "
+          "proxy left the bar, or a standing lifter's bar was read at the floor"),
 )  # fmt: skip
 
 
@@ -62,7 +70,7 @@ def implausible_reasons(row: pd.Series | dict) -> list[str]:
         if value is None or not np.isfinite(value):
             continue
         if not b.low <= value <= b.high:
-            out.append(f"{b.label} {value:.3g} outside {b.low:g}..{b.high:g} ({b.meaning})")
+            out.append(f"{b.label} {value:.3g} outside {b.low:.3g}..{b.high:.3g} ({b.meaning})")
     return out
 
 

@@ -43,12 +43,14 @@ REP_SCHEMA = pa.schema(
         ("peak_concentric_velocity_bh_s", pa.float64()),
         ("mean_concentric_velocity_m_s", pa.float64()),
         ("peak_concentric_velocity_m_s", pa.float64()),
+        ("shoulder_bar_travel_ratio", pa.float64()),
         ("moment_arm_ratio_bottom", pa.float64()), ("moment_arm_ratio_vmin", pa.float64()),
         ("chest_rose_early", pa.bool_()),
         ("knee_forward_pct_descent", pa.float64()), ("knee_travel_after_max_bh", pa.float64()),
         ("hip_shoot_index", pa.float64()), ("shin_angle_liftoff_deg", pa.float64()),
         ("trunk_angle_liftoff_deg", pa.float64()), ("trunk_angle_at_knee_deg", pa.float64()),
         ("facing", pa.string()), ("side_used", pa.string()), ("bar_source", pa.string()),
+        ("view", pa.string()), ("camera_yaw_deg", pa.float64()),
         ("flag_low_confidence", pa.bool_()), ("flag_gap", pa.bool_()),
         ("flag_swap", pa.bool_()), ("flag_lifter_lost", pa.bool_()),
         ("flag_implausible", pa.bool_()), ("implausible_reason", pa.string()),
@@ -88,6 +90,33 @@ QUALITY_FLAGS = (
 
 BAR_SOURCES = ("bar_end", "body:shoulder", "body:wrist")
 """``bar_source``: the tracked bar end, or the body proxy joint (docs/definitions.md, "Bar proxy")."""
+
+VIEWS = ("side", "oblique", "front", "rear")
+"""``view``: how the camera sees the lifter, from ``camera_yaw_deg`` (docs/definitions.md, "View")."""
+
+#: The camera's turn from the side view (either way) up to which a sagittal angle
+#: seen in 2-D is off by at most :data:`VIEW_ANGLE_TOLERANCE_DEG`: a turn of yaw shortens
+#: horizontal lengths by cos(yaw), so tan(seen) = cos(yaw) tan(true), worst near 45 deg
+#: of true angle (docs/definitions.md, "View").
+VIEW_ANGLE_TOLERANCE_DEG = 5.0
+_TOL = np.tan(np.radians(VIEW_ANGLE_TOLERANCE_DEG))
+#: 32.9 deg: cos(yaw) = s**2 where (1 - s**2) / (2 s) = tan(tolerance).
+MAX_SIDE_VIEW_YAW_DEG = float(np.degrees(np.arccos((np.sqrt(_TOL**2 + 1) - _TOL) ** 2)))
+#: Beyond this turn the camera faces the lifter's front or back more than their side.
+MIN_FRONT_VIEW_YAW_DEG = 60.0
+
+
+def view_of(yaw_deg: float) -> str:
+    """The :data:`VIEWS` name of a camera turn
+    (:func:`hipdrive.analysis.kinematics.camera_yaw_deg`); ``""`` when unknown."""
+    if not np.isfinite(yaw_deg):
+        return ""
+    if abs(yaw_deg) <= MAX_SIDE_VIEW_YAW_DEG:
+        return "side"
+    if abs(yaw_deg) < MIN_FRONT_VIEW_YAW_DEG:
+        return "oblique"
+    return "front" if yaw_deg > 0 else "rear"
+
 
 LIFTS = ("squat", "deadlift")
 

@@ -91,6 +91,7 @@ class Population:
     descent_sd_s: float = 0.25
     descent_rep_sd_s: float = 0.08
     pause_s: float = 0.0
+    deadlift_hold_s: float | None = None  # lockout hold; None: drawn per rep, 0.3-0.6 s
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -261,7 +262,9 @@ def plan_reps(
         plan = RepPlan(
             rep=k, pct_1rm=float(pct_1rm), t_start=t, descent_s=descent,
             pause_s=pop.pause_s if lift == "squat" else 0.0, ascent_s=rom_m / mv,
-            hold_s=float(u_hold) if lift == "deadlift" else 0.0, mean_velocity_m_s=mv,
+            hold_s=(float(u_hold) if pop.deadlift_hold_s is None else pop.deadlift_hold_s)
+            if lift == "deadlift" else 0.0,
+            mean_velocity_m_s=mv,
             dip_depth=depth, dip_centre=float(u_centre), hip_drive_deg=float(hd),
             chest_up_deg=float(u_chest_deg) if chest_up else 0.0, hip_shoot_deg=shoot,
         )  # fmt: skip

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hipdrive.analysis.metrics import furthest_from_one
 from hipdrive.analysis.segment import START_ROM_FRACTION
 from hipdrive.contracts.files import METADATA_KEY, atomic_write_table
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
-from hipdrive.contracts.reps import NULLABLE_INT_COLUMNS, REP_COLUMNS, REP_SCHEMA
+from hipdrive.contracts.reps import NULLABLE_INT_COLUMNS, REP_COLUMNS, REP_SCHEMA, view_of
 from hipdrive.simulate.motion import LifterMotion, RepPlan
 
 #: Dtype groups of the per-rep contract, for the truth rows' ``None`` handling.
@@ -231,8 +232,13 @@ def truth_rep_table(
             [t_b, ev_t[1] if ev_t else t_early, t_l, t_early] + (list(ev_t) if ev_t else [t_b] * 3)
         )
         tg = np.linspace(t_b, t_l, max(int(r.ascent_s * 500), 200))  # 2-ms grid
-        # the squat's descent from the start the analysis times (unused for deadlifts)
-        td = np.linspace(t_s, r.t_start + r.descent_s, max(int(r.descent_s * 500), 200))
+        # the descent: a squat's from the start the analysis times, a pull's lowering
+        # from lockout to the bar on the floor
+        td = (
+            np.linspace(t_s, r.t_start + r.descent_s, max(int(r.descent_s * 500), 200))
+            if lift == "squat"
+            else np.linspace(t_l, motion.end_time(r), 200)
+        )
         plans.append((t_b, t_l, ev_t, key_t, tg, td))
     all_t = np.concatenate([np.concatenate(p[3:]) for p in plans])
     all_kp = project_keypoints(motion.pose(all_t), camera, H_m)
@@ -281,10 +287,16 @@ def truth_rep_table(
             "trunk_angle_lockout_deg": float(ang["trunk"][2]),
             "mean_concentric_velocity_bh_s": float(mcv_bh), "peak_concentric_velocity_bh_s": pcv_bh,
             "mean_concentric_velocity_m_s": float(mcv_bh * H_m), "peak_concentric_velocity_m_s": pcv_bh * H_m,
+            "shoulder_bar_travel_ratio": furthest_from_one(
+                (up_sh[-1] - up_sh[0]) / (up_px[-1] - up_px[0]),
+                (_mid(kpd, "shoulder")[0, 1] - _mid(kpd, "shoulder")[-1, 1])
+                / (_proxy(kpd, lift, variant)[0, 1] - _proxy(kpd, lift, variant)[-1, 1]),
+            ),
             "moment_arm_ratio_bottom": _moment_arm_ratio(hip[0], kne[0], prox[0]),
             "moment_arm_ratio_vmin": _moment_arm_ratio(hip[5], kne[5], prox[5]) if ev_t else np.nan,
             "chest_rose_early": r.chest_up_deg > 0,
             "facing": facing, "side_used": "mean", "bar_source": f"body:{_proxy_joint(lift, variant)}",
+            "view": view_of(camera.yaw_deg), "camera_yaw_deg": float(camera.yaw_deg),
             "flag_low_confidence": False, "flag_gap": False, "flag_swap": False,
             "flag_lifter_lost": False, "flag_implausible": False, "implausible_reason": "",
             "quality_ok": True,
