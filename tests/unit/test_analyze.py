@@ -100,7 +100,7 @@ TOLERANCE = {
     "peak_concentric_velocity_bh_s": None, "knee_forward_pct_descent": 10.0,
     "knee_travel_after_max_bh": 0.01, "hip_shoot_index": 0.1, "shin_angle_liftoff_deg": 1.5,
     "trunk_angle_liftoff_deg": 1.5, "trunk_angle_at_knee_deg": 2.0, "camera_yaw_deg": 3.0,
-    "shoulder_bar_travel_ratio": 0.05,
+    "shoulder_bar_travel_ratio": 0.05, "body_size_ratio": 0.03,
 }  # fmt: skip
 #: Compared for equality. Not compared: ``chest_rose_early`` (the truth marks an
 #: injected fault, the analysis a trunk-angle rule) and the moment-arm ratios
@@ -527,6 +527,29 @@ def test_wrists_read_at_the_floor_while_the_lifter_stands_are_implausible(truth_
     assert len(reps) > len(truth)  # each pull read as two "reps"
     assert not reps["quality_ok"].any(), reps[["rep", "shoulder_bar_travel_ratio", "implausible_reason"]]
     assert reps["implausible_reason"].str.contains("shoulders' travel").all()
+
+
+def test_a_camera_that_zooms_after_the_first_rep_flags_the_rep_at_the_other_scale(truth_dir):
+    """The phone zooms in by a third between reps 1 and 2 (about the lifter's feet): every
+    length in body heights changes with it for rep 1, which must not be kept."""
+    table, meta, truth = load(truth_dir, "B_right30")
+    assert analyze(table, meta, "B_right30").reps["body_size_ratio"].between(0.97, 1.03).all()
+    zoom_s = 0.5 * (truth["end_s"].iloc[0] + truth["start_s"].iloc[1])
+    frames, time_s, xy, _ = long_to_frames(table, KEYPOINT_NAMES)
+    feet = np.nanmedian(xy[:, KEYPOINT_NAMES.index("right_ankle")], axis=0)
+    scale = np.interp(time_s, [zoom_s - 0.25, zoom_s + 0.25], [1.0, 4.0 / 3.0])
+    zoomed = table.copy()
+    per_row = scale[np.searchsorted(frames, zoomed["frame"].to_numpy())]
+    zoomed["x"] = (feet[0] + per_row * (zoomed["x"] - feet[0])).astype(np.float32)
+    zoomed["y"] = (feet[1] + per_row * (zoomed["y"] - feet[1])).astype(np.float32)
+    reps = analyze(zoomed, meta, "B_right30").reps
+    assert len(reps) == len(truth)
+    first = reps["rep"] == 1
+    assert reps["implausible_reason"][first].str.contains("the lifter's size").all(), reps[
+        ["rep", "body_size_ratio", "implausible_reason"]
+    ]
+    assert not reps["implausible_reason"][~first].str.contains("the lifter's size").any()
+    assert not reps["quality_ok"][first].any()
 
 
 def test_a_camera_side_the_picture_contradicts_is_corrected_and_said(truth_dir):

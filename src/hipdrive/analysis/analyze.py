@@ -209,10 +209,12 @@ def analyze_frames(
     for start, end in walked_out:  # reported with the stretch the lifter was gone
         lost_report[start : end + 1] = True
     yaw = kinematics.camera_yaw_deg(cleaned.xy, prep.names)
+    size = kinematics.body_size_ratio(view.up, prep.names, side=view.side,
+                                      body_height_px=kin.body_height_px)  # fmt: skip
     rep_table = metrics.rep_metrics(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
         frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view),
-        camera_yaw_deg=yaw,
+        camera={"camera_yaw_deg": yaw, "body_size_ratio": size},
         position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
         **dataclasses.asdict(step_params(params, MetricParams)),

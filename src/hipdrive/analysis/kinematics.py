@@ -170,6 +170,22 @@ def camera_yaw_deg(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> np.nda
     return np.degrees(np.arcsin(sin_yaw))
 
 
+def body_size_ratio(
+    xy_up: np.ndarray, names: tuple[str, ...] | list[str], *, side: Side, body_height_px: float
+) -> np.ndarray:
+    """Per frame, the ankle -> knee -> hip -> shoulder chain's length over the clip's.
+
+    Seen from the side the three segments keep their lengths whatever the
+    posture (:func:`hipdrive.body.body_height_px` sizes the lifter from their
+    medians), so the chain is the same length in every frame. A camera that
+    zooms or moves closer, or a pose model that jumps to another person,
+    changes it. NaN where a joint is missing.
+    """
+    pts = [part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")]
+    chain = sum(np.hypot(*(hi - lo).T) for lo, hi in zip(pts[:-1], pts[1:], strict=True))
+    return chain / (CHAIN_FRACTION * body_height_px)
+
+
 def choose_side(
     score: np.ndarray,
     names: tuple[str, ...] | list[str],

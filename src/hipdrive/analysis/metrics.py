@@ -295,7 +295,7 @@ def rep_metrics(
     frame_flags: Mapping[str, np.ndarray],
     frame_index: np.ndarray | None = None,
     bar_source: str = "",
-    camera_yaw_deg: np.ndarray | None = None,
+    camera: Mapping[str, np.ndarray] | None = None,
     sticking_prominence_bh_s: float = 0.005,
     sticking_search_fraction: float = 0.8,
     sticking_first_peak_fraction: float = 0.4,
@@ -325,10 +325,12 @@ def rep_metrics(
         (start..end) has it (``low_confidence``: more than 20% of them).
     frame_index : ndarray of int, optional
         Decoded-frame number of each array position (default: the position).
-    camera_yaw_deg : ndarray, shape (n_frames,), optional
-        The camera's turn from the side view per frame
-        (:func:`~hipdrive.analysis.kinematics.camera_yaw_deg`); each rep gets
-        its median and the ``view`` it means (unknown without it).
+    camera : mapping of str -> ndarray, shape (n_frames,), optional
+        How the camera sees the lifter, per frame: ``camera_yaw_deg``
+        (:func:`~hipdrive.analysis.kinematics.camera_yaw_deg`) and
+        ``body_size_ratio`` (:func:`~hipdrive.analysis.kinematics.body_size_ratio`).
+        Each rep gets their medians over its frames and the ``view`` the turn
+        means (unknown without them).
     sticking_prominence_bh_s, sticking_search_fraction, sticking_first_peak_fraction : float
         See :func:`find_sticking_region` (``prominence_bh_s`` is the floor of
         the threshold, ``search_fraction``, ``min_first_peak_fraction``).
@@ -368,7 +370,8 @@ def rep_metrics(
     s = kin.series
     rows = []
     rows_ev = _event_rows(events)
-    yaw = np.full(n, np.nan) if camera_yaw_deg is None else np.asarray(camera_yaw_deg, float)
+    camera = {k: np.asarray(v, float) for k, v in (camera or {}).items()}
+    unknown = np.full(n, np.nan)
     # Sticking region on a velocity smoothed for the set's ascent duration (one
     # cut-off per video: the median ascent of its reps).
     ascents = [t[ev.lockout_frame] - t[ev.bottom_frame] for ev in rows_ev]
@@ -456,7 +459,8 @@ def rep_metrics(
         row |= _squat_knee_travel(kin, a, hold0) if lift == "squat" else _squat_knee_travel_nan()
         row |= _deadlift_metrics(kin, b, lk, min_rise_bh) if lift == "deadlift" else _deadlift_nan()
         rep_frames = slice(a, e + 1)
-        rep_yaw = nanmedian(yaw[rep_frames])
+        rep_camera = {k: nanmedian(camera.get(k, unknown)[rep_frames])
+                      for k in ("camera_yaw_deg", "body_size_ratio")}  # fmt: skip
         flags = {
             "flag_low_confidence": bool(np.mean(frame_flags["low_confidence"][rep_frames]) > 0.2),
             "flag_gap": bool(np.any(frame_flags["gap"][rep_frames])),
@@ -464,7 +468,7 @@ def rep_metrics(
             "flag_lifter_lost": bool(np.any(frame_flags["lifter_lost"][rep_frames])),
         }
         row |= {"facing": facing, "side_used": side_used, "bar_source": bar_source,
-                "view": view_of(rep_yaw), "camera_yaw_deg": rep_yaw} | flags  # fmt: skip
+                "view": view_of(rep_camera["camera_yaw_deg"])} | rep_camera | flags  # fmt: skip
         row |= {"flag_implausible": False, "implausible_reason": ""}  # analysis.plausibility
         row["quality_ok"] = bool(ev.complete) and not any(flags.values())
         rows.append(row)

@@ -50,6 +50,9 @@ BOUNDS = (
     Bound("mean_concentric_velocity_bh_s", ("squat", "deadlift"), 0.03, 1.2,
           "mean concentric velocity (body heights/s)",
           "loaded squats and pulls rise at 0.06-0.85 body heights/s: the bar proxy does not follow the bar"),
+    Bound("body_size_ratio", ("squat", "deadlift"), 0.8, 1.25, "the lifter's size against the clip's",
+          "seen from the side, shin, thigh and trunk keep their lengths: the camera zoomed or moved, "
+          "or another person was tracked"),
     Bound("shoulder_bar_travel_ratio", ("squat", "deadlift"), 0.5, 2.0, "shoulders' travel / bar's travel",
           "the bar rests on the shoulders or hangs from straight arms, so both move alike: the bar "
           "proxy left the bar, or a standing lifter's bar was read at the floor"),

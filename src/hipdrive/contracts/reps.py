@@ -50,7 +50,7 @@ REP_SCHEMA = pa.schema(
         ("hip_shoot_index", pa.float64()), ("shin_angle_liftoff_deg", pa.float64()),
         ("trunk_angle_liftoff_deg", pa.float64()), ("trunk_angle_at_knee_deg", pa.float64()),
         ("facing", pa.string()), ("side_used", pa.string()), ("bar_source", pa.string()),
-        ("view", pa.string()), ("camera_yaw_deg", pa.float64()),
+        ("view", pa.string()), ("camera_yaw_deg", pa.float64()), ("body_size_ratio", pa.float64()),
         ("flag_low_confidence", pa.bool_()), ("flag_gap", pa.bool_()),
         ("flag_swap", pa.bool_()), ("flag_lifter_lost", pa.bool_()),
         ("flag_implausible", pa.bool_()), ("implausible_reason", pa.string()),

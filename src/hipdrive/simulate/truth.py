@@ -297,6 +297,7 @@ def truth_rep_table(
             "chest_rose_early": r.chest_up_deg > 0,
             "facing": facing, "side_used": "mean", "bar_source": f"body:{_proxy_joint(lift, variant)}",
             "view": view_of(camera.yaw_deg), "camera_yaw_deg": float(camera.yaw_deg),
+            "body_size_ratio": 1.0,
             "flag_low_confidence": False, "flag_gap": False, "flag_swap": False,
             "flag_lifter_lost": False, "flag_implausible": False, "implausible_reason": "",
             "quality_ok": True,

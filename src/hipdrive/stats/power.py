@@ -267,6 +267,7 @@ def simulate_study_tables(
                     "bar_source": "body:shoulder" if lift == "squat" else "body:wrist",
                     "view": "side",
                     "camera_yaw_deg": 0.0,
+                    "body_size_ratio": 1.0,
                     **flags,
                     "flag_implausible": False,
                     "implausible_reason": "",
