@@ -569,6 +569,27 @@ def test_a_camera_side_the_picture_contradicts_is_corrected_and_said(truth_dir):
     pd.testing.assert_frame_equal(wrong.reps, good.reps)
 
 
+def test_heavy_slow_squats_without_a_pause_are_not_read_as_paused(tmp_path):
+    """Simulated 1RM squats at 60 fps with 2 px keypoint noise turn slowly at the bottom;
+    none has a pause, so none may be read as paused (its bottom would come late)."""
+    from hipdrive.simulate import study_manifest
+
+    manifest = study_manifest(n_lifters=6, loads_pct=[100.0], seed=7, lifts=("squat",))
+    paused = late = 0
+    for k, row in enumerate(manifest.to_dict("records")):
+        simulate_video(row, seed=7, effect_slope_deg_per_10pct=1.5, fps=60.0, n_reps=3, video_path=None,
+                       truth_dir=tmp_path)  # fmt: skip
+        kp, meta = read_keypoints(tmp_path / f"{row['video_id']}.keypoints.parquet")
+        truth = pd.read_parquet(tmp_path / f"{row['video_id']}.reps.parquet")
+        res = analyze_frames(*long_to_frames(degrade_keypoints(kp, noise_px=2.0, seed=k), KEYPOINT_NAMES),
+                             meta, row, AnalysisParams())  # fmt: skip
+        paused += int(res.events["paused"].sum())
+        m = truth.merge(res.reps, on="rep", suffixes=("_t", "_e"))
+        late += int(((m["bottom_s_e"] - m["bottom_s_t"]) * 60.0 > 8).sum())
+    assert paused == 0
+    assert late == 0
+
+
 def _false_sticking_regions(tmp_path, *, fps: float = 60.0, **noise) -> tuple[int, int]:
     """False sticking regions / reps without a true dip (keypoint noise: ``degrade_keypoints``)."""
     from hipdrive.simulate import study_manifest

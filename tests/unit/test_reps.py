@@ -59,6 +59,23 @@ def test_three_reps_with_rests_between():
     ).all()
 
 
+def test_a_slow_grind_is_a_turn_not_a_pause():
+    """A 1RM squat turns so slowly (4 s ascent) that its velocity stays within a noisy
+    video's "still" band for 0.4 s at the bottom; only a stop beyond what a turn at the
+    rep's own pace takes is a pause, so the bottom is the lowest point. The same rep
+    with a real 0.5 s stop stays paused (its bottom, the last "still" frame, comes
+    late on so slow an ascent: the velocity stays in the band as the bar sets off)."""
+    still = 0.03  # body heights/s: |v| <= still for 0.4 s of the turn
+    t, h, events = squat_trace([(2.0, 0.0, 4.0, 1.0), (2.0, 0.5, 4.0, 1.0)])
+    out = segment_reps(h, t, lift="squat", pause_velocity_bh_s=still, still_velocity_bh_s=still)
+    assert len(out) == 2
+    grind, paused = out.iloc[0], out.iloc[1]
+    assert not grind["paused"]
+    assert abs(grind["bottom_frame"] - frame(events[0][1])) <= 1
+    assert paused["paused"]
+    assert (paused["hold_end_frame"] - paused["hold_start_frame"]) / FPS >= 0.5
+
+
 def test_paused_rep_bottom_is_the_end_of_the_pause():
     t, h, events = squat_trace([(1.2, 0.0, 1.0, 1.0), (1.2, 1.0, 1.0, 1.0)])
     out = segment_reps(h, t, lift="squat")

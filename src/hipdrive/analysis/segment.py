@@ -103,6 +103,43 @@ START_ROM_FRACTION = 0.01
 REST_BASELINE_S = 0.3
 
 
+def _stop_beyond_turn_s(
+    g: np.ndarray, t: np.ndarray, lowest: int, band: float, lo: int, hi: int
+) -> float:
+    """Time the bar spends within ``band`` of its extreme beyond what a turn at the
+    rep's own pace would spend there, s (NaN when a band edge is not crossed).
+
+    Near the extreme a smooth turn is a parabola, h = a t**2 / 2: it spends
+    sqrt(2 band / a) on each side within ``band`` of the extreme, and as long
+    again going from 4 ``band`` to ``band``. So the bar's own times between
+    4 ``band`` and ``band`` on the way in and out predict the time a turn
+    without a stop stays in the band, whatever the rep's speed; a pause is
+    what the bar stays on top of that. (The wide outer level keeps the
+    low-pass filter's rounding of a pause's corners small against it.)
+    """
+    bottom = g[lowest]
+
+    def crossing(level: float, before: bool) -> float:
+        # first arrival within ``level`` on the way down, last frame within it on
+        # the way up: a wobble inside a pause does not cut it short
+        inside = g[lo : lowest + 1] <= bottom + level if before else g[lowest:hi] <= bottom + level
+        if before:
+            j = lo + int(np.flatnonzero(inside)[0])
+            i = j - 1
+        else:
+            i = lowest + int(np.flatnonzero(inside)[-1])
+            j = i + 1
+        if i < lo or j >= hi:
+            return np.nan  # the bar was already (or still) there at the window's edge
+        w = (bottom + level - g[i]) / (g[j] - g[i])
+        return float(t[i] + w * (t[j] - t[i]))
+
+    t_in1, t_in4 = crossing(band, True), crossing(4 * band, True)
+    t_out1, t_out4 = crossing(band, False), crossing(4 * band, False)
+    turn = (t_in1 - t_in4) + (t_out4 - t_out1)
+    return float(t_out1 - t_in1 - turn)
+
+
 def _left_rest(
     g: np.ndarray, t: np.ndarray, onset: int, rest_from: int, extreme: int, fraction: float
 ) -> int:
@@ -301,6 +338,11 @@ def segment_reps(
             turned = (v[wide_from : lowest + 1] >= 0) & (g[wide_from : lowest + 1] <= near)
             enter = min(enter, wide_from + _first_true(turned, default=lowest - wide_from))
         paused = t[leave] - t[enter] >= min_pause_s
+        if paused and lift == "squat":
+            # ... and still for that long beyond a turn at the rep's own pace
+            # (a slow, heavy rep turns slowly enough to sit in the band)
+            excess = _stop_beyond_turn_s(g, t, lowest, pause_band_bh, rest_from, ret_idx)
+            paused = not excess < min_pause_s  # NaN (band edges not seen): no evidence
         if not paused and lift == "squat":
             # A squat bottom without a pause is the lowest point. A deadlift
             # always holds the lockout a moment: lockout = the bar stops rising.
