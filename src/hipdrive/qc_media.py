@@ -201,13 +201,17 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
     """What stood for the bar in the analysis, and why, for a QC title.
 
     The tracked bar end is used where it passes the analysis' check
-    (``bar_track`` in the provenance: coverage and correlation with the body
-    proxy, :class:`hipdrive.analysis.AnalysisParams`); otherwise the body
-    proxy, and the caption gives the check's figures against its thresholds.
+    (``bar_track`` in the provenance: coverage, correlation with the body
+    proxy and the drift of its resting level, :class:`hipdrive.analysis.AnalysisParams`);
+    otherwise the body proxy, and the caption gives the check's figures against
+    its thresholds.
     """
     proxy = provenance.get("bar_proxy")
     check = provenance.get("bar_track")
     figures = "" if not check else f"coverage {check['coverage']:.0%}, r {check['correlation']:.2f}"
+    drift = (check or {}).get("rest_drift")
+    if drift is not None and np.isfinite(drift):
+        figures += f", rest drift {drift:.0%}"
     if proxy == "bar_end":
         return f"bar: tracked bar end ({figures})" if figures else "bar: tracked bar end"
     if not check:
@@ -223,6 +227,8 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
         if "bar_track_min_coverage" in params and "bar_track_min_correlation" in params
         else ""
     )
+    if need and "lockout_tolerance" in params and ", rest drift" in figures:
+        need += f", <= {params['lockout_tolerance']:.0%}"
     return f"bar: body proxy ({proxy}); bar track not used ({figures}{need})"
 
 

@@ -95,6 +95,12 @@ def test_bar_caption_says_what_stood_for_the_bar():
     assert bar_caption(rejected) == (
         "bar: body proxy (wrist); bar track not used (coverage 96%, r 0.70; needs >= 90%, >= 0.80)"
     )
+    drifted = {"bar_proxy": "wrist", "params": params,
+               "bar_track": {"coverage": 1.0, "correlation": 0.96, "rest_drift": 0.18, "used": False}}  # fmt: skip
+    assert bar_caption(drifted) == (
+        "bar: body proxy (wrist); bar track not used "
+        "(coverage 100%, r 0.96, rest drift 18%; needs >= 90%, >= 0.80, <= 15%)"
+    )
     none = {"bar_proxy": "shoulder", "bar_track": {"coverage": 0.0, "correlation": 0.0}}
     assert bar_caption(none) == "bar: body proxy (shoulder); the bar tracker found no plate"
     assert bar_caption({"bar_proxy": "shoulder", "bar_track": None}).endswith("no bar track")

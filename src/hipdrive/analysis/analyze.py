@@ -385,7 +385,8 @@ def _view(
     if prep.bar_raw is not None and p.bar_track:
         bar_clean = _clean(*prep.bar_raw, BAR_POINTS[:1], prep, clean_p,
                            cutoff_hz=cleaned.cutoff_hz, cutoff_method="fixed")  # fmt: skip
-        bar_check = _bar_track_check(prep.bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h, p)
+        bar_check = _bar_track_check(prep.bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h,
+                                     prep.time_s, p, lift=lift)  # fmt: skip
         if bar_check["used"]:
             bar_proxy = "bar_end"
     bar_up = None
@@ -507,7 +508,13 @@ def _frame_flags(cleaned: clean.CleanResult, view: _View, prep: _Prepared) -> di
 
 
 def _bar_track_check(
-    score: np.ndarray, bar_y: np.ndarray, proxy_y: np.ndarray, params: OrientParams
+    score: np.ndarray,
+    bar_y: np.ndarray,
+    proxy_y: np.ndarray,
+    time_s: np.ndarray,
+    params: OrientParams,
+    *,
+    lift: str,
 ) -> dict[str, Any]:
     """Whether the tracked bar end may stand for the bar (``AnalysisParams.bar_track``).
 
@@ -515,7 +522,10 @@ def _bar_track_check(
     ``score_threshold``; ``correlation`` the Pearson correlation of the
     cleaned bar end's vertical position with the body proxy's, over frames
     where both are known. Both sign conventions agree only when the track
-    follows the lifter, so a negative correlation fails too.
+    follows the lifter, so a negative correlation fails too. ``rest_drift``
+    (:func:`_rest_drift`) may not exceed the segmentation's
+    ``lockout_tolerance``: a track that lands higher after each rep never
+    "returns to rest".
     """
     coverage = float(np.mean(score >= params.score_threshold)) if len(score) else 0.0
     ok = np.isfinite(bar_y) & np.isfinite(proxy_y)
@@ -523,8 +533,44 @@ def _bar_track_check(
     if ok.sum() >= 3 and np.std(bar_y[ok]) > 0 and np.std(proxy_y[ok]) > 0:
         # image y (down) against body-frame height (up): the sign flips
         corr = float(-np.corrcoef(bar_y[ok], proxy_y[ok])[0, 1])
-    used = coverage >= params.bar_track_min_coverage and corr >= params.bar_track_min_correlation
-    return {"coverage": coverage, "correlation": corr, "used": bool(used)}
+    drift = _rest_drift(-bar_y, time_s, lift=lift, still_fraction=params.bar_still_fraction)
+    used = (
+        coverage >= params.bar_track_min_coverage
+        and corr >= params.bar_track_min_correlation
+        and not drift > params.lockout_tolerance  # NaN: no rest seen, no evidence
+    )
+    return {"coverage": coverage, "correlation": corr, "rest_drift": drift, "used": bool(used)}
+
+
+def _rest_drift(bar_h: np.ndarray, time_s: np.ndarray, *, lift: str, still_fraction: float) -> float:
+    """How far the bar's level moves between the rests it sets off from, over its range of motion.
+
+    A loaded bar sets off from one height: the floor (deadlift) or the
+    shoulders of a lifter standing tall (squat). Rests are the stretches of at
+    least 0.2 s where the tracked bar is still (below ``still_fraction`` of the
+    95th percentile of its speed, so that a dropped bar's fall does not loosen
+    it) in the resting half of its range and from which it moves again before
+    the clip ends; the drift is the spread of their median heights. NaN with
+    fewer than two such rests (a single rep gives no evidence).
+    """
+    ok = np.isfinite(bar_h)
+    if ok.sum() < 10:
+        return np.nan
+    lo, hi = np.percentile(bar_h[ok], [2, 98])
+    rom = hi - lo
+    if rom <= 0:
+        return np.nan
+    v = np.gradient(np.where(ok, bar_h, np.interp(time_s, time_s[ok], bar_h[ok])), time_s)
+    still = np.abs(v) <= still_fraction * np.percentile(np.abs(v), 95)
+    half = bar_h <= lo + 0.5 * rom if lift == "deadlift" else bar_h >= hi - 0.5 * rom
+    edges = np.diff(np.concatenate(([0], (still & half & ok).astype(np.int8), [0])))
+    last_moving = int(np.flatnonzero(~still)[-1]) if (~still).any() else -1
+    levels = [
+        float(np.median(bar_h[a:b]))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+        if time_s[b - 1] - time_s[a] >= 0.2 and b <= last_moving
+    ]
+    return float((max(levels) - min(levels)) / rom) if len(levels) >= 2 else np.nan
 
 
 def walked_out_reps(

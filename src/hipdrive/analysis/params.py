@@ -151,7 +151,10 @@ class AnalysisParams:
         of the body proxy that the bar end needs (default 0.8): the bar moves
         with the shoulders in a squat and with the hands in a deadlift, so a
         track that does not (a plate on the floor, a background circle) is
-        not the lifter's bar.
+        not the lifter's bar. A third check uses ``lockout_tolerance``: the
+        track's resting level (a deadlift on the floor, a squat standing) may
+        not move between rests by more than that share of its range of
+        motion, or it could not tell a return to rest.
     bar_still_fraction : float
         With the tracked bar, it counts as still (the motion onset from which
         a rep's start is measured, deadlift lockout, return to rest, the edges
@@ -296,6 +299,8 @@ class OrientParams:
     bar_track: bool
     bar_track_min_coverage: float
     bar_track_min_correlation: float
+    lockout_tolerance: float
+    bar_still_fraction: float
 
 
 @dataclass(frozen=True)
