@@ -99,12 +99,18 @@ def body_height_px(xy_up: np.ndarray, names: tuple[str, ...] | list[str], *, sid
     return chain_height_px(pts)
 
 
+CHAIN_SEGMENTS = (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder"))
+
+
+def chain_segment_lengths(pts: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Per-frame lengths of shank, thigh and trunk (:data:`CHAIN_SEGMENTS`), NaN where unseen."""
+    return [np.hypot(*(pts[b] - pts[a]).T) for a, b in CHAIN_SEGMENTS]
+
+
 def chain_height_px(pts: dict[str, np.ndarray]) -> float:
     """:func:`body_height_px` from the ankle, knee, hip and shoulder positions."""
     total = 0.0
-    for a, b in (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
-        d = pts[b] - pts[a]
-        length = np.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2)
+    for (a, b), length in zip(CHAIN_SEGMENTS, chain_segment_lengths(pts), strict=True):
         if not np.isfinite(length).any():
             raise InputError(f"cannot size the lifter: the {a}-{b} segment is never visible")
         total += float(np.nanmedian(length))

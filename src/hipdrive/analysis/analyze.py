@@ -209,6 +209,7 @@ def analyze_frames(
     for start, end in walked_out:  # reported with the stretch the lifter was gone
         lost_report[start : end + 1] = True
     yaw = kinematics.camera_yaw_deg(cleaned.xy, prep.names)
+    clip_yaw = metrics.nanmedian(yaw)
     size = kinematics.body_size_ratio(view.up, prep.names, side=view.side,
                                       body_height_px=kin.body_height_px)  # fmt: skip
     rep_table = metrics.rep_metrics(
@@ -230,8 +231,8 @@ def analyze_frames(
         "facing": view.facing,
         "side_used": view.side,
         "camera_side_note": view.side_note,
-        "view": view_of(metrics.nanmedian(yaw)),
-        "camera_yaw_deg": metrics.nanmedian(yaw),
+        "view": view_of(clip_yaw),
+        "camera_yaw_deg": clip_yaw,
         "bar_proxy": view.bar_proxy,
         "body_proxy": view.body_proxy,
         "bar_track": view.bar_check,
@@ -563,11 +564,10 @@ def _rest_drift(bar_h: np.ndarray, time_s: np.ndarray, *, lift: str, still_fract
     v = np.gradient(np.where(ok, bar_h, np.interp(time_s, time_s[ok], bar_h[ok])), time_s)
     still = np.abs(v) <= still_fraction * np.percentile(np.abs(v), 95)
     half = bar_h <= lo + 0.5 * rom if lift == "deadlift" else bar_h >= hi - 0.5 * rom
-    edges = np.diff(np.concatenate(([0], (still & half & ok).astype(np.int8), [0])))
     last_moving = int(np.flatnonzero(~still)[-1]) if (~still).any() else -1
     levels = [
         float(np.median(bar_h[a:b]))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+        for a, b in zip(*filters.true_runs(still & half & ok), strict=True)
         if time_s[b - 1] - time_s[a] >= 0.2 and b <= last_moving
     ]
     return float((max(levels) - min(levels)) / rom) if len(levels) >= 2 else np.nan

@@ -64,6 +64,7 @@ from hipdrive.body import (
     PROPORTIONS,
     Side,
     chain_height_px,
+    chain_segment_lengths,
     keypoint_index,
     part_position,
 )
@@ -156,10 +157,10 @@ def camera_yaw_deg(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> np.nda
         Image pixels (not the mirrored body frame: the sign is read in the image).
     """
     pts = {p: part_position(xy, names, p, "mean") for p in ("ankle", "knee", "hip", "shoulder")}
-    longest = []
-    for lo, hi in (("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
-        length = np.hypot(*(pts[hi] - pts[lo]).T)
-        longest.append(np.nanpercentile(length, 90) if np.isfinite(length).any() else np.nan)
+    longest = [
+        np.nanpercentile(length, 90) if np.isfinite(length).any() else np.nan
+        for length in chain_segment_lengths(pts)
+    ]
     stature_px = float(np.sum(longest)) / CHAIN_FRACTION
     spread = (
         part_position(xy, names, "shoulder", "left")[:, 0]
@@ -181,9 +182,8 @@ def body_size_ratio(
     zooms or moves closer, or a pose model that jumps to another person,
     changes it. NaN where a joint is missing.
     """
-    pts = [part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")]
-    chain = sum(np.hypot(*(hi - lo).T) for lo, hi in zip(pts[:-1], pts[1:], strict=True))
-    return chain / (CHAIN_FRACTION * body_height_px)
+    pts = {p: part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
+    return sum(chain_segment_lengths(pts)) / (CHAIN_FRACTION * body_height_px)
 
 
 def choose_side(
