@@ -9,7 +9,9 @@ runs: ``-m "not slow and not mmpose"`` (test-fast), ``-m "not mmpose"`` (test-ma
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,6 +19,14 @@ from hipdrive.pose import POSE_PACKAGES
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "real"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """A script from ``benchmarks/`` as a module (they are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def parse_job_table(text: str) -> dict[str, int]:

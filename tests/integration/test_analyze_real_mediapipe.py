@@ -3,12 +3,15 @@ hand-checked labels (slow: MediaPipe on whole clips)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from hipdrive.analysis import AnalysisParams, analyze_video
 from hipdrive.contracts.keypoints import read_keypoints
+
+from ..conftest import load_benchmark
+
+bench = load_benchmark("bench_real")
 
 
 @pytest.mark.slow
@@ -18,7 +21,9 @@ from hipdrive.contracts.keypoints import read_keypoints
 def test_real_squats_through_mediapipe_match_the_hand_labels(real_dir, clip, n_complete, tmp_path):
     """Real footage end to end (MediaPipe on CPU, ~20 s a clip): complete reps and
     bottoms against the hand-checked labels (``formfit_squat1`` starts mid-rep:
-    that rep must be reported incomplete, not counted)."""
+    that rep must be reported incomplete, not counted). A slow bottom has no one
+    lowest frame: where the labels' notes give a window ("any frame inside is
+    right"), the bottom is scored against it, else against the labelled frame."""
     from hipdrive.pose import estimate_poses
 
     labels = pd.read_csv(real_dir / "labels-dev.tsv", sep="\t")
@@ -31,8 +36,14 @@ def test_real_squats_through_mediapipe_match_the_hand_labels(real_dir, clip, n_c
     complete = reps[reps["complete"]]
     assert len(complete) == n_complete == int(label["n_reps"].iloc[0])
     assert (reps["facing"] == label["facing"].iloc[0]).all()
-    # the labels' bottom is the lowest hip; ours the lowest bar proxy (+-3 frames each)
-    np.testing.assert_allclose(complete["bottom_frame"], label["bottom_or_lockout_frame"], atol=6)
+    # the labels' bottom is the lowest hip, ours the lowest bar proxy: 3 frames each way
+    # beyond a window, 6 from a single labelled frame
+    windows = bench.bottom_windows(label["notes"].iloc[0], len(label))
+    for rep_index, frame, labelled in zip(label["rep_index"], complete["bottom_frame"],
+                                          label["bottom_or_lockout_frame"], strict=True):  # fmt: skip
+        window = windows.get(int(rep_index))
+        error = frame - labelled if window is None else bench.window_error(frame, window)
+        assert abs(error) <= (6 if window is None else 3), (rep_index, frame, labelled, window)
 
 
 @pytest.mark.slow

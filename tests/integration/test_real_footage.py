@@ -18,7 +18,6 @@ default runs it). Skips only when ``../shared/real`` is absent.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -29,21 +28,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from ..conftest import REPO
+from ..conftest import REPO, load_benchmark
 
 BIN = Path(sys.executable).parent
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_real", REPO / "benchmarks" / "bench_real.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_benchmark("bench_real")
 
 
 def test_qc_media_switch():
