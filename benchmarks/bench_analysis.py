@@ -60,6 +60,7 @@ from hipdrive.analysis import AnalysisParams, analyze_frames, analyze_video
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import body_angles, simulate_video, study_manifest
+from hipdrive.simulate.study import build_motion
 
 
 def simulate(out: Path, *, lifters: int, loads: list[float], lift: str, fps: float, seed: int):
@@ -70,6 +71,20 @@ def simulate(out: Path, *, lifters: int, loads: list[float], lift: str, fps: flo
     return manifest
 
 
+def true_dip_prominences(row: dict, *, seed: int) -> list[float]:
+    """Each simulated rep's sticking dip, bh/s: the prominence of the first local minimum
+    of its exact ascent velocity (0 without one), as the analysis measures a dip."""
+    from scipy.signal import find_peaks
+
+    lifter, motion = build_motion(row, seed=seed, effect_slope_deg_per_10pct=1.5, n_reps=3)
+    out = []
+    for rep, shape in zip(motion.reps, motion.shapes, strict=True):
+        _, props = find_peaks(-shape.w, prominence=0)
+        scale = motion.path.rom_m / lifter.anthro.height_m / rep.ascent_s  # w -> bh/s
+        out.append(float(props["prominences"][0]) * scale if len(props["prominences"]) else 0.0)
+    return out
+
+
 def accuracy(args: argparse.Namespace, work: Path) -> None:
     loads = [float(x) for x in args.loads.split(",")]
     manifest = simulate(
@@ -77,7 +92,7 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     )
     params = AnalysisParams.from_mapping(eval_params(args.params))
     sq_err, count_ok, agree, vmin_err, lead_err, n_reps_true = [], [], [], [], [], 0
-    mcv_err, lock_err, false_dip, missed_dip = [], [], 0, 0
+    mcv_err, lock_err, false_dip, missed_dip, below_threshold, n_present = [], [], 0, 0, 0, 0
     for k, row in enumerate(manifest.to_dict("records")):
         vid = row["video_id"]
         truth_kp, meta = read_keypoints(work / f"{vid}.keypoints.parquet")
@@ -93,6 +108,12 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
         sq_err.append((res.kinematics["trunk_angle_deg"] - trunk_true) ** 2)
         est = res.reps
         n_reps_true += len(truth)
+        # true dips shallower than the depth this video's noise asks of a dip
+        threshold = res.provenance["sticking_threshold_bh_s"]
+        dips = np.array(true_dip_prominences(row, seed=args.seed))[: len(truth)]
+        present = truth["sticking_present"].to_numpy(bool)
+        n_present += int(present.sum())
+        below_threshold += int((present & (dips < threshold)).sum())
         count_ok.append(len(est) == len(truth))
         m = truth.merge(est, on="rep", suffixes=("_t", "_e"))
         agree += list(m["sticking_present_t"] == m["sticking_present_e"])
@@ -115,8 +136,11 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     print(f"  trunk-angle RMSE          {np.sqrt(np.nanmean(sq)):.2f} deg  (target <= 1.5)  "
           f"[{np.isnan(sq).mean():.1%} frames undefined]")  # fmt: skip
     print(f"  rep count exact           {np.mean(count_ok):.1%} of videos  (target 100%)")
-    print(f"  sticking agreement        {np.mean(agree):.1%} of {len(agree)} reps  (target >= 95%): "
+    print(f"  sticking agreement        {np.mean(agree):.1%} of {len(agree)} reps  (target >= 95%; 97% at 2 px): "
           f"{false_dip} false regions, {missed_dip} missed")  # fmt: skip
+    print(f"    true dips shallower than the video's dip threshold: {below_threshold} of "
+          f"{n_present} present (ceiling of the agreement at that threshold: "
+          f"{1 - below_threshold / max(n_reps_true, 1):.1%})")  # fmt: skip
     if len(vmin_err):
         print(f"  v_min time error          median {np.median(vmin_err):.2f}, 90th pct "
               f"{np.percentile(vmin_err, 90):.2f}, max {vmin_err.max():.2f} frames; "

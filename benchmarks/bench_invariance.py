@@ -33,6 +33,11 @@ Run::
 
     python benchmarks/bench_invariance.py WORKDIR [--real-dir ../shared/real]
         [--clips N] [--simulated N] [--variants crf35,mirror,...] [--out FILE.csv]
+        [--reuse]
+
+``--reuse`` keeps the variant videos and keypoints already in WORKDIR and re-runs only
+the analysis: the way to re-measure a change of the analysis (MediaPipe on every
+variant is most of the ~20 minutes).
 """
 
 from __future__ import annotations
@@ -131,11 +136,12 @@ def make_variant(source: Path, name: str, out: Path) -> Path | None:
                    rotation=90 if name == "rotated" else 0)  # ... shown turned back  # fmt: skip
 
 
-def analyse(video: Path, sample: dict, work: Path) -> pd.DataFrame:
+def analyse(video: Path, sample: dict, work: Path, *, reuse: bool = False) -> pd.DataFrame:
     """Pose + analysis of one video, as the workflow runs them; reps with provenance."""
     kp_path = work / f"{video.stem}.keypoints.parquet"
-    estimate_poses(video, kp_path, video_id=video.stem, backend="mediapipe",
-                   options=POSE_OPTIONS[sample["lift"]])  # fmt: skip
+    if not (reuse and kp_path.exists()):
+        estimate_poses(video, kp_path, video_id=video.stem, backend="mediapipe",
+                       options=POSE_OPTIONS[sample["lift"]])  # fmt: skip
     table, meta = read_keypoints(kp_path)
     reps, _ = analyze_video(table, meta, sample, AnalysisParams())
     return reps
@@ -229,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--simulated", type=int, default=3, help="rendered simulator videos")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", type=Path, help="per-clip rows as CSV")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse variant videos and keypoints already in WORKDIR")  # fmt: skip
     args = ap.parse_args(argv)
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -238,15 +246,17 @@ def main(argv: list[str] | None = None) -> None:
         fps = probe_video(video).fps
         clip_dir = work / sample["video_id"]
         clip_dir.mkdir(exist_ok=True)
-        original = analyse(video, sample, clip_dir)
+        original = analyse(video, sample, clip_dir, reuse=args.reuse)
         for name in args.variants.split(","):
-            path = make_variant(video, name, clip_dir / f"{sample['video_id']}.{name}.mp4")
+            path = clip_dir / f"{sample['video_id']}.{name}.mp4"
+            if not (args.reuse and path.exists()):
+                path = make_variant(video, name, path)
             if path is None:
                 continue
             mirrored = {"left": "right", "right": "left"}.get(sample.get("camera_side"))
             row = {**sample, "camera_side": mirrored} if name == "mirror" else sample
             try:
-                reps = analyse(path, row, clip_dir)
+                reps = analyse(path, row, clip_dir, reuse=args.reuse)
             except Exception as exc:  # a variant the pipeline refuses is a finding, not a crash
                 print(f"  {sample['video_id']} {name}: {type(exc).__name__}: {exc}")
                 reps = original.iloc[:0]

@@ -257,6 +257,16 @@ def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):
     np.testing.assert_allclose(m["descent_duration_s_e"], m["descent_duration_s_t"], atol=0.15)
 
 
+def test_the_dip_a_sticking_region_needs_is_recorded_and_grows_with_the_noise(truth_dir):
+    thresholds = []
+    for noise_px in (0.0, 1.0, 4.0):
+        table, meta, _ = load(truth_dir, "A_left60", noise_px=noise_px)
+        thresholds.append(analyze(table, meta, "A_left60").provenance["sticking_threshold_bh_s"])
+    # exact keypoints leave the floor (sticking_prominence_bh_s); noise raises it
+    assert thresholds[0] == pytest.approx(TRUTH_PARAMS.sticking_prominence_bh_s)
+    assert thresholds[0] < thresholds[1] < thresholds[2]
+
+
 def test_failed_rep_is_flagged_not_dropped(truth_dir):
     table, meta, truth = load(truth_dir, "A_left60", noise_px=0.0)
     frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)

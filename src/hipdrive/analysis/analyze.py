@@ -242,6 +242,7 @@ def analyze_frames(
         "body_height_px": kin.body_height_px,
         "position_noise_bh": noise_bh,
         "velocity_noise_bh_s": velocity_noise_bh_s,
+        "sticking_threshold_bh_s": rep_table.attrs.pop("sticking_threshold_bh_s", None),
         "n_frames": len(prep.frames),
         "n_frames_decoded": metadata.get("n_frames"),
         "decoded_until_s": metadata.get("duration_s"),

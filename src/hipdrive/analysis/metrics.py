@@ -472,7 +472,10 @@ def rep_metrics(
         row |= {"flag_implausible": False, "implausible_reason": ""}  # analysis.plausibility
         row["quality_ok"] = bool(ev.complete) and not any(flags.values())
         rows.append(row)
-    return typed_reps(rows)
+    table = typed_reps(rows)
+    # the depth a dip needed in this video: how clear "absent" is, for QC and benchmarks
+    table.attrs["sticking_threshold_bh_s"] = float(threshold)
+    return table
 
 
 def _squat_knee_travel(kin: Kinematics, a: int, b: int) -> dict[str, float]:
