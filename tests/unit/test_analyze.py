@@ -289,6 +289,86 @@ def test_failed_rep_is_flagged_not_dropped(truth_dir):
     )  # highest point of the attempt
 
 
+class Scene:
+    """Scenes around a simulated squat set, built from its own exact keypoints: the
+    lifter's poses (standing, or part-way down rep 1's descent) carried to where
+    the feet stand, moving smoothly (half-cosine) from one to the next."""
+
+    def __init__(self, truth_dir, vid):
+        self.table, self.meta, self.truth = load(truth_dir, vid, noise_px=0.0)
+        self.frames, self.t, self.xy, self.score = long_to_frames(self.table, KEYPOINT_NAMES)
+        self.fps = CASES[vid][1]["fps"]
+        idx = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+        self.feet = np.nanmean(self.xy[:, [idx["left_ankle"], idx["right_ankle"]]], axis=1)
+        shoulder_y = np.nanmean(self.xy[:, [idx["left_shoulder"], idx["right_shoulder"]], 1], axis=1)
+        self.height = (np.nanmax(self.feet[:, 1]) - np.nanmin(shoulder_y)) / 0.779  # ankle-shoulder chain
+        self.drop_bh = (shoulder_y - shoulder_y[0]) / self.height
+        # +1 when the lifter faces image-right (the nose ahead of the ankles)
+        self.ahead = np.sign(self.xy[0, idx["nose"], 0] - self.feet[0, 0])
+
+    def pose(self, drop_bh=0.0):
+        """Keypoints about the feet: standing, or shoulders ``drop_bh`` down in rep 1."""
+        i = int(np.flatnonzero(self.drop_bh >= drop_bh)[0]) if drop_bh > 0 else 0
+        return self.xy[i] - self.feet[i]
+
+    def moves(self, steps, feet):
+        """``(seconds, pose_to, feet_forward_bh)`` steps from ``feet`` (pixels), each
+        starting at the pose the last ended in (the first: standing)."""
+        out, pose, feet = [], self.pose(), np.asarray(feet, float)
+        for seconds, to, forward in steps:
+            n = int(round(seconds * self.fps))
+            w = (0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n))[:, None, None]
+            step = np.array([self.ahead * forward * self.height, 0.0])
+            out.append(feet + w * step + pose + w * (to - pose))
+            pose, feet = to, feet + step
+        return np.concatenate(out)
+
+    def analyze(self, before=None, after=None, noise_px=0.5):
+        parts = [p for p in (before, self.xy, after) if p is not None]
+        xy = np.concatenate(parts)
+        score = np.concatenate([np.repeat(self.score[:1], len(p), 0) if p is not self.xy else self.score
+                                for p in parts])  # fmt: skip
+        t = np.arange(len(xy)) / self.fps
+        table = degrade_keypoints(frames_to_long(xy, score, t), noise_px=noise_px, seed=5)
+        return analyze_frames(*long_to_frames(table, KEYPOINT_NAMES), self.meta,
+                              {**CASES["A_left60"][0], "video_id": "scene"}, TRUTH_PARAMS)  # fmt: skip
+
+
+def test_walking_the_bar_back_and_stepping_out_from_under_it_is_not_a_rep(truth_dir):
+    """After the set the lifter walks the bar 0.3 body heights back to the rack, ducks
+    0.15 body heights to leave it on the hooks while stepping 0.2 forward, and stands
+    up: a quarter squat by the bar's path, a walk by the feet. Also when the lifter
+    stays down (the bar set on the hooks, hands on the knees): no failed squat."""
+    scene = Scene(truth_dir, "A_left60")
+    stand, duck = scene.pose(), scene.pose(0.15)
+    walk = [(0.5, stand, 0.0), (1.5, stand, 0.3), (0.7, duck, 0.2)]
+    for rest in ([(0.7, stand, 0.0), (1.0, stand, 0.0)], [(2.0, duck, 0.0)]):
+        result = scene.analyze(after=scene.moves(walk + rest, scene.feet[-1]))
+        reps = result.reps
+        assert len(reps) == len(scene.truth) and reps["quality_ok"].all(), reps
+        np.testing.assert_allclose(reps["bottom_s"], scene.truth["bottom_s"], atol=0.1)
+        (start_s, end_s, why), = result.provenance["not_reps"]
+        assert start_s > scene.truth["end_s"].iloc[-1] and "the feet moved" in why
+
+
+def test_a_walk_out_and_set_up_sway_before_the_set_change_no_rep(truth_dir):
+    """The clip opens with the lifter under the bar at the rack, shoulders 0.15 body heights
+    low: they stand up with it, walk 0.3 body heights back, bounce twice 0.05 deep to
+    settle it, then squat. The un-racking is no rep, and rep 1 keeps its events."""
+    scene = Scene(truth_dir, "A_left60")
+    stand, low, bounce = scene.pose(), scene.pose(0.15), scene.pose(0.05)
+    rack = scene.feet[0] + np.array([scene.ahead * 0.3 * scene.height, 0.0])
+    steps = [(0.3, low, 0.0), (0.5, low, 0.0), (0.8, stand, 0.0), (1.5, stand, -0.3), (0.5, stand, 0.0),
+             (0.4, bounce, 0.0), (0.4, stand, 0.0), (0.4, bounce, 0.0), (0.4, stand, 0.0), (0.5, stand, 0.0)]  # fmt: skip
+    before = scene.moves(steps, rack)
+    reps = scene.analyze(before=before, noise_px=0.0).reps
+    alone = scene.analyze(noise_px=0.0).reps
+    shift = len(before) / scene.fps
+    assert len(reps) == len(alone) == len(scene.truth) and reps["complete"].all()
+    for col in ("start_s", "bottom_s", "lockout_s", "end_s"):
+        np.testing.assert_allclose(reps[col] - shift, alone[col], atol=1.5 / scene.fps)
+
+
 def test_long_gap_is_flagged_short_gap_is_bridged(truth_dir):
     table, meta, truth = load(truth_dir, "A_left60")
     frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)

@@ -219,10 +219,12 @@ def test_aggregate_tables_carry_their_inputs_and_parameters(study):
 
 
 def test_notes_on_kept_videos_reach_the_qc_table(study, capsys):
-    """A video decoded short of its header, and one whose camera_side was corrected."""
+    """A video decoded short of its header, and one whose camera_side was corrected
+    and whose lifter walked the bar back to the rack."""
     from hipdrive.cli import main
     from hipdrive.contracts.exclusions import (
         CAMERA_SIDE_STAGE,
+        NOT_A_REP_STAGE,
         TRUNCATED_STAGE,
         read_excluded,
         truncation_of,
@@ -236,7 +238,8 @@ def test_notes_on_kept_videos_reach_the_qc_table(study, capsys):
     reps.attrs["hipdrive"] |= {"n_frames_decoded": 31, "decoded_until_s": 1.0, "duration_s_header": 3.0}
     write_reps(reps, tmp / "reps" / "A_90.parquet")
     other = fake_reps("B_100", n=3, velocity_m_s=0.8)
-    other.attrs["hipdrive"] |= {"camera_side_note": "camera_side 'right' declared, but ..."}
+    other.attrs["hipdrive"] |= {"camera_side_note": "camera_side 'right' declared, but ...",
+                                "not_reps": [[14.15, 15.58, "the feet moved 0.19 body heights: ..."]]}
     write_reps(other, tmp / "reps" / "B_100.parquet")
     sheet.to_csv(tmp / "samples.tsv", sep="\t", index=False)
     rc = main(["collect-tables", "--sample-sheet", str(tmp / "samples.tsv"), "--reps-dir", str(tmp / "reps"),
@@ -250,4 +253,7 @@ def test_notes_on_kept_videos_reach_the_qc_table(study, capsys):
     assert "decoded 1.00 s (31 frames) of the 3.00 s its header declares" in short["reason"].iloc[0]
     side = excluded[excluded["stage"] == CAMERA_SIDE_STAGE]
     assert side["video_id"].tolist() == ["B_100"] and side["rep"].isna().all()
-    assert "1 truncated, 1 with camera_side corrected" in capsys.readouterr().err
+    walk = excluded[excluded["stage"] == NOT_A_REP_STAGE]
+    assert walk["video_id"].tolist() == ["B_100"] and walk["rep"].isna().all()
+    assert walk["reason"].iloc[0].startswith("14.15-15.58 s: the feet moved 0.19 body heights")
+    assert "1 truncated, 1 with camera_side corrected, 1 walk(s) not counted as reps" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from hipdrive.analysis.params import (
     SegmentParams,
     step_params,
 )
-from hipdrive.body import part_position
+from hipdrive.body import PROPORTIONS, part_position
 from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
 from hipdrive.contracts.reps import view_of
 from hipdrive.errors import InputError, UnusableVideoError
@@ -205,6 +205,13 @@ def analyze_frames(
                       step_params(params, SegmentParams))  # fmt: skip
     flags = _frame_flags(cleaned, view, prep)
     events, walked_out = walked_out_reps(events, cleaned.lifter_lost, prep.time_s)
+    not_reps = []
+    if lift == "squat":
+        feet_x = part_position(view.up, prep.names, "ankle", "mean")[:, 0] / kin.body_height_px
+        events, stepped = stepped_reps(events, feet_x, prep.time_s)
+        not_reps = [[float(prep.time_s[a]), float(prep.time_s[b]),
+                     f"the feet moved {shift:.2f} body heights: a walk-out, re-rack or step, not a rep"]
+                    for a, b, shift in stepped]  # fmt: skip
     lost_report = flags["lifter_lost"].copy()
     for start, end in walked_out:  # reported with the stretch the lifter was gone
         lost_report[start : end + 1] = True
@@ -248,6 +255,7 @@ def analyze_frames(
         "decoded_until_s": metadata.get("duration_s"),
         "duration_s_header": metadata.get("duration_s_header"),
         "lost_outside_reps_s": _lost_outside_reps(lost_report, events, prep.time_s),
+        "not_reps": not_reps,
         "params": params.to_dict(),
     }
     rep_table.attrs["hipdrive"] = provenance
@@ -606,6 +614,49 @@ def walked_out_reps(
             if time_s[left] <= time_s[end] + within_s:
                 dropped.append((start, end))
                 continue
+        keep.append(i)
+    return events.iloc[keep].reset_index(drop=True), dropped
+
+
+def stepped_reps(
+    events: pd.DataFrame,
+    feet_x_bh: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    max_shift_bh: float = PROPORTIONS["foot_length"],
+    edge_s: float = 0.2,
+) -> tuple[pd.DataFrame, list[tuple[int, int, float]]]:
+    """Drop the squat "reps" the lifter walked in; return the kept events and
+    ``(start, end, shift)`` of each dropped one.
+
+    A set of squats is lifted from one stance, and a lifter cannot move the
+    feet (the mid-ankle, body heights along the floor) by more than a foot
+    length (Winter 2009, Fig. 4.1) without stepping. So an excursion is no rep
+    when the feet stand that much further along at its end than at its start
+    (stepping out from under the bar), or, for one not completed, when its
+    feet stand that far from the completed reps' stance (un-racking before a
+    walk-out, lowering the bar onto the hooks after walking it back). Positions
+    are medians: over ``edge_s`` at each end of an excursion, and over all
+    frames of the completed reps and of the one judged. Unseen ankles are no
+    evidence; the rep is kept.
+    """
+    n_edge = max(1, int(round(edge_s / np.median(np.diff(time_s))))) if len(time_s) > 1 else 1
+    spans = [(int(a), int(b)) for a, b in zip(events["start_frame"], events["end_frame"], strict=True)]
+    done = events["complete"].to_numpy(bool)
+    stance = metrics.nanmedian(
+        np.concatenate([feet_x_bh[a : b + 1] for (a, b), ok in zip(spans, done, strict=True) if ok] or [[]])
+    )
+    keep, dropped = [], []
+    for i, (start, end) in enumerate(spans):
+        first = feet_x_bh[start : min(start + n_edge, end + 1)]
+        last = feet_x_bh[max(end + 1 - n_edge, start) : end + 1]
+        shift = abs(metrics.nanmedian(last) - metrics.nanmedian(first))
+        if not done[i]:
+            away = abs(metrics.nanmedian(feet_x_bh[start : end + 1]) - stance)
+            shift = max((x for x in (shift, away) if np.isfinite(x)), default=np.nan)
+        if shift > max_shift_bh:  # NaN (ankles unseen): kept
+            dropped.append((start, end, float(shift)))
+            continue
         keep.append(i)
     return events.iloc[keep].reset_index(drop=True), dropped
 

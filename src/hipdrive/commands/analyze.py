@@ -231,6 +231,7 @@ def _collect_tables(args: argparse.Namespace) -> int:
         from hipdrive.contracts.exclusions import (
             CAMERA_SIDE_STAGE,
             LOST_STAGE,
+            NOT_A_REP_STAGE,
             NOTE_STAGES,
             TRUNCATED_STAGE,
             VIDEO_STAGES,
@@ -245,6 +246,7 @@ def _collect_tables(args: argparse.Namespace) -> int:
             f"collect-tables: {len(whole)} video(s) excluded, "
             f"{int((excluded['stage'] == TRUNCATED_STAGE).sum())} truncated, "
             f"{int((excluded['stage'] == CAMERA_SIDE_STAGE).sum())} with camera_side corrected, "
+            f"{int((excluded['stage'] == NOT_A_REP_STAGE).sum())} walk(s) not counted as reps, "
             f"{n_reps} rep(s) kept out of the models, {int((excluded['stage'] == LOST_STAGE).sum())} "
             f"stretch(es) with the lifter lost outside every rep -> {args.excluded_out}",
             file=sys.stderr,

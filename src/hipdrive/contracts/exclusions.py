@@ -38,8 +38,10 @@ LOST_STAGE = "lifter lost"
 TRUNCATED_STAGE = "truncated video"
 #: Stage of a video whose manifest camera_side the picture contradicts (kept, side corrected).
 CAMERA_SIDE_STAGE = "camera side"
+#: Stage of a stretch the bar moved like a rep but that was no rep (the lifter walked).
+NOT_A_REP_STAGE = "not a rep"
 #: Stages of notes on a video that stays in the results.
-NOTE_STAGES = (TRUNCATED_STAGE, CAMERA_SIDE_STAGE)
+NOTE_STAGES = (TRUNCATED_STAGE, CAMERA_SIDE_STAGE, NOT_A_REP_STAGE)
 
 #: Rep flags that keep a rep out of the models (:func:`hipdrive.contracts.reps.validate_reps`),
 #: in the order their reasons are listed.
@@ -73,6 +75,8 @@ def video_notes(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
         notes.append((TRUNCATED_STAGE, why))
     if side := provenance.get("camera_side_note"):
         notes.append((CAMERA_SIDE_STAGE, str(side)))
+    for start_s, end_s, why in provenance.get("not_reps") or ():
+        notes.append((NOT_A_REP_STAGE, f"{start_s:.2f}-{end_s:.2f} s: {why}"))
     return notes
 
 
