@@ -13,6 +13,9 @@ hip-lead       primary index (``hip_lead_trunk_change_deg``): median and 90th
 trunk bottom   ``trunk_angle_bottom_deg``: median |change| (target 2 deg)
 velocity       ``mean_concentric_velocity_bh_s``: median relative |change| (target 5%)
 bar source     share of clips whose ``bar_source`` differs from the original's
+ok_*           the same figures over the reps ``quality_ok`` in both the original and the
+               variant (those the models would use); ``ok_in_one_only`` counts reps that
+               a flag keeps out in one of the two
 
 Variants (each from the decoded, upright original):
 
@@ -162,6 +165,8 @@ def compare(original: pd.DataFrame, variant: pd.DataFrame, fps: float) -> dict:
                                       - original["hip_lead_trunk_change_deg"].to_numpy()))  # fmt: skip
     row["trunk_bottom_deg"] = list(np.abs(variant["trunk_angle_bottom_deg"].to_numpy()
                                           - original["trunk_angle_bottom_deg"].to_numpy()))  # fmt: skip
+    row["both_ok"] = list(original["quality_ok"].to_numpy(bool) & variant["quality_ok"].to_numpy(bool))
+    row["one_ok"] = list(original["quality_ok"].to_numpy(bool) != variant["quality_ok"].to_numpy(bool))
     v0 = original["mean_concentric_velocity_bh_s"].to_numpy()
     row["velocity_pct"] = list(
         100 * np.abs(variant["mean_concentric_velocity_bh_s"].to_numpy() - v0) / np.abs(v0)
@@ -204,11 +209,14 @@ def sources(
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per variant: the figures the targets name."""
 
-    def pooled(paired: pd.DataFrame, col: str, q: float) -> float:
-        """Percentile ``q`` of one figure over every matched rep of these clips."""
+    def pooled(paired: pd.DataFrame, col: str, q: float, *, ok_only: bool = False) -> float:
+        """Percentile ``q`` of one figure over every matched rep of these clips (or over
+        those ``quality_ok`` in both the original and the variant)."""
         if not len(paired):
             return np.nan
         vals = np.concatenate([np.asarray(v, float) for v in paired[col]])
+        if ok_only:
+            vals = vals[np.concatenate([np.asarray(v, bool) for v in paired["both_ok"]])]
         vals = vals[np.isfinite(vals)]
         return float(np.percentile(vals, q)) if len(vals) else np.nan
 
@@ -223,6 +231,12 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             "trunk_bottom_median_deg": pooled(paired, "trunk_bottom_deg", 50),
             "velocity_median_pct": pooled(paired, "velocity_pct", 50),
             "bar_source_changed": f"{int(g['bar_source_changed'].sum())}/{len(g)}",
+            # the reps the models would use: quality_ok in both
+            "ok_in_both": f"{sum(map(sum, paired['both_ok']))}/{sum(map(len, paired['both_ok']))}",
+            "ok_in_one_only": int(sum(map(sum, paired["one_ok"]))),
+            "ok_hip_lead_median_deg": pooled(paired, "hip_lead_deg", 50, ok_only=True),
+            "ok_hip_lead_p90_deg": pooled(paired, "hip_lead_deg", 90, ok_only=True),
+            "ok_velocity_median_pct": pooled(paired, "velocity_pct", 50, ok_only=True),
         })  # fmt: skip
     return pd.DataFrame(out)
 
