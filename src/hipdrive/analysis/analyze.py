@@ -643,17 +643,17 @@ def stepped_reps(
     n_edge = max(1, int(round(edge_s / np.median(np.diff(time_s))))) if len(time_s) > 1 else 1
     spans = [(int(a), int(b)) for a, b in zip(events["start_frame"], events["end_frame"], strict=True)]
     done = events["complete"].to_numpy(bool)
-    stance = metrics.nanmedian(
-        np.concatenate([feet_x_bh[a : b + 1] for (a, b), ok in zip(spans, done, strict=True) if ok] or [[]])
-    )
+    in_done = np.zeros(len(feet_x_bh), bool)
+    for (a, b), ok in zip(spans, done, strict=True):
+        in_done[a : b + 1] |= ok
+    stance = metrics.nanmedian(feet_x_bh[in_done])
     keep, dropped = [], []
     for i, (start, end) in enumerate(spans):
         first = feet_x_bh[start : min(start + n_edge, end + 1)]
         last = feet_x_bh[max(end + 1 - n_edge, start) : end + 1]
         shift = abs(metrics.nanmedian(last) - metrics.nanmedian(first))
-        if not done[i]:
-            away = abs(metrics.nanmedian(feet_x_bh[start : end + 1]) - stance)
-            shift = max((x for x in (shift, away) if np.isfinite(x)), default=np.nan)
+        if not done[i]:  # fmax: the larger, ignoring an unknown one
+            shift = np.fmax(shift, abs(metrics.nanmedian(feet_x_bh[start : end + 1]) - stance))
         if shift > max_shift_bh:  # NaN (ankles unseen): kept
             dropped.append((start, end, float(shift)))
             continue
