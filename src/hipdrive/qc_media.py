@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.analysis import AnalysisParams, VideoAnalysis, analyze_frames
+from hipdrive.analysis.analyze import MAX_SQUAT_BAR_BELOW_SHOULDERS_BH
 from hipdrive.contracts.keypoints import (
     CONTRACT_NAMES,
     KEYPOINT_NAMES,
@@ -202,9 +203,9 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
 
     The tracked bar end is used where it passes the analysis' check
     (``bar_track`` in the provenance: coverage, correlation with the body
-    proxy and the drift of its resting level, :class:`hipdrive.analysis.AnalysisParams`);
-    otherwise the body proxy, and the caption gives the check's figures against
-    its thresholds.
+    proxy, the drift of its resting level and, in a squat, its level below the
+    shoulders; :class:`hipdrive.analysis.AnalysisParams`); otherwise the body
+    proxy, and the caption gives the check's figures against its thresholds.
     """
     proxy = provenance.get("bar_proxy")
     check = provenance.get("bar_track")
@@ -212,6 +213,9 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
     drift = (check or {}).get("rest_drift")
     if drift is not None and np.isfinite(drift):
         figures += f", rest drift {drift:.0%}"
+    below = (check or {}).get("bar_below_shoulders_bh")
+    if below is not None and np.isfinite(below):
+        figures += f", {below:.2f} H below the shoulders"
     if proxy == "bar_end":
         return f"bar: tracked bar end ({figures})" if figures else "bar: tracked bar end"
     if not check:
@@ -229,6 +233,8 @@ def bar_caption(provenance: Mapping[str, Any]) -> str:
     )
     if need and "lockout_tolerance" in params and ", rest drift" in figures:
         need += f", <= {params['lockout_tolerance']:.0%}"
+    if need and " below the shoulders" in figures:
+        need += f", <= {MAX_SQUAT_BAR_BELOW_SHOULDERS_BH:.2f} H"
     return f"bar: body proxy ({proxy}); bar track not used ({figures}{need})"
 
 

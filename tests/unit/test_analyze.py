@@ -248,6 +248,36 @@ def test_a_bar_track_whose_rest_creeps_up_between_reps_is_not_the_bar(truth_dir)
     np.testing.assert_allclose(a.reps["end_s"], truth["end_s"], atol=0.1)
 
 
+def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
+    """A tracked circle on the lifter's back (40 % of the way from the shoulders to the
+    hips) rises and falls with the shoulders and is seen in every frame, so coverage and
+    correlation pass; but the bar rests at the shoulders, and this point sits about 0.1
+    statures below them and travels less. The shoulders stand for the bar. A track at
+    the shoulders, 0.02 statures above them (a high-bar position), is kept."""
+    table, meta, truth = load(truth_dir, "A_left60")
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    names = (*KEYPOINT_NAMES, "bar_end")
+    seen = np.concatenate([score, np.ones((len(t), 1))], axis=1)
+    shoulder = xy[:, KEYPOINT_NAMES.index("left_shoulder")]
+    hip = xy[:, KEYPOINT_NAMES.index("left_hip")]
+    plain = analyze(table, meta, "A_left60")
+    above = shoulder - [0.0, 0.02 * plain.kinematics.body_height_px]
+    kept = analyze_frames(frames, t, np.concatenate([xy, above[:, None]], axis=1), seen, meta,
+                          CASES["A_left60"][0], TRUTH_PARAMS, names=names)  # fmt: skip
+    assert kept.provenance["bar_proxy"] == "bar_end"
+    assert kept.provenance["bar_track"]["bar_below_shoulders_bh"] == pytest.approx(-0.02, abs=0.005)
+    back = shoulder + 0.4 * (hip - shoulder)
+    a = analyze_frames(frames, t, np.concatenate([xy, back[:, None]], axis=1), seen, meta,
+                       CASES["A_left60"][0], TRUTH_PARAMS, names=names)  # fmt: skip
+    check = a.provenance["bar_track"]
+    assert check["coverage"] == 1.0 and check["correlation"] > 0.9
+    assert check["bar_below_shoulders_bh"] > 0.08
+    assert a.provenance["bar_proxy"] == "shoulder"
+    assert len(a.reps) == len(truth) and a.reps["quality_ok"].all()
+    np.testing.assert_allclose(a.reps["mean_concentric_velocity_bh_s"],
+                               plain.reps["mean_concentric_velocity_bh_s"], rtol=1e-9)  # fmt: skip
+
+
 def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):
     table, meta, truth = load(truth_dir, "C_paused")
     est = analyze(table, meta, "C_paused").reps

@@ -28,7 +28,7 @@ from hipdrive.analysis.params import (
     SegmentParams,
     step_params,
 )
-from hipdrive.body import PROPORTIONS, part_position
+from hipdrive.body import PROPORTIONS, body_height_px, part_position
 from hipdrive.contracts.keypoints import BAR_POINTS, CONTRACT_NAMES, KEYPOINT_NAMES, long_to_frames
 from hipdrive.contracts.reps import view_of
 from hipdrive.errors import InputError, UnusableVideoError
@@ -397,6 +397,9 @@ def _view(
                            cutoff_hz=cleaned.cutoff_hz, cutoff_method="fixed")  # fmt: skip
         bar_check = _bar_track_check(prep.bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h,
                                      prep.time_s, p, lift=lift)  # fmt: skip
+        if lift == "squat":
+            bar_check = _squat_bar_level_check(bar_check, bar_clean.xy[:, 0], up, names,
+                                               facing=facing, side=side, tilt_deg=tilt)  # fmt: skip
         if bar_check["used"]:
             bar_proxy = "bar_end"
     bar_up = None
@@ -550,6 +553,43 @@ def _bar_track_check(
         and not drift > params.lockout_tolerance  # NaN: no rest seen, no evidence
     )
     return {"coverage": coverage, "correlation": corr, "rest_drift": drift, "used": bool(used)}
+
+
+#: How far below the shoulder joints (statures) a squat's tracked bar may sit over the
+#: clip: the bar rests about level with them or above (a low bar, across the posterior
+#: deltoids, a few centimetres lower; Wretenberg et al. 1996); 0.05 stature (9 cm) adds
+#: the pose model's shoulder error (docs/definitions.md, "Bar proxy").
+MAX_SQUAT_BAR_BELOW_SHOULDERS_BH = 0.05
+
+
+def _squat_bar_level_check(
+    check: dict[str, Any],
+    bar_xy: np.ndarray,
+    up: np.ndarray,
+    names: tuple[str, ...],
+    *,
+    facing: str,
+    side: str,
+    tilt_deg: float,
+) -> dict[str, Any]:
+    """Add the squat's bar-level check to ``check``: the tracked point sits at the shoulders.
+
+    Why: a tracked circle on the lifter's back rises and falls with the
+    shoulders, so coverage and correlation pass, but it sits below them and
+    travels less than the bar. ``bar_below_shoulders_bh`` is the median height
+    of the shoulders above the tracked point, in statures; NaN (no evidence)
+    where the shoulders or the stature are unknown.
+    """
+    bar_h = kinematics.to_body_frame(bar_xy, facing=facing, tilt_deg=tilt_deg)[:, 1]
+    shoulder_h = part_position(up, names, "shoulder", side)[:, 1]
+    try:
+        height = body_height_px(up, names, side=side)
+    except InputError:
+        height = np.nan
+    gap = shoulder_h - bar_h
+    below = float(np.nanmedian(gap) / height) if np.isfinite(gap).any() else np.nan
+    used = check["used"] and not below > MAX_SQUAT_BAR_BELOW_SHOULDERS_BH
+    return check | {"bar_below_shoulders_bh": below, "used": bool(used)}
 
 
 def _rest_drift(bar_h: np.ndarray, time_s: np.ndarray, *, lift: str, still_fraction: float) -> float:
