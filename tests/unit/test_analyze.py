@@ -266,13 +266,18 @@ def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
                           CASES["A_left60"][0], TRUTH_PARAMS, names=names)  # fmt: skip
     assert kept.provenance["bar_proxy"] == "bar_end"
     assert kept.provenance["bar_track"]["bar_below_shoulders_bh"] == pytest.approx(-0.02, abs=0.005)
+    assert set(kept.reps["bar_source"]) == {"track:bar_end"}  # the file does not say which point
+    hub = analyze_frames(frames, t, np.concatenate([xy, above[:, None]], axis=1), seen,
+                         {**meta, "bar_track": {"point": "hub"}}, CASES["A_left60"][0],
+                         TRUTH_PARAMS, names=names)  # fmt: skip
+    assert set(hub.reps["bar_source"]) == {"track:hub"}
     back = shoulder + 0.4 * (hip - shoulder)
     a = analyze_frames(frames, t, np.concatenate([xy, back[:, None]], axis=1), seen, meta,
                        CASES["A_left60"][0], TRUTH_PARAMS, names=names)  # fmt: skip
     check = a.provenance["bar_track"]
     assert check["coverage"] == 1.0 and check["correlation"] > 0.9
     assert check["bar_below_shoulders_bh"] > 0.08
-    assert a.provenance["bar_proxy"] == "shoulder"
+    assert a.provenance["bar_proxy"] == "shoulder" and set(a.reps["bar_source"]) == {"body:shoulder"}
     assert len(a.reps) == len(truth) and a.reps["quality_ok"].all()
     np.testing.assert_allclose(a.reps["mean_concentric_velocity_bh_s"],
                                plain.reps["mean_concentric_velocity_bh_s"], rtol=1e-9)  # fmt: skip

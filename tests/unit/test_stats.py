@@ -428,6 +428,13 @@ def test_qc_summary_counts_flags(study):
     assert qc["n_reps"].sum() == len(reps)
     assert qc["n_flag_gap"].sum() == int(reps["flag_gap"].sum())
     assert qc["n_used"].sum() == int(reps["used"].sum())
+    mixed = reps.assign(bar_source="body:shoulder")
+    lifter, lift = min(zip(reps["lifter_id"], reps["lift"], strict=True))
+    mine = mixed.index[(mixed["lifter_id"] == lifter) & (mixed["lift"] == lift)]
+    mixed.loc[mine[:3], "bar_source"] = "track:hub"
+    first = stats.qc_summary(mixed).iloc[0]
+    assert (first["lifter_id"], first["lift"]) == (lifter, lift)
+    assert first["bar_sources"] == f"body:shoulder {len(mine) - 3}, track:hub 3"
 
 
 def test_cli_fit_models_writes_the_agreed_files(tmp_path, study):

@@ -221,7 +221,7 @@ def analyze_frames(
                                       body_height_px=kin.body_height_px)  # fmt: skip
     rep_table = metrics.rep_metrics(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
-        frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view),
+        frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view, metadata),
         camera={"camera_yaw_deg": yaw, "body_size_ratio": size},
         position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
@@ -449,9 +449,17 @@ def _require_upright(xy: np.ndarray, names: tuple[str, ...], *, where: str) -> N
         )
 
 
-def _bar_source(view: _View) -> str:
-    """``bar_source``: the tracked bar end, or ``body:<joint>`` (docs/definitions.md, "Bar proxy")."""
-    return "bar_end" if view.bar_proxy == "bar_end" else f"body:{view.body_proxy}"
+def _bar_source(view: _View, metadata: Mapping[str, Any]) -> str:
+    """``bar_source``: ``track:<point>`` or ``body:<joint>`` (docs/definitions.md, "Bar proxy").
+
+    The point is what the bar tracker followed (``sleeve_end`` or ``hub``, from
+    the keypoint file's ``bar_track``); ``track:bar_end`` where the file does not
+    say (keypoints imported with a bar end).
+    """
+    if view.bar_proxy != "bar_end":
+        return f"body:{view.body_proxy}"
+    point = (metadata.get("bar_track") or {}).get("point")
+    return f"track:{point}" if point in ("sleeve_end", "hub") else "track:bar_end"
 
 
 def _rejected_bar_height(view: _View, kin: kinematics.Kinematics) -> np.ndarray | None:

@@ -88,8 +88,9 @@ QUALITY_FLAGS = (
 )  # fmt: skip
 """Per-rep quality flags written by ``hipdrive.analysis`` (True = problem)."""
 
-BAR_SOURCES = ("bar_end", "body:shoulder", "body:wrist")
-"""``bar_source``: the tracked bar end, or the body proxy joint (docs/definitions.md, "Bar proxy")."""
+BAR_SOURCES = ("track:sleeve_end", "track:hub", "track:bar_end", "body:shoulder", "body:wrist")
+"""``bar_source``: ``track:sleeve_end`` / ``track:hub`` (the tracked plate's point; ``track:bar_end``
+where imported keypoints do not say) or ``body:<joint>`` (docs/definitions.md, "Bar proxy")."""
 
 VIEWS = ("side", "oblique", "front", "rear")
 """``view``: how the camera sees the lifter, from ``camera_yaw_deg`` (docs/definitions.md, "View")."""

@@ -35,7 +35,8 @@ def qc_summary(reps: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``lifter_id, lift, n_reps, n_complete, n_failed, n_<flag>...,
-        n_quality_ok, n_used`` (flags that are not in the table count 0).
+        n_quality_ok, n_used, bar_sources`` (flags that are not in the table
+        count 0; ``bar_sources``: each ``bar_source`` with its number of reps).
     """
     d = reps.copy()
     agg = {"n_reps": ("rep", "size"), "n_used": ("used", "sum")}
@@ -52,7 +53,17 @@ def qc_summary(reps: pd.DataFrame) -> pd.DataFrame:
             d[flag] = d[flag].fillna(False).astype(bool)
             agg[f"n_{flag}"] = (flag, "sum")
     out = d.groupby(["lifter_id", "lift"], sort=True).agg(**agg).reset_index()
-    return out.astype({c: int for c in out.columns if c.startswith("n_")})
+    out = out.astype({c: int for c in out.columns if c.startswith("n_")})
+    if "bar_source" in d.columns:
+        sources = d.groupby(["lifter_id", "lift"], sort=True)["bar_source"].agg(_count_sources)
+        out["bar_sources"] = sources.to_numpy()
+    return out
+
+
+def _count_sources(s: pd.Series) -> str:
+    """``"track:sleeve_end 3, body:shoulder 1"``: what stood for the bar, with its reps."""
+    counts = s.fillna("unknown").value_counts()
+    return ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
 
 
 @dataclass
