@@ -100,7 +100,7 @@ TOLERANCE = {
     "peak_concentric_velocity_bh_s": None, "knee_forward_pct_descent": 10.0,
     "knee_travel_after_max_bh": 0.01, "hip_shoot_index": 0.1, "shin_angle_liftoff_deg": 1.5,
     "trunk_angle_liftoff_deg": 1.5, "trunk_angle_at_knee_deg": 2.0, "camera_yaw_deg": 3.0,
-    "shoulder_bar_travel_ratio": 0.05, "body_size_ratio": 0.03,
+    "shoulder_bar_travel_ratio": 0.05, "body_size_ratio": 0.03, "hands_up_at_bar_floor": 0.05,
 }  # fmt: skip
 #: Compared for equality. Not compared: ``chest_rose_early`` (the truth marks an
 #: injected fault, the analysis a trunk-angle rule) and the moment-arm ratios
@@ -223,29 +223,66 @@ def test_rejected_bar_track_reaches_the_qc_plot_on_the_bar_height_scale(truth_di
     assert plain.rejected_bar_height_bh is None
 
 
+def with_bar_track(truth_dir, vid):
+    """Simulated video ``vid`` and a way to analyse it with a bar track added:
+    ``truth, t, xy, run`` where ``run(track, metadata=None)`` takes an (n, 2) pixel path."""
+    table, meta, truth = load(truth_dir, vid)
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    seen = np.concatenate([score, np.ones((len(t), 1))], axis=1)
+
+    def run(track, metadata=None):
+        return analyze_frames(frames, t, np.concatenate([xy, track[:, None]], axis=1), seen,
+                              metadata or meta, CASES[vid][0], TRUTH_PARAMS,
+                              names=(*KEYPOINT_NAMES, "bar_end"))  # fmt: skip
+
+    return truth, t, xy, run
+
+
+def mid_wrist(xy):
+    return xy[:, [KEYPOINT_NAMES.index(f"{s}_wrist") for s in ("left", "right")]].mean(axis=1)
+
+
 def test_a_bar_track_whose_rest_creeps_up_between_reps_is_not_the_bar(truth_dir):
     """A plate track whose resting level sits 0.07 body heights higher after each pull
     (a track slipping up the plate as it lands) never "returns to rest": the second pull
     ran on as a partial rep. Its offset from the wrists on the floor wanders by more
     than the return-to-rest tolerance, so the wrists stand for the bar and every rep
     ends on the floor."""
-    table, meta, truth = load(truth_dir, "D_dead")
-    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
-    wrists = [KEYPOINT_NAMES.index(f"{s}_wrist") for s in ("left", "right")]
-    names = (*KEYPOINT_NAMES, "bar_end")
-    seen = np.concatenate([score, np.ones((len(t), 1))], axis=1)
-    bar = xy[:, wrists].mean(axis=1) + [0.0, 30.0]
-    steady = analyze_frames(frames, t, np.concatenate([xy, bar[:, None]], axis=1), seen, meta,
-                            CASES["D_dead"][0], TRUTH_PARAMS, names=names)  # fmt: skip
+    truth, t, xy, run = with_bar_track(truth_dir, "D_dead")
+    bar = mid_wrist(xy) + [0.0, 30.0]
+    steady = run(bar)
     assert steady.provenance["bar_proxy"] == "bar_end"
     assert steady.provenance["bar_track"]["rest_drift"] < 0.02
     bar[:, 1] -= 0.07 * steady.kinematics.body_height_px * np.searchsorted(truth["end_s"], t)
-    a = analyze_frames(frames, t, np.concatenate([xy, bar[:, None]], axis=1), seen, meta,
-                       CASES["D_dead"][0], TRUTH_PARAMS, names=names)  # fmt: skip
+    a = run(bar)
     assert a.provenance["bar_proxy"] == "wrist"
     assert a.provenance["bar_track"]["rest_drift"] > TRUTH_PARAMS.lockout_tolerance
     assert len(a.reps) == len(truth) and a.reps["complete"].all() and a.reps["quality_ok"].all()
     np.testing.assert_allclose(a.reps["end_s"], truth["end_s"], atol=0.1)
+
+
+def test_a_pull_whose_bar_track_lands_early_is_flagged(truth_dir):
+    """A plate track that settles at floor level 0.6 s before the bar does (the track
+    left the plate on the way down and "landed" while the plate was still at knee
+    height; the simulated hands are then about 60 % of the way up) passes the
+    clip-level checks, and its reps end early. The hands hold the bar, so at that
+    landing they are still well up their range: every such rep is flagged, with the
+    reason. The same track without the early landing is not."""
+    truth, t, xy, run = with_bar_track(truth_dir, "D_dead")
+    bar = mid_wrist(xy) + [0.0, 30.0]
+    steady = run(bar)
+    assert steady.provenance["bar_proxy"] == "bar_end" and steady.reps["quality_ok"].all()
+    assert (steady.reps["hands_up_at_bar_floor"] < 0.1).all()
+    early = bar.copy()
+    for end in truth["end_s"]:
+        early[(t > end - 0.6) & (t <= end)] = bar[np.searchsorted(t, end)]
+    a = run(early)
+    assert a.provenance["bar_proxy"] == "bar_end"  # the clip-level checks pass
+    assert len(a.reps) == len(truth)
+    assert (a.reps["end_s"].to_numpy() < truth["end_s"].to_numpy() - 0.4).all()
+    assert (a.reps["hands_up_at_bar_floor"] > 0.25).all()
+    assert not a.reps["quality_ok"].any()
+    assert a.reps["implausible_reason"].str.contains("lands early").all()
 
 
 def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
@@ -254,26 +291,18 @@ def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
     correlation pass; but the bar rests at the shoulders, and this point sits about 0.1
     statures below them and travels less. The shoulders stand for the bar. A track at
     the shoulders, 0.02 statures above them (a high-bar position), is kept."""
-    table, meta, truth = load(truth_dir, "A_left60")
-    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
-    names = (*KEYPOINT_NAMES, "bar_end")
-    seen = np.concatenate([score, np.ones((len(t), 1))], axis=1)
+    truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
     shoulder = xy[:, KEYPOINT_NAMES.index("left_shoulder")]
     hip = xy[:, KEYPOINT_NAMES.index("left_hip")]
-    plain = analyze(table, meta, "A_left60")
+    plain = analyze(*load(truth_dir, "A_left60")[:2], "A_left60")
     above = shoulder - [0.0, 0.02 * plain.kinematics.body_height_px]
-    kept = analyze_frames(frames, t, np.concatenate([xy, above[:, None]], axis=1), seen, meta,
-                          CASES["A_left60"][0], TRUTH_PARAMS, names=names)  # fmt: skip
+    kept = run(above)
     assert kept.provenance["bar_proxy"] == "bar_end"
     assert kept.provenance["bar_track"]["bar_below_shoulders_bh"] == pytest.approx(-0.02, abs=0.005)
     assert set(kept.reps["bar_source"]) == {"track:bar_end"}  # the file does not say which point
-    hub = analyze_frames(frames, t, np.concatenate([xy, above[:, None]], axis=1), seen,
-                         {**meta, "bar_track": {"point": "hub"}}, CASES["A_left60"][0],
-                         TRUTH_PARAMS, names=names)  # fmt: skip
+    hub = run(above, {**load(truth_dir, "A_left60")[1], "bar_track": {"point": "hub"}})
     assert set(hub.reps["bar_source"]) == {"track:hub"}
-    back = shoulder + 0.4 * (hip - shoulder)
-    a = analyze_frames(frames, t, np.concatenate([xy, back[:, None]], axis=1), seen, meta,
-                       CASES["A_left60"][0], TRUTH_PARAMS, names=names)  # fmt: skip
+    a = run(shoulder + 0.4 * (hip - shoulder))
     check = a.provenance["bar_track"]
     assert check["coverage"] == 1.0 and check["correlation"] > 0.9
     assert check["bar_below_shoulders_bh"] > 0.08

@@ -24,7 +24,7 @@ def test_rep_columns_are_the_agreed_contract():
     from hipdrive.simulate import REP_COLUMNS as TRUTH_COLUMNS
 
     assert reps_contract.REP_COLUMNS == tuple(TRUTH_COLUMNS)
-    assert len(reps_contract.REP_COLUMNS) == 59
+    assert len(reps_contract.REP_COLUMNS) == 60
     empty = reps_contract.empty_reps()
     assert list(empty.columns) == list(reps_contract.REP_COLUMNS) and len(empty) == 0
     arrow = pa.Table.from_pandas(empty, schema=reps_contract.REP_SCHEMA, preserve_index=False)

@@ -280,6 +280,24 @@ def _shoulder_bar_travel_ratio(
     return furthest_from_one(up, down)
 
 
+def _hands_up_at_bar_floor(s: Mapping[str, np.ndarray], a: int, e: int) -> float:
+    """How far up their range in the pull the wrists are when the bar is on the floor
+    (lift-off and landing), whichever is higher: 0 = at their lowest, 1 = at lockout
+    (docs/definitions.md, "Plausibility"). Only for a pull that starts and ends on
+    the floor in the clip (complete or failed).
+
+    The hands hold the bar, so a bar that lifts off or lands while the hands are
+    well up is a track that left the bar for part of the rep.
+    """
+    w = s["wrist_height_bh"][a : e + 1]
+    if not np.isfinite(w).any():
+        return np.nan
+    low, high = np.nanmin(w), np.nanmax(w)
+    if high - low <= 0:
+        return np.nan
+    return float(np.nanmax([w[0] - low, w[-1] - low]) / (high - low))
+
+
 def _ratio(num: float, den: float, *, min_den: float) -> float:
     return float(num / den) if np.isfinite(den) and abs(den) >= min_den else np.nan
 
@@ -451,6 +469,11 @@ def rep_metrics(
             "peak_concentric_velocity_m_s": peak_v * kin.height_m,
             "shoulder_bar_travel_ratio": _shoulder_bar_travel_ratio(
                 s, a, b, lk, e, lift=lift, min_den=min_rise_bh
+            ),
+            "hands_up_at_bar_floor": (
+                _hands_up_at_bar_floor(s, a, e)
+                if lift == "deadlift" and (ev.complete or ev.failed)
+                else np.nan
             ),
             "moment_arm_ratio_bottom": s["moment_arm_ratio"][b],
             "moment_arm_ratio_vmin": _at(tvm, t, s["moment_arm_ratio"]),

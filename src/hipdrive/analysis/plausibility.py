@@ -53,6 +53,9 @@ BOUNDS = (
     Bound("body_size_ratio", ("squat", "deadlift"), 0.8, 1.25, "the lifter's size against the clip's",
           "seen from the side, shin, thigh and trunk keep their lengths: the camera zoomed or moved, "
           "or another person was tracked"),
+    Bound("hands_up_at_bar_floor", ("deadlift",), 0.0, 0.25, "the hands' height at the bar's lift-off or landing",
+          "the hands hold the bar, so they are near their lowest when it is on the floor: the bar "
+          "track lifts off late or lands early"),
     Bound("shoulder_bar_travel_ratio", ("squat", "deadlift"), 0.5, 2.0, "shoulders' travel / bar's travel",
           "the bar rests on the shoulders or hangs from straight arms, so both move alike: the bar "
           "proxy left the bar, or a standing lifter's bar was read at the floor"),

@@ -44,6 +44,7 @@ REP_SCHEMA = pa.schema(
         ("mean_concentric_velocity_m_s", pa.float64()),
         ("peak_concentric_velocity_m_s", pa.float64()),
         ("shoulder_bar_travel_ratio", pa.float64()),
+        ("hands_up_at_bar_floor", pa.float64()),
         ("moment_arm_ratio_bottom", pa.float64()), ("moment_arm_ratio_vmin", pa.float64()),
         ("chest_rose_early", pa.bool_()),
         ("knee_forward_pct_descent", pa.float64()), ("knee_travel_after_max_bh", pa.float64()),

@@ -292,6 +292,7 @@ def truth_rep_table(
                 (_mid(kpd, "shoulder")[0, 1] - _mid(kpd, "shoulder")[-1, 1])
                 / (_proxy(kpd, lift, variant)[0, 1] - _proxy(kpd, lift, variant)[-1, 1]),
             ),
+            "hands_up_at_bar_floor": 0.0 if lift == "deadlift" else np.nan,
             "moment_arm_ratio_bottom": _moment_arm_ratio(hip[0], kne[0], prox[0]),
             "moment_arm_ratio_vmin": _moment_arm_ratio(hip[5], kne[5], prox[5]) if ev_t else np.nan,
             "chest_rose_early": r.chest_up_deg > 0,

@@ -253,6 +253,7 @@ def simulate_study_tables(
                     "trunk_angle_vmin_deg": theta_b + y,
                     "mean_concentric_velocity_bh_s": mcv,
                     "shoulder_bar_travel_ratio": 1.0,
+                    "hands_up_at_bar_floor": 0.0 if lift == "deadlift" else np.nan,
                     "peak_concentric_velocity_bh_s": mcv * 1.8,
                     "moment_arm_ratio_bottom": mar - 0.05,
                     "moment_arm_ratio_vmin": mar,
