@@ -249,6 +249,23 @@ def test_rep_cut_by_the_clip_start_is_incomplete():
     assert out.iloc[1]["complete"]
 
 
+def test_a_pull_lifted_off_in_the_clips_first_frames_is_seen():
+    """Filming starts a moment before the bar leaves the floor (0.03 s, two frames): no
+    still stretch is seen, but the bar sits no higher than where it lands, so the
+    lift-off is in the clip and the pull is complete. A clip that starts 0.3 s into the
+    pull, with the bar already above its landing height, is cut by the clip's start."""
+    t, h, events = squat_trace([(0.9, 0.5, 1.4, 1.0)], rest_s=0.03)
+    g = TOP - ROM + (TOP - h)  # on the floor, pull up, hold, lower
+    upright = g > TOP - 0.1 * ROM
+    out = segment_reps(g, t, lift="deadlift", upright=upright)
+    assert len(out) == 1 and out.iloc[0]["complete"], out
+    assert abs(out.iloc[0]["start_frame"] - frame(started(events[0][0], 0.9))) <= 1
+    late = t >= 0.3
+    cut = segment_reps(g[late], t[late] - 0.3, lift="deadlift", upright=upright[late])
+    assert len(cut) == 1 and not cut.iloc[0]["complete"] and not cut.iloc[0]["failed"]
+    assert cut.iloc[0]["start_frame"] == 0
+
+
 def test_squat_cut_by_the_clip_end_is_incomplete_not_failed():
     """Filming stops during the last ascent: nothing says the lift failed, so the rep
     is incomplete; a squat that sinks back stays failed (test_failed_squat_is_kept_and_flagged)."""

@@ -378,6 +378,11 @@ def segment_reps(
         onset = rest_from + _last_true(still, default=0)
         # ... or the clip starts within a few frames of it (filter edge): unseen
         start_seen = start_seen and t[onset] - t[0] >= 0.1
+        if lift == "deadlift" and rest_from == 0 and returned.any() and not start_seen:
+            # ... unless the bar in the first frame is no higher than where it lands:
+            # the plates cannot sink below the floor, so it had not left it yet and
+            # the lift-off (1 % of the ROM up) is in the clip
+            start_seen = bool(g[0] >= g[lock] - start_rom_fraction * depth)
         # an unseen start stays on the clip's edge: there is no rest to measure from
         start = _left_rest(
             g, t, onset, rest_from, lowest, start_rom_fraction if start_seen else 0.0
