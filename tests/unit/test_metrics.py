@@ -198,3 +198,16 @@ def test_still_velocity_sd_reads_the_noise_between_reps_only():
     # too little still time (under five filter periods) is no measurement
     assert np.isnan(metrics.still_velocity_sd(v, t, [(0.3, 19.5)], cutoff_hz=5.0))
     assert np.isnan(metrics.still_velocity_sd(v, t, reps, cutoff_hz=0.0))
+
+
+def test_hands_at_the_bar_floor_need_the_hands_seen_at_an_end():
+    from hipdrive.analysis.metrics import _hands_up_at_bar_floor
+
+    up_down = np.r_[np.linspace(0.1, 0.4, 20), np.linspace(0.4, 0.1, 20)]
+    assert _hands_up_at_bar_floor({"wrist_height_bh": up_down}, 0, 39) == pytest.approx(0.0)
+    landed_early = up_down.copy()
+    landed_early[-1] = 0.25  # half way up when the bar "lands"
+    assert _hands_up_at_bar_floor({"wrist_height_bh": landed_early}, 0, 39) == pytest.approx(0.5)
+    unseen = up_down.copy()
+    unseen[[0, -1]] = np.nan
+    assert np.isnan(_hands_up_at_bar_floor({"wrist_height_bh": unseen}, 0, 39))

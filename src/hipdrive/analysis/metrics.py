@@ -290,12 +290,13 @@ def _hands_up_at_bar_floor(s: Mapping[str, np.ndarray], a: int, e: int) -> float
     well up is a track that left the bar for part of the rep.
     """
     w = s["wrist_height_bh"][a : e + 1]
-    if not np.isfinite(w).any():
-        return np.nan
+    ends = w[[0, -1]]
+    if not np.isfinite(ends).any():
+        return np.nan  # the hands unseen at lift-off and landing: no evidence
     low, high = np.nanmin(w), np.nanmax(w)
     if high - low <= 0:
         return np.nan
-    return float(np.nanmax([w[0] - low, w[-1] - low]) / (high - low))
+    return float(np.nanmax(ends - low) / (high - low))
 
 
 def _ratio(num: float, den: float, *, min_den: float) -> float:
