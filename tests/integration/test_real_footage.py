@@ -96,7 +96,7 @@ def test_bar_caption_says_what_stood_for_the_bar():
                                  "bar_below_shoulders_bh": 0.14, "used": False}}  # fmt: skip
     assert bar_caption(on_the_back) == (
         "bar: body proxy (shoulder); bar track not used "
-        "(coverage 100%, r 0.99, 0.14 H below the shoulders; needs >= 90%, >= 0.80, <= 0.05 H)"
+        "(coverage 100%, r 0.99, 0.14 H below the shoulders; needs >= 90%, >= 0.80, <= 0.11 H)"
     )
     none = {"bar_proxy": "shoulder", "bar_track": {"coverage": 0.0, "correlation": 0.0}}
     assert bar_caption(none) == "bar: body proxy (shoulder); the bar tracker found no plate"

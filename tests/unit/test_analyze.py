@@ -286,9 +286,9 @@ def test_a_pull_whose_bar_track_lands_early_is_flagged(truth_dir):
 
 
 def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
-    """A tracked circle on the lifter's back (40 % of the way from the shoulders to the
-    hips) rises and falls with the shoulders and is seen in every frame, so coverage and
-    correlation pass; but the bar rests at the shoulders, and this point sits about 0.1
+    """A tracked circle on the lifter's back (half way from the shoulders to the hips)
+    rises and falls with the shoulders and is seen in every frame, so coverage and
+    correlation pass; but the bar rests at the shoulders, and this point sits about 0.14
     statures below them and travels less. The shoulders stand for the bar. A track at
     the shoulders, 0.02 statures above them (a high-bar position), is kept."""
     truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
@@ -302,10 +302,10 @@ def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
     assert set(kept.reps["bar_source"]) == {"track:bar_end"}  # the file does not say which point
     hub = run(above, {**load(truth_dir, "A_left60")[1], "bar_track": {"point": "hub"}})
     assert set(hub.reps["bar_source"]) == {"track:hub"}
-    a = run(shoulder + 0.4 * (hip - shoulder))
+    a = run(shoulder + 0.5 * (hip - shoulder))
     check = a.provenance["bar_track"]
     assert check["coverage"] == 1.0 and check["correlation"] > 0.9
-    assert check["bar_below_shoulders_bh"] > 0.08
+    assert check["bar_below_shoulders_bh"] > 0.12
     assert a.provenance["bar_proxy"] == "shoulder" and set(a.reps["bar_source"]) == {"body:shoulder"}
     assert len(a.reps) == len(truth) and a.reps["quality_ok"].all()
     np.testing.assert_allclose(a.reps["mean_concentric_velocity_bh_s"],

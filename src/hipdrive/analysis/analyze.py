@@ -565,9 +565,12 @@ def _bar_track_check(
 
 #: How far below the shoulder joints (statures) a squat's tracked bar may sit over the
 #: clip: the bar rests about level with them or above (a low bar, across the posterior
-#: deltoids, a few centimetres lower; Wretenberg et al. 1996); 0.05 stature (9 cm) adds
-#: the pose model's shoulder error (docs/definitions.md, "Bar proxy").
-MAX_SQUAT_BAR_BELOW_SHOULDERS_BH = 0.05
+#: deltoids, up to about 0.03 lower; Wretenberg et al. 1996), and the near plate, closer
+#: to the camera than the shoulders, is drawn up to 1.4 times as far from the picture's
+#: centre (its travel against the shoulders' on the shared clips), which puts it up to
+#: 0.4 x 0.2 = 0.08 lower for shoulders 0.2 statures below the centre (a camera framed high)
+#: (docs/definitions.md, "Bar proxy").
+MAX_SQUAT_BAR_BELOW_SHOULDERS_BH = 0.03 + 0.4 * 0.2
 
 
 def _squat_bar_level_check(
