@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrive.analysis import AnalysisParams, VideoAnalysis, analyze_frames
-from hipdrive.analysis.analyze import MAX_SQUAT_BAR_BELOW_SHOULDERS_BH
+from hipdrive.analysis.bar_checks import MAX_SQUAT_BAR_BELOW_SHOULDERS_BH
 from hipdrive.contracts.keypoints import (
     CONTRACT_NAMES,
     KEYPOINT_NAMES,

@@ -3,8 +3,8 @@
 Callers need only :class:`AnalysisParams` and :func:`analyze_video` (or
 :func:`analyze_frames` for the intermediate results); the steps live in
 :mod:`~hipdrive.analysis.clean`, :mod:`~hipdrive.analysis.filters`,
-:mod:`~hipdrive.analysis.kinematics`, :mod:`~hipdrive.analysis.segment` and
-:mod:`~hipdrive.analysis.metrics`.
+:mod:`~hipdrive.analysis.kinematics`, :mod:`~hipdrive.analysis.bar_checks`,
+:mod:`~hipdrive.analysis.segment` and :mod:`~hipdrive.analysis.metrics`.
 """
 
 from hipdrive.analysis.analyze import VideoAnalysis, analyze_frames, analyze_video

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hipdrive.analysis import clean, filters, kinematics, metrics, plausibility, segment
+from hipdrive.analysis import bar_checks, clean, filters, kinematics, metrics, plausibility, segment
 from hipdrive.analysis.params import (
     AnalysisParams,
     CleanParams,
@@ -391,20 +391,23 @@ def _view(
     proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
     raw_h = part_position(proxy_raw, names, body_proxy, side)[:, 1]
     filt_h = part_position(up, names, body_proxy, side)[:, 1]
-    bar_proxy, bar_check, bar_clean = body_proxy, None, None
+    bar_proxy, bar_check, bar_clean, bar_up = body_proxy, None, None, None
     if prep.bar_raw is not None and p.bar_track:
         bar_clean = _clean(*prep.bar_raw, BAR_POINTS[:1], prep, clean_p,
                            cutoff_hz=cleaned.cutoff_hz, cutoff_method="fixed")  # fmt: skip
-        bar_check = _bar_track_check(prep.bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h,
-                                     prep.time_s, p, lift=lift)  # fmt: skip
+        bar_check = bar_checks.track_check(prep.bar_raw[1][:, 0], bar_clean.xy[:, 0, 1], filt_h,
+                                           prep.time_s, p, lift=lift)  # fmt: skip
+        bar_up = kinematics.to_body_frame(bar_clean.xy[:, 0], facing=facing, tilt_deg=tilt)
         if lift == "squat":
-            bar_check = _squat_bar_level_check(bar_check, bar_clean.xy[:, 0], up, names,
-                                               facing=facing, side=side, tilt_deg=tilt)  # fmt: skip
+            bar_check = bar_checks.squat_bar_level(
+                bar_check, bar_up[:, 1], part_position(up, names, "shoulder", side)[:, 1],
+                _stature_px(up, names, side),
+            )  # fmt: skip
         if bar_check["used"]:
             bar_proxy = "bar_end"
-    bar_up = None
-    if bar_proxy == "bar_end":
-        bar_up = kinematics.to_body_frame(bar_clean.xy[:, 0], facing=facing, tilt_deg=tilt)
+    if bar_proxy != "bar_end":
+        bar_up = None
+    else:
         raw_h = kinematics.to_body_frame(
             bar_clean.xy_unfiltered[:, 0], facing=facing, tilt_deg=tilt
         )[:, 1]
@@ -412,6 +415,14 @@ def _view(
     return _View(facing=facing, side=side, side_note=side_note, tilt_deg=tilt, up=up, body_proxy=body_proxy,
                  bar_proxy=bar_proxy, raw_h=raw_h, filt_h=filt_h, bar_check=bar_check,
                  bar_clean=bar_clean, bar_up=bar_up)  # fmt: skip
+
+
+def _stature_px(up: np.ndarray, names: tuple[str, ...], side: str) -> float:
+    """:func:`hipdrive.body.body_height_px`, NaN where the legs or trunk are never seen."""
+    try:
+        return body_height_px(up, names, side=side)
+    except InputError:
+        return float("nan")
 
 
 #: Largest median angle (deg) of the ankle -> shoulder line from image-up for a video
@@ -526,111 +537,6 @@ def _frame_flags(cleaned: clean.CleanResult, view: _View, prep: _Prepared) -> di
         # a lost frame or two is bridged like any short gap; longer is flagged
         "lifter_lost": cleaned.lifter_lost & cleaned.long_gap[:, cols].any(axis=1),
     }
-
-
-def _bar_track_check(
-    score: np.ndarray,
-    bar_y: np.ndarray,
-    proxy_y: np.ndarray,
-    time_s: np.ndarray,
-    params: OrientParams,
-    *,
-    lift: str,
-) -> dict[str, Any]:
-    """Whether the tracked bar end may stand for the bar (``AnalysisParams.bar_track``).
-
-    ``coverage`` is the share of frames whose bar score reaches
-    ``score_threshold``; ``correlation`` the Pearson correlation of the
-    cleaned bar end's vertical position with the body proxy's, over frames
-    where both are known. Both sign conventions agree only when the track
-    follows the lifter, so a negative correlation fails too. ``rest_drift``
-    (:func:`_rest_drift`) may not exceed the segmentation's
-    ``lockout_tolerance``: a track that lands higher after each rep never
-    "returns to rest".
-    """
-    coverage = float(np.mean(score >= params.score_threshold)) if len(score) else 0.0
-    ok = np.isfinite(bar_y) & np.isfinite(proxy_y)
-    corr = 0.0
-    if ok.sum() >= 3 and np.std(bar_y[ok]) > 0 and np.std(proxy_y[ok]) > 0:
-        # image y (down) against body-frame height (up): the sign flips
-        corr = float(-np.corrcoef(bar_y[ok], proxy_y[ok])[0, 1])
-    drift = _rest_drift(-bar_y, time_s, lift=lift, still_fraction=params.bar_still_fraction)
-    used = (
-        coverage >= params.bar_track_min_coverage
-        and corr >= params.bar_track_min_correlation
-        and not drift > params.lockout_tolerance  # NaN: no rest seen, no evidence
-    )
-    return {"coverage": coverage, "correlation": corr, "rest_drift": drift, "used": bool(used)}
-
-
-#: How far below the shoulder joints (statures) a squat's tracked bar may sit over the
-#: clip: the bar rests about level with them or above (a low bar, across the posterior
-#: deltoids, up to about 0.03 lower; Wretenberg et al. 1996), and the near plate, closer
-#: to the camera than the shoulders, is drawn up to 1.4 times as far from the picture's
-#: centre (its travel against the shoulders' on the shared clips), which puts it up to
-#: 0.4 x 0.2 = 0.08 lower for shoulders 0.2 statures below the centre (a camera framed high)
-#: (docs/definitions.md, "Bar proxy").
-MAX_SQUAT_BAR_BELOW_SHOULDERS_BH = 0.03 + 0.4 * 0.2
-
-
-def _squat_bar_level_check(
-    check: dict[str, Any],
-    bar_xy: np.ndarray,
-    up: np.ndarray,
-    names: tuple[str, ...],
-    *,
-    facing: str,
-    side: str,
-    tilt_deg: float,
-) -> dict[str, Any]:
-    """Add the squat's bar-level check to ``check``: the tracked point sits at the shoulders.
-
-    Why: a tracked circle on the lifter's back rises and falls with the
-    shoulders, so coverage and correlation pass, but it sits below them and
-    travels less than the bar. ``bar_below_shoulders_bh`` is the median height
-    of the shoulders above the tracked point, in statures; NaN (no evidence)
-    where the shoulders or the stature are unknown.
-    """
-    bar_h = kinematics.to_body_frame(bar_xy, facing=facing, tilt_deg=tilt_deg)[:, 1]
-    shoulder_h = part_position(up, names, "shoulder", side)[:, 1]
-    try:
-        height = body_height_px(up, names, side=side)
-    except InputError:
-        height = np.nan
-    gap = shoulder_h - bar_h
-    below = float(np.nanmedian(gap) / height) if np.isfinite(gap).any() else np.nan
-    used = check["used"] and not below > MAX_SQUAT_BAR_BELOW_SHOULDERS_BH
-    return check | {"bar_below_shoulders_bh": below, "used": bool(used)}
-
-
-def _rest_drift(bar_h: np.ndarray, time_s: np.ndarray, *, lift: str, still_fraction: float) -> float:
-    """How far the bar's level moves between the rests it sets off from, over its range of motion.
-
-    A loaded bar sets off from one height: the floor (deadlift) or the
-    shoulders of a lifter standing tall (squat). Rests are the stretches of at
-    least 0.2 s where the tracked bar is still (below ``still_fraction`` of the
-    95th percentile of its speed, so that a dropped bar's fall does not loosen
-    it) in the resting half of its range and from which it moves again before
-    the clip ends; the drift is the spread of their median heights. NaN with
-    fewer than two such rests (a single rep gives no evidence).
-    """
-    ok = np.isfinite(bar_h)
-    if ok.sum() < 10:
-        return np.nan
-    lo, hi = np.percentile(bar_h[ok], [2, 98])
-    rom = hi - lo
-    if rom <= 0:
-        return np.nan
-    v = np.gradient(np.where(ok, bar_h, np.interp(time_s, time_s[ok], bar_h[ok])), time_s)
-    still = np.abs(v) <= still_fraction * np.percentile(np.abs(v), 95)
-    half = bar_h <= lo + 0.5 * rom if lift == "deadlift" else bar_h >= hi - 0.5 * rom
-    last_moving = int(np.flatnonzero(~still)[-1]) if (~still).any() else -1
-    levels = [
-        float(np.median(bar_h[a:b]))
-        for a, b in zip(*filters.true_runs(still & half & ok), strict=True)
-        if time_s[b - 1] - time_s[a] >= 0.2 and b <= last_moving
-    ]
-    return float((max(levels) - min(levels)) / rom) if len(levels) >= 2 else np.nan
 
 
 def walked_out_reps(
