@@ -353,6 +353,30 @@ def test_failed_rep_is_flagged_not_dropped(truth_dir):
     )  # highest point of the attempt
 
 
+def test_a_pull_is_failed_only_when_bent_on_both_sides(truth_dir):
+    """At lockout the near plate hides the near leg, and the pose model guesses
+    its knee (bent, 80-120 deg, on real side views) while the far leg reads
+    straight: the pull was locked out. Only a pull bent on both sides failed."""
+    table, meta, truth = load(truth_dir, "D_dead", noise_px=0.0)
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    hold = (t >= truth["lockout_s"].min() - 0.1) & (t <= truth["end_s"].max())
+    hip, knee = KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("left_knee")
+    thigh_px = np.median(np.hypot(*(xy[:, hip] - xy[:, knee]).T))
+
+    def bent(sides):
+        out = xy.copy()
+        for side in sides:  # the knee half a thigh off the straight leg: 127 deg
+            out[hold, KEYPOINT_NAMES.index(f"{side}_knee"), 0] += 0.5 * thigh_px
+        noisy = degrade_keypoints(frames_to_long(out, score, t), noise_px=0.5, seed=3)
+        return analyze(noisy, meta, "D_dead", AnalysisParams()).reps
+
+    near_only = bent(["left"])  # camera_side: left
+    assert len(near_only) == len(truth)
+    assert not near_only["failed"].any() and near_only["complete"].all()
+    both = bent(["left", "right"])
+    assert len(both) == len(truth) and both["failed"].all() and not both["complete"].any()
+
+
 class Scene:
     """Scenes around a simulated squat set, built from its own exact keypoints: the
     lifter's poses (standing, or part-way down rep 1's descent) carried to where

@@ -201,7 +201,7 @@ def analyze_frames(
     velocity_noise_bh_s = noise_bh * filters.velocity_noise_gain(
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz
     )
-    events = _segment(kin, prep.time_s, lift, view.bar_proxy, velocity_noise_bh_s,
+    events = _segment(kin, prep.time_s, lift, view, prep.names, velocity_noise_bh_s,
                       step_params(params, SegmentParams))  # fmt: skip
     flags = _frame_flags(cleaned, view, prep)
     events, walked_out = walked_out_reps(events, cleaned.lifter_lost, prep.time_s)
@@ -487,11 +487,36 @@ def _rejected_bar_height(view: _View, kin: kinematics.Kinematics) -> np.ndarray 
     return rejected_up[:, 1] / kin.body_height_px - floor
 
 
+def _upright(
+    kin: kinematics.Kinematics, view: _View, names: tuple[str, ...], p: SegmentParams
+) -> np.ndarray:
+    """Per frame, is the deadlifter upright: hips and knees straight on the side
+    used, or on the other side.
+
+    At lockout the near plate hides the near leg and the pose model guesses its
+    hip and knee. A guessed joint bends the chain (three points fall on one line
+    only by chance), so one straight side is the evidence of a lockout, and a
+    failed pull reads bent on both. On the side used, unknown (a joint not
+    seen) is no evidence of a failed pull: such reps carry the gap /
+    lifter-lost flags instead; on the other side only a seen straight leg counts.
+    """
+    hip_a, knee_a = kin["hip_angle_deg"], kin["knee_angle_deg"]
+    upright = ~((hip_a < p.lockout_hip_angle_deg) | (knee_a < p.lockout_knee_angle_deg))
+    if view.side in ("left", "right"):
+        other = "right" if view.side == "left" else "left"
+        pt = {k: part_position(view.up, names, k, other) for k in ("shoulder", "hip", "knee", "ankle")}
+        hip_o = kinematics.included_angle_deg(pt["shoulder"], pt["hip"], pt["knee"])
+        knee_o = kinematics.included_angle_deg(pt["hip"], pt["knee"], pt["ankle"])
+        upright |= (hip_o >= p.lockout_hip_angle_deg) & (knee_o >= p.lockout_knee_angle_deg)
+    return upright
+
+
 def _segment(
     kin: kinematics.Kinematics,
     time_s: np.ndarray,
     lift: str,
-    bar_proxy: str,
+    view: _View,
+    names: tuple[str, ...],
     velocity_noise_bh_s: float,
     p: SegmentParams,
 ) -> pd.DataFrame:
@@ -501,13 +526,10 @@ def _segment(
     # settling, a deadlift taking up the slack) never crosses zero velocity,
     # so "still" needs a floor (body proxies cross zero on their own noise).
     still_floor = 0.0
-    if bar_proxy == "bar_end" and np.isfinite(kin["bar_velocity_bh_s"]).any():
+    if view.bar_proxy == "bar_end" and np.isfinite(kin["bar_velocity_bh_s"]).any():
         peak_v = float(np.nanmax(np.abs(kin["bar_velocity_bh_s"])))
         still_floor = p.bar_still_fraction * peak_v
-    # Deadlift lockout posture; unknown (a joint not seen) is no evidence of a
-    # failed pull -- such reps carry the gap / lifter-lost flags instead.
-    hip_a, knee_a = kin["hip_angle_deg"], kin["knee_angle_deg"]
-    upright = ~((hip_a < p.lockout_hip_angle_deg) | (knee_a < p.lockout_knee_angle_deg))
+    upright = _upright(kin, view, names, p) if lift == "deadlift" else None
     return segment.segment_reps(
         kin["bar_height_bh"], time_s, lift=lift,
         min_rep_displacement_bh=p.min_rep_displacement_bh,
@@ -516,7 +538,7 @@ def _segment(
         pause_band_bh=p.pause_band_bh, min_pause_s=p.min_pause_s,
         lockout_band_fraction=p.lockout_band_fraction,
         start_rom_fraction=p.start_rom_fraction,
-        upright=upright if lift == "deadlift" else None,
+        upright=upright,
         still_velocity_bh_s=max(p.still_noise_k * noise_v, still_floor),
         pause_velocity_bh_s=max(p.pause_noise_k * noise_v, still_floor),
     )  # fmt: skip

@@ -59,7 +59,7 @@ REP_REASONS = (
 #: What a failed rep failed at (docs/definitions.md, "Failed and incomplete reps").
 FAILED_BECAUSE = {
     "squat": "the bar never came back to the top",
-    "deadlift": "never upright at the top (hips or knees short of the lockout angles)",
+    "deadlift": "never upright at the top (hips or knees short of the lockout angles on both legs)",
 }
 
 
