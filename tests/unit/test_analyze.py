@@ -312,6 +312,42 @@ def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
                                plain.reps["mean_concentric_velocity_bh_s"], rtol=1e-9)  # fmt: skip
 
 
+def test_a_proxy_that_travels_unlike_a_rarely_seen_bar_track_is_flagged(truth_dir):
+    """A plate track seen in 80 % of frames (coverage check: 90 %) but right where
+    seen does not stand for the bar, and the shoulders do. Which source an encoding
+    gets is then a coin toss (the track's coverage near its bound), so the two are
+    checked against each other: a track that travels 2.2 times as far as the
+    shoulders (the pose model's shoulders hidden under the plate) flags every rep;
+    one that travels as far as them flags none."""
+    table, meta, truth = load(truth_dir, "A_left60")
+    frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
+    shoulders = xy[:, [KEYPOINT_NAMES.index(f"{s}_shoulder") for s in ("left", "right")]].mean(axis=1)
+    seen = np.ones(len(t))
+    seen[::5] = 0.0
+
+    def run(gain):
+        top = shoulders[:, 1].min()
+        bar = shoulders - [0.0, 10.0]
+        bar[:, 1] = top - 10.0 + gain * (shoulders[:, 1] - top)
+        return analyze_frames(
+            frames, t, np.concatenate([xy, bar[:, None]], axis=1),
+            np.concatenate([score, seen[:, None]], axis=1), meta, CASES["A_left60"][0],
+            TRUTH_PARAMS, names=(*KEYPOINT_NAMES, "bar_end"),
+        )  # fmt: skip
+
+    alike = run(1.0)
+    assert alike.provenance["bar_track"]["failed"] == ["coverage"]
+    assert alike.provenance["bar_proxy"] == "shoulder"
+    assert len(alike.reps) == len(truth) and alike.reps["quality_ok"].all()
+    np.testing.assert_allclose(alike.reps["shoulder_bar_travel_ratio"], 1.0, atol=0.02)
+    unlike = run(2.2)
+    assert unlike.provenance["bar_track"]["failed"] == ["coverage"]
+    assert unlike.provenance["bar_proxy"] == "shoulder"
+    np.testing.assert_allclose(unlike.reps["shoulder_bar_travel_ratio"], 1 / 2.2, atol=0.02)
+    assert not unlike.reps["quality_ok"].any()
+    assert unlike.reps["implausible_reason"].str.contains("shoulders' travel").all()
+
+
 def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):
     table, meta, truth = load(truth_dir, "C_paused")
     est = analyze(table, meta, "C_paused").reps

@@ -223,6 +223,7 @@ def analyze_frames(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
         frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view, metadata),
         camera={"camera_yaw_deg": yaw, "body_size_ratio": size},
+        seen_bar_height_bh=_rejected_bar_height(view, kin) if _seen_too_rarely(view) else None,
         position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
         **dataclasses.asdict(step_params(params, MetricParams)),
@@ -473,10 +474,16 @@ def _bar_source(view: _View, metadata: Mapping[str, Any]) -> str:
     return f"track:{point}" if point in ("sleeve_end", "hub") else "track:bar_end"
 
 
+def _seen_too_rarely(view: _View) -> bool:
+    """The bar track failed the coverage check only: where seen, it is the bar."""
+    return view.bar_check is not None and view.bar_check["failed"] == ["coverage"]
+
+
 def _rejected_bar_height(view: _View, kin: kinematics.Kinematics) -> np.ndarray | None:
     """A bar track that failed the checks, on the bar height's scale.
 
-    For the QC plot only, so a reader can see why it did not stand for the bar.
+    For the QC plot, so a reader can see why it did not stand for the bar, and,
+    when it was only seen too rarely, to check the body proxy against it.
     """
     if view.bar_clean is None or view.bar_proxy == "bar_end":
         return None

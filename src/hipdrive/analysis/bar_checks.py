@@ -28,6 +28,7 @@ def track_check(
 ) -> dict[str, Any]:
     """Whether the tracked bar end may stand for the bar (``AnalysisParams.bar_track``).
 
+    ``failed`` names the checks it failed (``used`` when none).
     ``coverage`` is the share of frames whose bar score reaches
     ``score_threshold``; ``correlation`` the Pearson correlation of the
     cleaned bar end's vertical position with the body proxy's, over frames
@@ -44,12 +45,13 @@ def track_check(
         # image y (down) against body-frame height (up): the sign flips
         corr = float(-np.corrcoef(bar_y[ok], proxy_y[ok])[0, 1])
     drift = rest_drift(-bar_y, time_s, lift=lift, still_fraction=params.bar_still_fraction)
-    used = (
-        coverage >= params.bar_track_min_coverage
-        and corr >= params.bar_track_min_correlation
-        and not drift > params.lockout_tolerance  # NaN: no rest seen, no evidence
-    )
-    return {"coverage": coverage, "correlation": corr, "rest_drift": drift, "used": bool(used)}
+    failed = [name for name, bad in (
+        ("coverage", coverage < params.bar_track_min_coverage),
+        ("correlation", corr < params.bar_track_min_correlation),
+        ("rest_drift", drift > params.lockout_tolerance),  # NaN: no rest seen, no evidence
+    ) if bad]  # fmt: skip
+    return {"coverage": coverage, "correlation": corr, "rest_drift": drift,
+            "used": not failed, "failed": failed}  # fmt: skip
 
 
 #: How far below the shoulder joints (statures) a squat's tracked bar may sit over the
@@ -75,8 +77,8 @@ def squat_bar_level(
     """
     gap = shoulder_h - bar_h
     below = float(np.nanmedian(gap) / height_px) if np.isfinite(gap).any() else np.nan
-    used = check["used"] and not below > MAX_SQUAT_BAR_BELOW_SHOULDERS_BH
-    return check | {"bar_below_shoulders_bh": below, "used": bool(used)}
+    failed = check["failed"] + (["level"] if below > MAX_SQUAT_BAR_BELOW_SHOULDERS_BH else [])
+    return check | {"bar_below_shoulders_bh": below, "used": not failed, "failed": failed}
 
 
 def rest_drift(bar_h: np.ndarray, time_s: np.ndarray, *, lift: str, still_fraction: float) -> float:

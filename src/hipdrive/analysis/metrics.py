@@ -315,6 +315,7 @@ def rep_metrics(
     frame_index: np.ndarray | None = None,
     bar_source: str = "",
     camera: Mapping[str, np.ndarray] | None = None,
+    seen_bar_height_bh: np.ndarray | None = None,
     sticking_prominence_bh_s: float = 0.005,
     sticking_search_fraction: float = 0.8,
     sticking_first_peak_fraction: float = 0.4,
@@ -350,6 +351,13 @@ def rep_metrics(
         ``body_size_ratio`` (:func:`~hipdrive.analysis.kinematics.body_size_ratio`).
         Each rep gets their medians over its frames and the ``view`` the turn
         means (unknown without them).
+    seen_bar_height_bh : ndarray, shape (n_frames,), optional
+        A tracked bar that was seen too rarely to stand for the bar but passed
+        every other check, NaN where unseen. The two sources are then checked
+        against each other: ``shoulder_bar_travel_ratio`` is also taken over
+        this bar's travel (the value further from 1 is kept), so a proxy that
+        travels unlike the bar is flagged rather than kept on whichever source
+        an encoding happened to give.
     sticking_prominence_bh_s, sticking_search_fraction, sticking_first_peak_fraction : float
         See :func:`find_sticking_region` (``prominence_bh_s`` is the floor of
         the threshold, ``search_fraction``, ``min_first_peak_fraction``).
@@ -468,9 +476,13 @@ def rep_metrics(
             "mean_concentric_velocity_bh_s": mean_v, "peak_concentric_velocity_bh_s": peak_v,
             "mean_concentric_velocity_m_s": mean_v * kin.height_m,
             "peak_concentric_velocity_m_s": peak_v * kin.height_m,
-            "shoulder_bar_travel_ratio": _shoulder_bar_travel_ratio(
-                s, a, b, lk, e, lift=lift, min_den=min_rise_bh
-            ),
+            "shoulder_bar_travel_ratio": furthest_from_one(
+                _shoulder_bar_travel_ratio(s, a, b, lk, e, lift=lift, min_den=min_rise_bh),
+                np.nan if seen_bar_height_bh is None else _shoulder_bar_travel_ratio(
+                    {**s, "bar_height_bh": seen_bar_height_bh}, a, b, lk, e, lift=lift,
+                    min_den=min_rise_bh,
+                ),
+            ),  # fmt: skip
             "hands_up_at_bar_floor": (
                 _hands_up_at_bar_floor(s, a, e)
                 if lift == "deadlift" and (ev.complete or ev.failed)
