@@ -83,20 +83,20 @@ def test_bar_caption_says_what_stood_for_the_bar():
     rejected = {"bar_proxy": "wrist", "params": params,
                 "bar_track": {"coverage": 0.96, "correlation": 0.70, "used": False}}  # fmt: skip
     assert bar_caption(rejected) == (
-        "bar: body proxy (wrist); bar track not used (coverage 96%, r 0.70; needs >= 90%, >= 0.80)"
+        "bar: body proxy (wrist); bar track not used (coverage 96%, r 0.70; needs >= 50%, >= 0.80)"
     )
     drifted = {"bar_proxy": "wrist", "params": params,
                "bar_track": {"coverage": 1.0, "correlation": 0.96, "rest_drift": 0.18, "used": False}}  # fmt: skip
     assert bar_caption(drifted) == (
         "bar: body proxy (wrist); bar track not used "
-        "(coverage 100%, r 0.96, rest drift 18%; needs >= 90%, >= 0.80, <= 15%)"
+        "(coverage 100%, r 0.96, rest drift 18%; needs >= 50%, >= 0.80, <= 15%)"
     )
     on_the_back = {"bar_proxy": "shoulder", "params": params,
                    "bar_track": {"coverage": 1.0, "correlation": 0.99, "rest_drift": float("nan"),
                                  "bar_below_shoulders_bh": 0.14, "used": False}}  # fmt: skip
     assert bar_caption(on_the_back) == (
         "bar: body proxy (shoulder); bar track not used "
-        "(coverage 100%, r 0.99, 0.14 H below the shoulders; needs >= 90%, >= 0.80, <= 0.11 H)"
+        "(coverage 100%, r 0.99, 0.14 H below the shoulders; needs >= 50%, >= 0.80, <= 0.11 H)"
     )
     none = {"bar_proxy": "shoulder", "bar_track": {"coverage": 0.0, "correlation": 0.0}}
     assert bar_caption(none) == "bar: body proxy (shoulder); the bar tracker found no plate"

@@ -196,8 +196,8 @@ def test_deadlift_metrics_match_truth(truth_dir):
 
 
 def test_rejected_bar_track_reaches_the_qc_plot_on_the_bar_height_scale(truth_dir, tmp_path):
-    """A bar end 30 px below the wrists but seen in only 80 % of frames (coverage
-    check: 90 %) does not stand for the bar; the QC plot still draws it, on the
+    """A bar end 30 px below the wrists but seen in only 40 % of frames (coverage
+    check: 50 %) does not stand for the bar; the QC plot still draws it, on the
     scale of the bar height, so a reader sees why."""
     from hipdrive.qc_media import timeseries_plot
 
@@ -205,8 +205,7 @@ def test_rejected_bar_track_reaches_the_qc_plot_on_the_bar_height_scale(truth_di
     frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
     wrists = [KEYPOINT_NAMES.index(f"{s}_wrist") for s in ("left", "right")]
     bar = xy[:, wrists].mean(axis=1) + [0.0, 30.0]
-    seen = np.ones(len(t))
-    seen[::5] = 0.0
+    seen = (np.arange(len(t)) % 5 < 2).astype(float)
     a = analyze_frames(
         frames, t, np.concatenate([xy, bar[:, None]], axis=1),
         np.concatenate([score, seen[:, None]], axis=1), meta, CASES["D_dead"][0], TRUTH_PARAMS,
@@ -217,7 +216,8 @@ def test_rejected_bar_track_reaches_the_qc_plot_on_the_bar_height_scale(truth_di
     below = a.kinematics["bar_height_bh"] - a.rejected_bar_height_bh
     assert np.isfinite(below).mean() > 0.95  # unseen at the clip's edges only
     below = below[np.isfinite(below)]
-    np.testing.assert_allclose(below, 30.0 / a.kinematics.body_height_px, atol=2e-3)
+    # bridged over its 3-frame gaps: a straight line across the curved path
+    np.testing.assert_allclose(below, 30.0 / a.kinematics.body_height_px, atol=5e-3)
     assert timeseries_plot(a, a.reps, tmp_path / "plot.png").stat().st_size > 10_000
     plain = analyze(table, meta, "D_dead")  # no bar track at all: nothing to draw
     assert plain.rejected_bar_height_bh is None
@@ -313,7 +313,7 @@ def test_a_squat_bar_track_on_the_lifters_back_is_not_the_bar(truth_dir):
 
 
 def test_a_proxy_that_travels_unlike_a_rarely_seen_bar_track_is_flagged(truth_dir):
-    """A plate track seen in 80 % of frames (coverage check: 90 %) but right where
+    """A plate track seen in 40 % of frames (coverage check: 50 %) but right where
     seen does not stand for the bar, and the shoulders do. Which source an encoding
     gets is then a coin toss (the track's coverage near its bound), so the two are
     checked against each other: a track that travels 2.2 times as far as the
@@ -322,8 +322,7 @@ def test_a_proxy_that_travels_unlike_a_rarely_seen_bar_track_is_flagged(truth_di
     table, meta, truth = load(truth_dir, "A_left60")
     frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
     shoulders = xy[:, [KEYPOINT_NAMES.index(f"{s}_shoulder") for s in ("left", "right")]].mean(axis=1)
-    seen = np.ones(len(t))
-    seen[::5] = 0.0
+    seen = (np.arange(len(t)) % 5 < 2).astype(float)
 
     def run(gain):
         top = shoulders[:, 1].min()
@@ -339,13 +338,32 @@ def test_a_proxy_that_travels_unlike_a_rarely_seen_bar_track_is_flagged(truth_di
     assert alike.provenance["bar_track"]["failed"] == ["coverage"]
     assert alike.provenance["bar_proxy"] == "shoulder"
     assert len(alike.reps) == len(truth) and alike.reps["quality_ok"].all()
-    np.testing.assert_allclose(alike.reps["shoulder_bar_travel_ratio"], 1.0, atol=0.02)
+    np.testing.assert_allclose(alike.reps["shoulder_bar_travel_ratio"], 1.0, atol=0.03)
     unlike = run(2.2)
     assert unlike.provenance["bar_track"]["failed"] == ["coverage"]
     assert unlike.provenance["bar_proxy"] == "shoulder"
-    np.testing.assert_allclose(unlike.reps["shoulder_bar_travel_ratio"], 1 / 2.2, atol=0.02)
+    np.testing.assert_allclose(unlike.reps["shoulder_bar_travel_ratio"], 1 / 2.2, atol=0.03)
     assert not unlike.reps["quality_ok"].any()
     assert unlike.reps["implausible_reason"].str.contains("shoulders' travel").all()
+
+
+def test_a_bar_track_lost_at_a_reps_start_follows_the_shoulders_through_the_gap(truth_dir):
+    """A plate track lost for half a second around the start of a descent (motion
+    blur, an arm across the plate) is filled with the shoulders' motion, so the rep
+    starts where the whole track says; a straight line across the gap started it at
+    the gap's first frame, 0.2 s early. The rep keeps its gap flag."""
+    truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
+    shoulder = xy[:, KEYPOINT_NAMES.index("left_shoulder")]
+    plain = analyze(*load(truth_dir, "A_left60")[:2], "A_left60")
+    bar = shoulder - [0.0, 0.02 * plain.kinematics.body_height_px]
+    whole = run(bar)
+    start = whole.reps["start_s"].iloc[1]
+    lost = bar.copy()
+    lost[(t > start - 0.2) & (t < start + 0.3)] = np.nan
+    a = run(lost)
+    assert a.provenance["bar_proxy"] == "bar_end" and len(a.reps) == len(truth)
+    assert a.reps["start_s"].iloc[1] == pytest.approx(start, abs=1.5 / 60)
+    assert a.reps["flag_gap"].tolist() == [False, True, False]
 
 
 def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):

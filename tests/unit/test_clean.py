@@ -38,6 +38,33 @@ def test_short_gap_filled_exactly_long_gap_and_edges_left_missing():
     assert not long_gap[3:40, 0].any() and not long_gap[60:, 0].any()
 
 
+def test_fill_from_donor_keeps_the_carriers_shape_and_meets_both_ends():
+    """A bar lost for part of a rep follows the body carrying it (scaled by their
+    fitted gain), not a straight line; edges are anchored at their one known end;
+    where the carrier is unknown too nothing is made up."""
+    t = np.linspace(0.0, 4.0, 241)
+    donor = np.stack([0.2 * np.sin(t), np.cos(2.0 * t) ** 2], axis=1)  # (n, 2)
+    target = 1.4 * donor + [3.0, -1.0]  # a near plate: farther travel, offset
+    lost = target.copy()
+    lost[100:130] = np.nan  # half a second inside
+    lost[:20] = np.nan  # not found yet
+    lost[230:] = np.nan  # lost at the end
+    lost[60:70] = np.nan
+    donor_gap = donor.copy()
+    donor_gap[65] = np.nan  # the carrier unseen inside the 60-70 gap
+    out = clean.fill_from_donor(lost, donor_gap)
+    np.testing.assert_allclose(out[100:130], target[100:130], atol=1e-9)
+    np.testing.assert_allclose(out[:20], target[:20], atol=1e-9)
+    np.testing.assert_allclose(out[230:], target[230:], atol=1e-9)
+    assert np.isnan(out[60:70]).all()
+    # a straight line across the 100-130 gap would miss the path by this much:
+    straight = np.interp(t[100:130], t[[99, 130]], target[[99, 130], 1])
+    assert np.abs(straight - target[100:130, 1]).max() > 0.05
+    # a carrier offset from the truth by a constant still meets both ends
+    drift = clean.fill_from_donor(lost[:, 1], donor[:, 1] + 0.01 * t)
+    assert drift[99] == lost[99, 1] and abs(drift[129] - target[129, 1]) < 0.01
+
+
 def test_short_gap_uses_time_not_frames():
     t = np.array([0.0, 0.1, 0.2, 0.5, 0.6])  # uneven spacing
     x = np.array([0.0, 1.0, np.nan, 5.0, 6.0])

@@ -405,7 +405,8 @@ def _view(
                 _stature_px(up, names, side),
             )  # fmt: skip
         if bar_check["used"]:
-            bar_proxy = "bar_end"
+            bar_proxy = "bar_end"  # its long gaps move with the body that carries it
+            bar_up = clean.fill_from_donor(bar_up, part_position(up, names, body_proxy, side))
     if bar_proxy != "bar_end":
         bar_up = None
     else:

@@ -182,6 +182,50 @@ def fill_short_gaps(
     return flat.reshape(xy.shape), long_gap.reshape(xy.shape)
 
 
+def fill_from_donor(target: np.ndarray, donor: np.ndarray) -> np.ndarray:
+    """Fill a trajectory's interior gaps with the shape of a point that moves with it.
+
+    Where ``target`` is NaN between two known frames, it follows ``donor``'s
+    displacement scaled by their regression slope over the frames both are
+    known, plus the straight line that makes it meet ``target`` at both ends
+    of the gap (the "pattern fill" of marker-based motion capture). A bar lost
+    for a few frames of a rep moves with the body that carries it, so its fill
+    keeps the rep's shape where a straight line would start the descent at the
+    gap's first frame. A gap at an edge is anchored at its one known end; one
+    where the donor is unknown stays NaN.
+
+    Parameters
+    ----------
+    target, donor : ndarray, shape (n_frames,) or (n_frames, k)
+        One coordinate per column; the slope is fitted per column.
+    """
+    target = np.asarray(target, dtype=np.float64)
+    donor = np.asarray(donor, dtype=np.float64)
+    out = target.copy()
+    flat_t, flat_d, flat_o = (a.reshape(len(a), -1) for a in (target, donor, out))
+    n = len(out)
+    for j in range(flat_t.shape[1]):
+        tg, dn = flat_t[:, j], flat_d[:, j]
+        both = np.isfinite(tg) & np.isfinite(dn)
+        if both.sum() < 3 or np.std(dn[both]) == 0:
+            continue
+        slope = np.polyfit(dn[both], tg[both], 1)[0]
+        for a, b in zip(*true_runs(~np.isfinite(tg)), strict=True):
+            lo, hi = max(a - 1, 0), min(b, n - 1)
+            if not np.isfinite(dn[lo : hi + 1]).all():
+                continue
+            if a == 0:  # at an edge, anchored at its one known end
+                flat_o[:b, j] = tg[b] + slope * (dn[:b] - dn[b]) if b < n else np.nan
+                continue
+            shape = tg[a - 1] + slope * (dn[a - 1 : hi + 1] - dn[a - 1])
+            if b == n:
+                flat_o[a:, j] = shape[1:]
+                continue
+            miss = tg[b] - shape[-1]  # closed by a straight line over the gap
+            flat_o[a:b, j] = (shape + miss * np.linspace(0.0, 1.0, b - a + 2))[1:-1]
+    return out
+
+
 def _far_from(raw: np.ndarray, smooth: np.ndarray, threshold_px: float, k_mad: float) -> np.ndarray:
     d = raw - smooth
     dist = np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2)

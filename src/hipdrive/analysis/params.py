@@ -144,8 +144,11 @@ class AnalysisParams:
         (default true; docs/definitions.md, "Bar proxy").
     bar_track_min_coverage : float
         Share of frames the bar end must be seen in (score at or above
-        ``score_threshold``; default 0.9: gaps longer than ``max_gap_s`` are
-        not bridged, so a patchy track would cut reps).
+        ``score_threshold``; default 0.5). Where it is lost, its path follows
+        the body proxy (:func:`hipdrive.analysis.clean.fill_from_donor`) and
+        the reps there are flagged ``gap``, so a patchy track cuts no rep; the
+        other checks are measured on the frames it is seen in, which must be
+        most of the clip.
     bar_track_min_correlation : float
         Pearson correlation between the vertical positions of the bar end and
         of the body proxy that the bar end needs (default 0.8): the bar moves
@@ -213,7 +216,7 @@ class AnalysisParams:
     lockout_hip_angle_deg: float = 150.0
     lockout_knee_angle_deg: float = 150.0
     bar_track: bool = True
-    bar_track_min_coverage: float = 0.9
+    bar_track_min_coverage: float = 0.5
     bar_track_min_correlation: float = 0.8
     bar_still_fraction: float = 0.05
 
