@@ -225,12 +225,14 @@ def test_rejected_bar_track_reaches_the_qc_plot_on_the_bar_height_scale(truth_di
 
 def with_bar_track(truth_dir, vid):
     """Simulated video ``vid`` and a way to analyse it with a bar track added:
-    ``truth, t, xy, run`` where ``run(track, metadata=None)`` takes an (n, 2) pixel path."""
+    ``truth, t, xy, run`` where ``run(track, metadata=None, unseen=None)`` takes an (n, 2)
+    pixel path (and a mask of frames x body keypoints to score 0)."""
     table, meta, truth = load(truth_dir, vid)
     frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
-    seen = np.concatenate([score, np.ones((len(t), 1))], axis=1)
 
-    def run(track, metadata=None):
+    def run(track, metadata=None, unseen=None):
+        body = score if unseen is None else np.where(unseen, 0.0, score)
+        seen = np.concatenate([body, np.ones((len(t), 1))], axis=1)
         return analyze_frames(frames, t, np.concatenate([xy, track[:, None]], axis=1), seen,
                               metadata or meta, CASES[vid][0], TRUTH_PARAMS,
                               names=(*KEYPOINT_NAMES, "bar_end"))  # fmt: skip
@@ -351,7 +353,8 @@ def test_a_bar_track_lost_at_a_reps_start_follows_the_shoulders_through_the_gap(
     """A plate track lost for half a second around the start of a descent (motion
     blur, an arm across the plate) is filled with the shoulders' motion, so the rep
     starts where the whole track says; a straight line across the gap started it at
-    the gap's first frame, 0.2 s early. The rep keeps its gap flag."""
+    the gap's first frame, 0.2 s early. The rep names both sources and is flagged
+    only where the shoulders were lost too."""
     truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
     shoulder = xy[:, KEYPOINT_NAMES.index("left_shoulder")]
     plain = analyze(*load(truth_dir, "A_left60")[:2], "A_left60")
@@ -363,7 +366,28 @@ def test_a_bar_track_lost_at_a_reps_start_follows_the_shoulders_through_the_gap(
     a = run(lost)
     assert a.provenance["bar_proxy"] == "bar_end" and len(a.reps) == len(truth)
     assert a.reps["start_s"].iloc[1] == pytest.approx(start, abs=1.5 / 60)
-    assert a.reps["flag_gap"].tolist() == [False, True, False]
+    assert a.reps["flag_gap"].tolist() == [False, False, False]
+    assert a.reps["bar_source"].tolist() == ["track:bar_end", "track:bar_end+body:shoulder", "track:bar_end"]
+    unseen = np.zeros(xy.shape[:2], bool)
+    unseen[np.isnan(lost[:, 0])] = [name.endswith("_shoulder") for name in KEYPOINT_NAMES]
+    both_lost = run(lost, unseen=unseen)
+    assert both_lost.reps["flag_gap"].tolist() == [False, True, False]
+
+
+def test_a_pulls_track_carried_by_the_wrists_is_flagged_where_the_wrists_were_lost(truth_dir):
+    """The wrists carry a lost deadlift track; where they were not seen either,
+    nothing carried it and the rep is flagged ``gap``."""
+    truth, t, xy, run = with_bar_track(truth_dir, "D_dead")
+    bar = mid_wrist(xy) + [0.0, 30.0]
+    mid = (truth["start_s"].iloc[1] + truth["end_s"].iloc[1]) / 2
+    bar[(t > mid - 0.25) & (t < mid + 0.25)] = np.nan
+    carried = run(bar)
+    assert carried.provenance["bar_proxy"] == "bar_end"
+    assert carried.reps["flag_gap"].tolist() == [False] * len(truth)
+    assert carried.reps["bar_source"].iloc[1] == "track:bar_end+body:wrist"
+    unseen = np.zeros(xy.shape[:2], bool)
+    unseen[np.isnan(bar[:, 0])] = [name.endswith("_wrist") for name in KEYPOINT_NAMES]
+    assert run(bar, unseen=unseen).reps["flag_gap"].tolist() == [False, True] + [False] * (len(truth) - 2)
 
 
 def test_paused_rep_bottom_is_where_the_ascent_starts(truth_dir):

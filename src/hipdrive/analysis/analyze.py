@@ -351,6 +351,7 @@ class _View:
     bar_check: dict[str, Any] | None
     bar_clean: clean.CleanResult | None
     bar_up: np.ndarray | None
+    bar_filled: np.ndarray | None
 
 
 def _view(
@@ -392,7 +393,7 @@ def _view(
     proxy_raw = kinematics.to_body_frame(cleaned.xy_unfiltered, facing=facing, tilt_deg=tilt)
     raw_h = part_position(proxy_raw, names, body_proxy, side)[:, 1]
     filt_h = part_position(up, names, body_proxy, side)[:, 1]
-    bar_proxy, bar_check, bar_clean, bar_up = body_proxy, None, None, None
+    bar_proxy, bar_check, bar_clean, bar_up, bar_filled = body_proxy, None, None, None, None
     if prep.bar_raw is not None and p.bar_track:
         bar_clean = _clean(*prep.bar_raw, BAR_POINTS[:1], prep, clean_p,
                            cutoff_hz=cleaned.cutoff_hz, cutoff_method="fixed")  # fmt: skip
@@ -407,6 +408,7 @@ def _view(
         if bar_check["used"]:
             bar_proxy = "bar_end"  # its long gaps move with the body that carries it
             bar_up = clean.fill_from_donor(bar_up, part_position(up, names, body_proxy, side))
+            bar_filled = bar_clean.long_gap[:, 0] & np.isfinite(bar_up[:, 1])
     if bar_proxy != "bar_end":
         bar_up = None
     else:
@@ -416,7 +418,7 @@ def _view(
         filt_h = bar_up[:, 1]
     return _View(facing=facing, side=side, side_note=side_note, tilt_deg=tilt, up=up, body_proxy=body_proxy,
                  bar_proxy=bar_proxy, raw_h=raw_h, filt_h=filt_h, bar_check=bar_check,
-                 bar_clean=bar_clean, bar_up=bar_up)  # fmt: skip
+                 bar_clean=bar_clean, bar_up=bar_up, bar_filled=bar_filled)  # fmt: skip
 
 
 def _stature_px(up: np.ndarray, names: tuple[str, ...], side: str) -> float:
@@ -462,17 +464,21 @@ def _require_upright(xy: np.ndarray, names: tuple[str, ...], *, where: str) -> N
         )
 
 
-def _bar_source(view: _View, metadata: Mapping[str, Any]) -> str:
+def _bar_source(view: _View, metadata: Mapping[str, Any]) -> str | np.ndarray:
     """``bar_source``: ``track:<point>`` or ``body:<joint>`` (docs/definitions.md, "Bar proxy").
 
     The point is what the bar tracker followed (``sleeve_end`` or ``hub``, from
     the keypoint file's ``bar_track``); ``track:bar_end`` where the file does not
-    say (keypoints imported with a bar end).
+    say (keypoints imported with a bar end). Per frame where a used track's gaps
+    follow the body proxy, so each rep can say it.
     """
     if view.bar_proxy != "bar_end":
         return f"body:{view.body_proxy}"
     point = (metadata.get("bar_track") or {}).get("point")
-    return f"track:{point}" if point in ("sleeve_end", "hub") else "track:bar_end"
+    track = f"track:{point}" if point in ("sleeve_end", "hub") else "track:bar_end"
+    if not view.bar_filled.any():
+        return track
+    return np.where(view.bar_filled, f"body:{view.body_proxy}", track).astype(object)
 
 
 def _seen_too_rarely(view: _View) -> bool:
@@ -553,20 +559,26 @@ def _segment(
 
 
 def _frame_flags(cleaned: clean.CleanResult, view: _View, prep: _Prepared) -> dict[str, np.ndarray]:
-    """Per-frame quality of the joints (and bar) the metrics use."""
+    """Per-frame quality of the joints (and bar) the metrics use.
+
+    Where a used bar track was lost and its path follows the body proxy, the
+    proxy's confidence counts there, as it would if it stood for the bar (where
+    the proxy was lost too the bar stays unfilled, a gap).
+    """
     sides = ("left", "right") if view.side == "mean" else (view.side,)
-    parts = _FLAG_PARTS + (("wrist",) if view.bar_proxy == "wrist" else ())
-    cols = [prep.names.index(f"{sd}_{p}") for sd in sides for p in parts]
-    bar_low = bar_gap = np.zeros(len(prep.frames), bool)
+
+    def bad(parts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        cols = [prep.names.index(f"{sd}_{p}") for sd in sides for p in parts]
+        return cleaned.low_confidence[:, cols].any(axis=1), cleaned.long_gap[:, cols].any(axis=1)
+
+    low, gap = bad(_FLAG_PARTS + (("wrist",) if view.bar_proxy == "wrist" else ()))
+    lost = cleaned.lifter_lost & gap  # a lost frame or two is bridged like any short gap
     if view.bar_proxy == "bar_end":
-        bar_low, bar_gap = view.bar_clean.low_confidence[:, 0], view.bar_clean.long_gap[:, 0]
-    return {
-        "low_confidence": cleaned.low_confidence[:, cols].any(axis=1) | bar_low,
-        "gap": cleaned.long_gap[:, cols].any(axis=1) | bar_gap,
-        "swap": cleaned.swapped,
-        # a lost frame or two is bridged like any short gap; longer is flagged
-        "lifter_lost": cleaned.lifter_lost & cleaned.long_gap[:, cols].any(axis=1),
-    }
+        filled = view.bar_filled
+        proxy_low = bad((view.body_proxy,))[0]
+        low = low | view.bar_clean.low_confidence[:, 0] & ~filled | proxy_low & filled
+        gap = gap | view.bar_clean.long_gap[:, 0] & ~filled
+    return {"low_confidence": low, "gap": gap, "swap": cleaned.swapped, "lifter_lost": lost}
 
 
 def walked_out_reps(

@@ -303,6 +303,13 @@ def _ratio(num: float, den: float, *, min_den: float) -> float:
     return float(num / den) if np.isfinite(den) and abs(den) >= min_den else np.nan
 
 
+def _sources(bar_source: str | np.ndarray, frames: slice) -> str:
+    """A rep's bar sources: the track first, ``+`` the body that carried it through its gaps."""
+    if isinstance(bar_source, str):
+        return bar_source
+    return "+".join(sorted(set(bar_source[frames]), key=lambda s: not s.startswith("track:")))
+
+
 def rep_metrics(
     kin: Kinematics,
     events: pd.DataFrame,
@@ -313,7 +320,7 @@ def rep_metrics(
     side_used: str,
     frame_flags: Mapping[str, np.ndarray],
     frame_index: np.ndarray | None = None,
-    bar_source: str = "",
+    bar_source: str | np.ndarray = "",
     camera: Mapping[str, np.ndarray] | None = None,
     seen_bar_height_bh: np.ndarray | None = None,
     sticking_prominence_bh_s: float = 0.005,
@@ -345,6 +352,9 @@ def rep_metrics(
         (start..end) has it (``low_confidence``: more than 20% of them).
     frame_index : ndarray of int, optional
         Decoded-frame number of each array position (default: the position).
+    bar_source : str or ndarray of str, shape (n_frames,)
+        What stood for the bar, for the whole video or per frame; a rep with
+        more than one gets them joined by ``+``, the track first.
     camera : mapping of str -> ndarray, shape (n_frames,), optional
         How the camera sees the lifter, per frame: ``camera_yaw_deg``
         (:func:`~hipdrive.analysis.kinematics.camera_yaw_deg`) and
@@ -503,7 +513,7 @@ def rep_metrics(
             "flag_swap": bool(np.any(frame_flags["swap"][rep_frames])),
             "flag_lifter_lost": bool(np.any(frame_flags["lifter_lost"][rep_frames])),
         }
-        row |= {"facing": facing, "side_used": side_used, "bar_source": bar_source,
+        row |= {"facing": facing, "side_used": side_used, "bar_source": _sources(bar_source, rep_frames),
                 "view": view_of(rep_camera["camera_yaw_deg"])} | rep_camera | flags  # fmt: skip
         row |= {"flag_implausible": False, "implausible_reason": ""}  # analysis.plausibility
         row["quality_ok"] = bool(ev.complete) and not any(flags.values())

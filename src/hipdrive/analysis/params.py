@@ -145,10 +145,11 @@ class AnalysisParams:
     bar_track_min_coverage : float
         Share of frames the bar end must be seen in (score at or above
         ``score_threshold``; default 0.5). Where it is lost, its path follows
-        the body proxy (:func:`hipdrive.analysis.clean.fill_from_donor`) and
-        the reps there are flagged ``gap``, so a patchy track cuts no rep; the
-        other checks are measured on the frames it is seen in, which must be
-        most of the clip.
+        the body proxy (:func:`hipdrive.analysis.clean.fill_from_donor`), and
+        the reps there name both in ``bar_source`` and are flagged only where
+        the proxy was lost too, so a patchy track cuts no rep; the other
+        checks are measured on the frames it is seen in, which must be most
+        of the clip.
     bar_track_min_correlation : float
         Pearson correlation between the vertical positions of the bar end and
         of the body proxy that the bar end needs (default 0.8): the bar moves

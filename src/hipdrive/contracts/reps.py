@@ -91,7 +91,8 @@ QUALITY_FLAGS = (
 
 BAR_SOURCES = ("track:sleeve_end", "track:hub", "track:bar_end", "body:shoulder", "body:wrist")
 """``bar_source``: ``track:sleeve_end`` / ``track:hub`` (the tracked plate's point; ``track:bar_end``
-where imported keypoints do not say) or ``body:<joint>`` (docs/definitions.md, "Bar proxy")."""
+where imported keypoints do not say) or ``body:<joint>`` (docs/definitions.md, "Bar proxy");
+``track:<point>+body:<joint>`` where the body carried a used track through its gaps in the rep."""
 
 VIEWS = ("side", "oblique", "front", "rear")
 """``view``: how the camera sees the lifter, from ``camera_yaw_deg`` (docs/definitions.md, "View")."""
