@@ -349,6 +349,42 @@ def test_a_proxy_that_travels_unlike_a_rarely_seen_bar_track_is_flagged(truth_di
     assert unlike.reps["implausible_reason"].str.contains("shoulders' travel").all()
 
 
+def test_a_proxy_that_travels_unlike_a_slipping_bar_track_is_flagged(truth_dir):
+    """A plate track seen in every frame whose resting level creeps up after each rep
+    (the track slipping on the plate; 0.1 statures per rep for a track that travels
+    as far as the shoulders, in proportion for one that travels further) fails the
+    rest-drift check, and
+    the shoulders stand for the bar. Within each rep it still moved with the plate,
+    so the shoulders are checked against it: 2.2 times their travel flags every rep,
+    as far as them none. A track that does not follow the lifter is not compared."""
+    truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
+    shoulders = xy[:, [KEYPOINT_NAMES.index(f"{s}_shoulder") for s in ("left", "right")]].mean(axis=1)
+    top = shoulders[:, 1].min()
+    stature_px = run(shoulders - [0.0, 10.0]).kinematics.body_height_px
+    between_reps = (truth["end_s"].to_numpy()[:-1] + truth["start_s"].to_numpy()[1:]) / 2
+    creep = 0.1 * stature_px * np.searchsorted(between_reps, t)
+
+    def slipping(gain):
+        bar = shoulders - [0.0, 10.0]
+        bar[:, 1] = top - 10.0 + gain * (shoulders[:, 1] - top - creep)
+        return run(bar)
+
+    alike, unlike = slipping(1.0), slipping(2.2)
+    for a in (alike, unlike):
+        assert a.provenance["bar_track"]["failed"] == ["rest_drift"]
+        assert a.provenance["bar_proxy"] == "shoulder"
+        assert len(a.reps) == len(truth)
+    assert alike.reps["quality_ok"].all()
+    np.testing.assert_allclose(alike.reps["shoulder_bar_travel_ratio"], 1.0, atol=0.03)
+    np.testing.assert_allclose(unlike.reps["shoulder_bar_travel_ratio"], 1 / 2.2, atol=0.03)
+    assert not unlike.reps["quality_ok"].any()
+    assert unlike.reps["implausible_reason"].str.contains("shoulders' travel").all()
+    still = np.tile(shoulders[:1], (len(t), 1))  # a circle in the background
+    elsewhere = run(still)
+    assert "correlation" in elsewhere.provenance["bar_track"]["failed"]
+    np.testing.assert_allclose(elsewhere.reps["shoulder_bar_travel_ratio"], 1.0, atol=0.03)
+
+
 def test_a_bar_track_lost_at_a_reps_start_follows_the_shoulders_through_the_gap(truth_dir):
     """A plate track lost for half a second around the start of a descent (motion
     blur, an arm across the plate) is filled with the shoulders' motion, so the rep
@@ -895,4 +931,5 @@ def test_a_smoothing_trackers_slow_jitter_makes_few_false_sticking_regions(tmp_p
     false, no_dip = _false_sticking_regions(tmp_path, noise_px=2.0, noise_corr_s=0.1)
     assert no_dip >= 60
     assert false <= 0.08 * no_dip  # white-noise model alone: 15 of 86
+
 

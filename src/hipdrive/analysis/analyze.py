@@ -223,7 +223,7 @@ def analyze_frames(
         kin, events, video_id=video_id, lift=lift, facing=view.facing, side_used=view.side,
         frame_flags=flags, frame_index=prep.frames, bar_source=_bar_source(view, metadata),
         camera={"camera_yaw_deg": yaw, "body_size_ratio": size},
-        seen_bar_height_bh=_rejected_bar_height(view, kin) if _seen_too_rarely(view) else None,
+        seen_bar_height_bh=_rejected_bar_height(view, kin) if _the_bar_where_seen(view) else None,
         position_noise_bh=noise_bh if np.isfinite(noise_bh) else 0.0,
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz,
         **dataclasses.asdict(step_params(params, MetricParams)),
@@ -481,16 +481,24 @@ def _bar_source(view: _View, metadata: Mapping[str, Any]) -> str | np.ndarray:
     return np.where(view.bar_filled, f"body:{view.body_proxy}", track).astype(object)
 
 
-def _seen_too_rarely(view: _View) -> bool:
-    """The bar track failed the coverage check only: where seen, it is the bar."""
-    return view.bar_check is not None and view.bar_check["failed"] == ["coverage"]
+#: Checks a track can fail and still be the plate where seen: it was lost too
+#: often, or it slipped on the plate between reps. A track that failed another
+#: check (it did not follow the lifter, or sat below a squat's shoulders) may
+#: be something else.
+_CHECKS_OF_A_PLATE_HELD_BADLY = frozenset({"coverage", "rest_drift"})
+
+
+def _the_bar_where_seen(view: _View) -> bool:
+    """The bar track failed only checks that a plate held badly fails: where seen, it moved with the bar."""
+    failed = set(view.bar_check["failed"]) if view.bar_check is not None else set()
+    return bool(failed) and failed <= _CHECKS_OF_A_PLATE_HELD_BADLY
 
 
 def _rejected_bar_height(view: _View, kin: kinematics.Kinematics) -> np.ndarray | None:
     """A bar track that failed the checks, on the bar height's scale.
 
     For the QC plot, so a reader can see why it did not stand for the bar, and,
-    when it was only seen too rarely, to check the body proxy against it.
+    when it still moved with the bar where seen, to check the body proxy against it.
     """
     if view.bar_clean is None or view.bar_proxy == "bar_end":
         return None

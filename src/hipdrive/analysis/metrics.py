@@ -362,8 +362,9 @@ def rep_metrics(
         Each rep gets their medians over its frames and the ``view`` the turn
         means (unknown without them).
     seen_bar_height_bh : ndarray, shape (n_frames,), optional
-        A tracked bar that was seen too rarely to stand for the bar but passed
-        every other check, NaN where unseen. The two sources are then checked
+        A tracked bar that failed only the coverage or rest-drift checks (seen
+        too rarely, or slipping on the plate between reps), NaN where unseen:
+        where seen it moved with the bar. The two sources are then checked
         against each other: ``shoulder_bar_travel_ratio`` is also taken over
         this bar's travel (the value further from 1 is kept), so a proxy that
         travels unlike the bar is flagged rather than kept on whichever source
