@@ -244,6 +244,10 @@ def mid_wrist(xy):
     return xy[:, [KEYPOINT_NAMES.index(f"{s}_wrist") for s in ("left", "right")]].mean(axis=1)
 
 
+def mid_shoulder(xy):
+    return xy[:, [KEYPOINT_NAMES.index(f"{s}_shoulder") for s in ("left", "right")]].mean(axis=1)
+
+
 def test_a_bar_track_whose_rest_creeps_up_between_reps_is_not_the_bar(truth_dir):
     """A plate track whose resting level sits 0.07 body heights higher after each pull
     (a track slipping up the plate as it lands) never "returns to rest": the second pull
@@ -323,7 +327,7 @@ def test_a_proxy_that_travels_unlike_a_rarely_seen_bar_track_is_flagged(truth_di
     one that travels as far as them flags none."""
     table, meta, truth = load(truth_dir, "A_left60")
     frames, t, xy, score = long_to_frames(table, KEYPOINT_NAMES)
-    shoulders = xy[:, [KEYPOINT_NAMES.index(f"{s}_shoulder") for s in ("left", "right")]].mean(axis=1)
+    shoulders = mid_shoulder(xy)
     seen = (np.arange(len(t)) % 5 < 2).astype(float)
 
     def run(gain):
@@ -353,12 +357,11 @@ def test_a_proxy_that_travels_unlike_a_slipping_bar_track_is_flagged(truth_dir):
     """A plate track seen in every frame whose resting level creeps up after each rep
     (the track slipping on the plate; 0.1 statures per rep for a track that travels
     as far as the shoulders, in proportion for one that travels further) fails the
-    rest-drift check, and
-    the shoulders stand for the bar. Within each rep it still moved with the plate,
+    rest-drift check, and the shoulders stand for the bar. Within each rep it still moved with the plate,
     so the shoulders are checked against it: 2.2 times their travel flags every rep,
     as far as them none. A track that does not follow the lifter is not compared."""
     truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
-    shoulders = xy[:, [KEYPOINT_NAMES.index(f"{s}_shoulder") for s in ("left", "right")]].mean(axis=1)
+    shoulders = mid_shoulder(xy)
     top = shoulders[:, 1].min()
     stature_px = run(shoulders - [0.0, 10.0]).kinematics.body_height_px
     between_reps = (truth["end_s"].to_numpy()[:-1] + truth["start_s"].to_numpy()[1:]) / 2
@@ -931,5 +934,3 @@ def test_a_smoothing_trackers_slow_jitter_makes_few_false_sticking_regions(tmp_p
     false, no_dip = _false_sticking_regions(tmp_path, noise_px=2.0, noise_corr_s=0.1)
     assert no_dip >= 60
     assert false <= 0.08 * no_dip  # white-noise model alone: 15 of 86
-
-

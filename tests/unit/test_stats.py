@@ -133,6 +133,8 @@ def test_each_optimiser_starts_afresh_no_absurd_se(balanced, monkeypatch):
     ]
     assert row["converged"] and row["re_structure"] == "intercept+slope"
     assert row["se"] == pytest.approx(np.std(per_lifter, ddof=1) / np.sqrt(len(per_lifter)), rel=0.01)
+    assert row["slope_per_10pct"] == pytest.approx(np.mean(per_lifter), abs=1e-4)
+    assert row["ci_low"] < row["slope_per_10pct"] < row["ci_high"]
     assert "intercept+slope (lbfgs)" in row["warnings"]
 
 
