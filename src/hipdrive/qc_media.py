@@ -14,14 +14,16 @@ Contact sheet
     reference through the hip and the trunk angle from vertical, as defined in
     :mod:`hipdrive.analysis.kinematics` (0 deg = upright), and what stood for the bar
     (the analysis' ``bar_proxy``): the tracked bar end (keypoint ``bar_end``)
-    as a lime ring, else the body proxy joint as a lime square; the title
+    as a lime ring, else (or where the track was lost and the body carried
+    it) the body proxy joint as a lime square; the title
     says which, and why the track was not used (:func:`bar_caption`). Frames
     are cropped to the lifter's bounding box over the whole clip. A video
     without reps gets one row of five evenly spaced frames, so a missed
     detection is still visible.
 Time-series plot
     Bar height (the bar the analysis used; with a tracked bar end, the body
-    proxy too, in grey, for comparison), its vertical velocity and the trunk
+    proxy too, in grey, for comparison, and the frames where it carried the
+    lost track highlighted), its vertical velocity and the trunk
     angle against time, reps shaded (start -> end), bottoms/lockouts as lines
     and the sticking events (``v_max1``, ``v_min``, ``v_max2``; van den
     Tillaar et al. 2014) as markers on the velocity.
@@ -242,14 +244,26 @@ def _point(xy_frame: np.ndarray, name: str) -> np.ndarray:
     return xy_frame[KEYPOINT_NAMES.index(name)]
 
 
+def _carried(analysis: VideoAnalysis) -> np.ndarray:
+    """Per frame: the used bar track was lost and the body proxy carried it."""
+    if analysis.bar_filled is None:
+        return np.zeros(len(analysis.frames), bool)
+    return np.asarray(analysis.bar_filled, bool)
+
+
 def _bar_point(analysis: VideoAnalysis, pos: int) -> tuple[np.ndarray, str]:
-    """Image position of what stood for the bar at array position ``pos``, and its marker."""
-    if analysis.bar_xy is not None:
+    """Image position of what stood for the bar at array position ``pos``, and its marker.
+
+    Where a used track was lost and the body proxy carried it, the proxy joint
+    (a square), since its motion is what the analysis used there.
+    """
+    if analysis.bar_xy is not None and not _carried(analysis)[pos]:
         return analysis.bar_xy[pos], "o"
     prov = analysis.provenance
     side = prov["side_used"]
     sides = ("left", "right") if side == "mean" else (side,)
-    pts = [_point(analysis.cleaned.xy[pos], f"{sd}_{prov['bar_proxy']}") for sd in sides]
+    joint = prov["bar_proxy"] if analysis.bar_xy is None else prov["body_proxy"]
+    pts = [_point(analysis.cleaned.xy[pos], f"{sd}_{joint}") for sd in sides]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(pts, axis=0), "s"
@@ -385,6 +399,9 @@ def contact_sheet(
             _draw_frame(ax, rgb, xy[pos], side=side, trunk_deg=trunk[pos], box=box, title=title,
                         bar=_bar_point(analysis, pos))  # fmt: skip
     marker = "lime ring" if analysis.bar_xy is not None else "lime square"
+    if _carried(analysis).any():
+        marker += (f" (a lime square on the {analysis.provenance['body_proxy']} where the track "
+                   "was lost and the body carried it)")  # fmt: skip
     caption = textwrap.fill(  # a narrow sheet (one tall lifter) must not clip the line
         f"{bar_caption(analysis.provenance)}; marked as a {marker}",
         width=max(40, int(fig.get_figwidth() * 15)),
@@ -409,7 +426,8 @@ def timeseries_plot(
     """Write the per-video plot: bar-proxy height, velocity and trunk angle vs time.
 
     A bar track the analysis rejected is drawn dashed beside the body proxy
-    that stood for the bar. Reps are shaded from start to end; bottom (squat)
+    that stood for the bar; where a used track was lost and the body proxy
+    carried it, the bar's height and velocity are highlighted. Reps are shaded from start to end; bottom (squat)
     / lift-off (deadlift) and lockout lines; the
     sticking events ``v_max1`` (triangle up), ``v_min`` (triangle down) and
     ``v_max2`` (square) marked on the velocity.
@@ -439,9 +457,16 @@ def timeseries_plot(
     )
     axes[0].lines[0].set_label(f"{used}: used")
     body = prov.get("body_proxy")
+    carried = _carried(analysis)
     if prov["bar_proxy"] == "bar_end" and body and f"{body}_height_bh" in kin.series:
+        role = "carries the lost track" if carried.any() else "not used"
         axes[0].plot(t, kin[f"{body}_height_bh"], color="grey", lw=1.0, ls="--",
-                     label=f"body proxy ({body}): not used")  # fmt: skip
+                     label=f"body proxy ({body}): {role}")  # fmt: skip
+    if carried.any():  # there the bar moved as the body proxy did, with its error
+        for ax, name in zip(axes[:2], ("bar_height_bh", "bar_velocity_bh_s"), strict=True):
+            ax.plot(t, np.where(carried, kin[name], np.nan), color="tab:cyan", lw=4, alpha=0.6,
+                    solid_capstyle="butt", zorder=1.5,
+                    label=f"track lost: the {body}'s motion used")  # fmt: skip
     if analysis.rejected_bar_height_bh is not None:
         axes[0].plot(t, analysis.rejected_bar_height_bh, color="tab:orange", lw=1.0, ls="--",
                      label="tracked bar end: not used (see the title)")  # fmt: skip
@@ -469,8 +494,8 @@ def timeseries_plot(
                 axes[1].plot(tm, kin["bar_velocity_bh_s"][pos], marker, color="tab:red",
                              label=None if label in labelled else label)  # fmt: skip
                 labelled.add(label)
-    if labelled:
-        axes[1].legend(fontsize=7, loc="best", ncol=3, framealpha=0.8)
+    if labelled or carried.any():
+        axes[1].legend(fontsize=7, loc="best", ncol=4, framealpha=0.8)
     axes[-1].set_xlabel("time (s)")
     fig.suptitle(
         f"{prov['video_id']}: {len(reps_table)} rep(s); shaded = rep, dashed = "

@@ -413,6 +413,44 @@ def test_a_bar_track_lost_at_a_reps_start_follows_the_shoulders_through_the_gap(
     assert both_lost.reps["flag_gap"].tolist() == [False, True, False]
 
 
+def test_the_qc_media_show_where_the_body_carried_a_lost_bar_track(truth_dir, tmp_path, monkeypatch):
+    """Where a used track was lost and the shoulders carried it, the QC plot
+    highlights those frames and names the shoulders as carrying it (not "not
+    used"), and the contact sheet marks the shoulder, whose motion was used there."""
+    import hipdrive.qc_media as qc
+
+    truth, t, xy, run = with_bar_track(truth_dir, "A_left60")
+    plain = analyze(*load(truth_dir, "A_left60")[:2], "A_left60")
+    bar = mid_shoulder(xy) - [0.0, 0.02 * plain.kinematics.body_height_px]
+    lost = (t > truth["bottom_s"].iloc[1] - 0.25) & (t < truth["bottom_s"].iloc[1] + 0.25)
+    bar[lost] = np.nan
+    a = run(bar)
+    assert a.provenance["bar_proxy"] == "bar_end"
+    near = np.convolve(lost, np.ones(3), mode="same") > 0  # the cleaner trims a gap's edge frames
+    assert a.bar_filled[lost].all() and not a.bar_filled[~near].any()
+    inside = int(np.flatnonzero(lost & a.bar_filled)[0])
+    point, marker = qc._bar_point(a, inside)
+    assert marker == "s"
+    sides = ("left", "right") if a.provenance["side_used"] == "mean" else (a.provenance["side_used"],)
+    shoulder = a.cleaned.xy[inside, [KEYPOINT_NAMES.index(f"{sd}_shoulder") for sd in sides]]
+    np.testing.assert_allclose(point, shoulder.mean(axis=0))
+    assert qc._bar_point(a, 0)[1] == "o"
+    figures = []
+    monkeypatch.setattr(qc, "_save", lambda fig, out, dpi: figures.append(fig))
+    qc.timeseries_plot(a, a.reps, tmp_path / "plot.png")
+    height, velocity = figures[0].axes[:2]
+    labels = [text.get_text() for ax in (height, velocity) for text in ax.get_legend().get_texts()]
+    assert "body proxy (shoulder): carries the lost track" in labels
+    assert labels.count("track lost: the shoulder's motion used") == 2
+    drawn = [ln for ln in height.lines if ln.get_label() == "track lost: the shoulder's motion used"]
+    assert np.isfinite(drawn[0].get_ydata()).sum() == a.bar_filled.sum()
+    whole = run(mid_shoulder(xy) - [0.0, 0.02 * plain.kinematics.body_height_px])
+    assert not whole.bar_filled.any()
+    qc.timeseries_plot(whole, whole.reps, tmp_path / "whole.png")
+    labels = [text.get_text() for text in figures[1].axes[0].get_legend().get_texts()]
+    assert "body proxy (shoulder): not used" in labels
+
+
 def test_a_pulls_track_carried_by_the_wrists_is_flagged_where_the_wrists_were_lost(truth_dir):
     """The wrists carry a lost deadlift track; where they were not seen either,
     nothing carried it and the rep is flagged ``gap``."""

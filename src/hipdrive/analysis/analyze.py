@@ -95,6 +95,7 @@ class VideoAnalysis:
     provenance: dict
     bar_xy: np.ndarray | None = None
     rejected_bar_height_bh: np.ndarray | None = None
+    bar_filled: np.ndarray | None = None
 
 
 def analyze_video(
@@ -168,7 +169,9 @@ def analyze_frames(
     ``VideoAnalysis.bar_xy`` is the cleaned bar end in image pixels where it
     was used as the bar, else None; ``rejected_bar_height_bh`` is its height
     on the scale of ``bar_height_bh`` where a track exists but failed the
-    checks (for the QC plot), else None.
+    checks (for the QC plot), else None; ``bar_filled`` marks the frames where
+    a used track was lost and the body proxy carried it (for the QC media:
+    there the bar is the proxy's motion), else None.
     """
     video_id = str(metadata.get("video_id") or sample.get("video_id") or "?")
     where = f"video {video_id}"
@@ -264,7 +267,7 @@ def analyze_frames(
         reps=rep_table, curves=curves, kinematics=kin, events=events, cleaned=cleaned,
         frames=np.asarray(prep.frames), provenance=provenance,
         bar_xy=view.bar_clean.xy[:, 0] if view.bar_proxy == "bar_end" else None,
-        rejected_bar_height_bh=_rejected_bar_height(view, kin),
+        rejected_bar_height_bh=_rejected_bar_height(view, kin), bar_filled=view.bar_filled,
     )  # fmt: skip
 
 
