@@ -155,18 +155,18 @@ def _left_rest(
     form of barbell lift-off (LO, Escamilla et al. 2001, Med Sci Sports Exerc
     33:1345-1353).
 
-    Rest height = the level the bar sat at in the ``REST_BASELINE_S`` before
-    the onset (not before ``rest_from``): the maximum of ``g`` there (squat:
-    the highest stance; deadlift: the lowest the bar sat), so that neither the
-    hands coming down to grip nor a slow creep towards the rep (slack taken
-    out, camera drift) moves it. ROM = rest height minus ``g`` at the rep's
-    extreme (frame ``extreme``). The simulator's truth uses the same
-    definition (:func:`hipdrive.simulate.truth.truth_rep_table`).
+    Rest height = the median of ``g`` in the ``REST_BASELINE_S`` before the
+    onset (not before ``rest_from``): the bar is still there, so the median is
+    its level whatever the keypoint noise. (The maximum, the highest stance,
+    lies above it by the noise's peaks and times every start early.) ROM =
+    rest height minus ``g`` at the rep's extreme (frame ``extreme``). The
+    simulator's truth uses the same definition
+    (:func:`hipdrive.simulate.truth.truth_rep_table`).
     """
     if fraction <= 0:
         return onset
     first = max(rest_from, int(np.searchsorted(t, t[onset] - REST_BASELINE_S)))
-    rest = float(np.max(g[first : onset + 1]))
+    rest = float(np.median(g[first : onset + 1]))
     moved = g[onset : extreme + 1] <= rest - fraction * (rest - g[extreme])
     return onset + _first_true(moved, default=0)
 
