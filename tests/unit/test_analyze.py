@@ -471,7 +471,7 @@ def test_starts_are_timed_without_bias_under_keypoint_noise(truth_dir):
     """A rep starts 1 % of its range from the resting level; with 2 px of keypoint
     noise the rest's highest point lies above that level by the noise's peaks, which
     timed squat descents and lift-offs early (mean -1.3 frames, 86 % within 3 frames
-    over these reps). Its median is the level itself."""
+    over these reps). The median of the frames within reach of it is the level."""
     errors = []
     for vid in ("A_left60", "D_dead"):
         kp, meta = read_keypoints(truth_dir / f"{vid}.keypoints.parquet")

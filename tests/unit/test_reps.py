@@ -234,6 +234,24 @@ def test_deadlift_lift_off_is_1pct_of_rom_up_not_the_filtered_velocity_onset(noi
     assert np.median(old) <= -3, old
 
 
+@pytest.mark.parametrize("arrive_before_s", [0.0, 0.1, 0.2])
+def test_hands_coming_down_to_grip_just_before_the_pull_do_not_delay_lift_off(arrive_before_s):
+    """On the wrist proxy the hands come down 0.08 body heights to the bar over 0.3 s
+    and pull as they arrive (or 0.1-0.2 s later): the rest the lift-off is measured
+    from is where they stopped, not the median of the 0.3 s before the pull, which
+    lies up in their descent (lift-off 5-13 frames late)."""
+    t = np.arange(0, 6, 1 / FPS)
+    t0, pull, grip = 2.0, 1.0, 0.08
+    tg = t0 - arrive_before_s
+    coming = np.clip((t - (tg - 0.3)) / 0.3, 0, 1)
+    h = grip * (1 + np.cos(np.pi * coming)) / 2  # down onto the bar, then still
+    up = np.clip((t - t0) / pull, 0, 1) - np.clip((t - t0 - 2.0) / pull, 0, 1)
+    h = h + ROM * (1 - np.cos(np.pi * up)) / 2
+    out = segment_reps(h, t, lift="deadlift")
+    assert len(out) == 1
+    assert abs(out["start_frame"].iloc[0] - started(t0, pull) * FPS) <= 1.5
+
+
 def test_small_or_short_movements_are_not_reps():
     t, h, _ = squat_trace([(1.2, 0.0, 1.0, 1.0), (1.2, 0.0, 1.0, 0.25), (0.15, 0.0, 0.15, 1.0)])
     out = segment_reps(h, t, lift="squat", min_rep_displacement_bh=0.10, min_rep_duration_s=0.5)

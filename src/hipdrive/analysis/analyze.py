@@ -204,8 +204,11 @@ def analyze_frames(
     velocity_noise_bh_s = noise_bh * filters.velocity_noise_gain(
         fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz
     )
+    height_noise_bh = noise_bh * filters.position_noise_gain(
+        fs_hz=prep.fs_hz, cutoff_hz=cleaned.cutoff_hz
+    )
     events = _segment(kin, prep.time_s, lift, view, prep.names, velocity_noise_bh_s,
-                      step_params(params, SegmentParams))  # fmt: skip
+                      height_noise_bh, step_params(params, SegmentParams))  # fmt: skip
     flags = _frame_flags(cleaned, view, prep)
     events, walked_out = walked_out_reps(events, cleaned.lifter_lost, prep.time_s)
     not_reps = []
@@ -543,9 +546,10 @@ def _segment(
     view: _View,
     names: tuple[str, ...],
     velocity_noise_bh_s: float,
+    height_noise_bh: float,
     p: SegmentParams,
 ) -> pd.DataFrame:
-    """Rep events, with "still" thresholds from this video's velocity noise."""
+    """Rep events, with "still" thresholds and the resting level's noise from this video's noise."""
     noise_v = velocity_noise_bh_s if np.isfinite(velocity_noise_bh_s) else 0.0
     # A tracked bar is nearly noiseless: its slow creep before a rep (a squat
     # settling, a deadlift taking up the slack) never crosses zero velocity,
@@ -563,6 +567,7 @@ def _segment(
         pause_band_bh=p.pause_band_bh, min_pause_s=p.min_pause_s,
         lockout_band_fraction=p.lockout_band_fraction,
         start_rom_fraction=p.start_rom_fraction,
+        height_noise_bh=height_noise_bh if np.isfinite(height_noise_bh) else 0.0,
         upright=upright,
         still_velocity_bh_s=max(p.still_noise_k * noise_v, still_floor),
         pause_velocity_bh_s=max(p.pause_noise_k * noise_v, still_floor),

@@ -266,6 +266,18 @@ def _residual_gain(*, fs_hz: float, cutoff_hz: float) -> float:
 
 
 @functools.lru_cache(maxsize=64)
+def position_noise_gain(*, fs_hz: float, cutoff_hz: float) -> float:
+    """SD that unit white position noise keeps after :func:`butter_lowpass`.
+
+    ``sqrt(mean(|H(w)|^4))`` over ``w`` in 0..pi (Parseval; ``|H|^4`` is the
+    zero-phase filter's power response). Multiply by the position noise SD
+    (:func:`white_noise_sd`).
+    """
+    _, power = _filtfilt_power_response(fs_hz=fs_hz, cutoff_hz=cutoff_hz)
+    return float(np.sqrt(np.mean(power)))
+
+
+@functools.lru_cache(maxsize=64)
 def velocity_noise_gain(*, fs_hz: float, cutoff_hz: float) -> float:
     """SD of the velocity that unit white position noise leaves after filtering.
 

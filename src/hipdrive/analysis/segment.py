@@ -101,6 +101,10 @@ START_ROM_FRACTION = 0.01
 #: about a minimal pause (``min_pause_s``), long enough to reach back past a slow
 #: creep into the rep, short enough to stay at rest.
 REST_BASELINE_S = 0.3
+#: How far below its highest point noise puts a still bar, in noise SDs: the
+#: resting level is the median of the baseline frames within this reach (or
+#: within the start's own threshold, the larger).
+REST_NOISE_K = 2.0
 
 
 def _stop_beyond_turn_s(
@@ -141,7 +145,13 @@ def _stop_beyond_turn_s(
 
 
 def _left_rest(
-    g: np.ndarray, t: np.ndarray, onset: int, rest_from: int, extreme: int, fraction: float
+    g: np.ndarray,
+    t: np.ndarray,
+    onset: int,
+    rest_from: int,
+    extreme: int,
+    fraction: float,
+    noise_sd: float = 0.0,
 ) -> int:
     """First frame from ``onset`` on at which ``g`` is ``fraction`` of the ROM below rest.
 
@@ -155,18 +165,23 @@ def _left_rest(
     form of barbell lift-off (LO, Escamilla et al. 2001, Med Sci Sports Exerc
     33:1345-1353).
 
-    Rest height = the median of ``g`` in the ``REST_BASELINE_S`` before the
-    onset (not before ``rest_from``): the bar is still there, so the median is
-    its level whatever the keypoint noise. (The maximum, the highest stance,
-    lies above it by the noise's peaks and times every start early.) ROM =
-    rest height minus ``g`` at the rep's extreme (frame ``extreme``). The
-    simulator's truth uses the same definition
-    (:func:`hipdrive.simulate.truth.truth_rep_table`).
+    Rest height = the level the bar sat at in the ``REST_BASELINE_S`` before
+    the onset (not before ``rest_from``): the median of the frames there within
+    reach of the highest one (squat: the highest stance; deadlift: the lowest
+    the bar sat), the reach being ``fraction`` of the ROM (the start's own
+    threshold) or ``REST_NOISE_K`` noise SDs (``noise_sd``), the larger. Noise
+    puts the highest point above the level by its peaks, which would time
+    every start early; the frames of hands still coming down to grip lie out
+    of reach. ROM = rest height minus ``g`` at the rep's extreme (frame
+    ``extreme``). The simulator's truth uses the same
+    definition (:func:`hipdrive.simulate.truth.truth_rep_table`).
     """
     if fraction <= 0:
         return onset
     first = max(rest_from, int(np.searchsorted(t, t[onset] - REST_BASELINE_S)))
-    rest = float(np.median(g[first : onset + 1]))
+    base = g[first : onset + 1]
+    reach = max(REST_NOISE_K * noise_sd, fraction * (base.max() - g[extreme]))
+    rest = float(np.median(base[base >= base.max() - reach]))
     moved = g[onset : extreme + 1] <= rest - fraction * (rest - g[extreme])
     return onset + _first_true(moved, default=0)
 
@@ -186,6 +201,7 @@ def segment_reps(
     pause_velocity_bh_s: float = 0.0,
     lockout_band_fraction: float = 0.05,
     start_rom_fraction: float = START_ROM_FRACTION,
+    height_noise_bh: float = 0.0,
 ) -> pd.DataFrame:
     """Find repetitions and their events in one video.
 
@@ -233,6 +249,10 @@ def segment_reps(
         The rep starts (squat: the descent; deadlift: lift-off) at the first
         frame the bar is this fraction of the rep's range of motion away from
         its resting height (default 0.01; see :func:`_left_rest`).
+    height_noise_bh : float
+        SD of the noise left in ``bar_height_bh`` (body heights): the resting
+        height is the median of the still bar's frames within ``REST_NOISE_K``
+        of these, or ``start_rom_fraction`` of the ROM, of the highest point.
     upright : ndarray of bool, shape (n_frames,), optional
         Deadlift only: frames with hips and knees extended; a pull not upright
         in any frame of its hold at the top (lockout to the start of the
@@ -385,8 +405,9 @@ def segment_reps(
             start_seen = bool(g[0] >= g[lock] - start_rom_fraction * depth)
         # an unseen start stays on the clip's edge: there is no rest to measure from
         start = _left_rest(
-            g, t, onset, rest_from, lowest, start_rom_fraction if start_seen else 0.0
-        )
+            g, t, onset, rest_from, lowest, start_rom_fraction if start_seen else 0.0,
+            noise_sd=height_noise_bh,
+        )  # fmt: skip
         rows.append((start, extreme, lock, failed, paused, enter, leave, start_seen))
         rest_from = max(lock, extreme) + 1
     out = []
