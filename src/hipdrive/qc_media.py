@@ -257,7 +257,8 @@ def _bar_point(analysis: VideoAnalysis, pos: int) -> tuple[np.ndarray, str]:
     Where a used track was lost and the body proxy carried it, the proxy joint
     (a square), since its motion is what the analysis used there.
     """
-    if analysis.bar_xy is not None and not _carried(analysis)[pos]:
+    carried = analysis.bar_filled is not None and bool(analysis.bar_filled[pos])
+    if analysis.bar_xy is not None and not carried:
         return analysis.bar_xy[pos], "o"
     prov = analysis.provenance
     side = prov["side_used"]
@@ -427,9 +428,9 @@ def timeseries_plot(
 
     A bar track the analysis rejected is drawn dashed beside the body proxy
     that stood for the bar; where a used track was lost and the body proxy
-    carried it, the bar's height and velocity are highlighted. Reps are shaded from start to end; bottom (squat)
-    / lift-off (deadlift) and lockout lines; the
-    sticking events ``v_max1`` (triangle up), ``v_min`` (triangle down) and
+    carried it, the bar's height and velocity are highlighted. Reps are
+    shaded from start to end; bottom (squat) / lift-off (deadlift) and
+    lockout lines; the sticking events ``v_max1`` (triangle up), ``v_min`` (triangle down) and
     ``v_max2`` (square) marked on the velocity.
     """
     import matplotlib

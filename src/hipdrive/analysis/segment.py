@@ -151,7 +151,7 @@ def _left_rest(
     rest_from: int,
     extreme: int,
     fraction: float,
-    noise_sd: float = 0.0,
+    noise_sd: float,
 ) -> int:
     """First frame from ``onset`` on at which ``g`` is ``fraction`` of the ROM below rest.
 
@@ -180,8 +180,9 @@ def _left_rest(
         return onset
     first = max(rest_from, int(np.searchsorted(t, t[onset] - REST_BASELINE_S)))
     base = g[first : onset + 1]
-    reach = max(REST_NOISE_K * noise_sd, fraction * (base.max() - g[extreme]))
-    rest = float(np.median(base[base >= base.max() - reach]))
+    top = base.max()
+    reach = max(REST_NOISE_K * noise_sd, fraction * (top - g[extreme]))
+    rest = float(np.median(base[base >= top - reach]))
     moved = g[onset : extreme + 1] <= rest - fraction * (rest - g[extreme])
     return onset + _first_true(moved, default=0)
 
