@@ -199,7 +199,11 @@ def test_truth_events_consistent(study):
     assert (reps["bottom_frame"] < reps["lockout_frame"]).all() and (
         reps["lockout_frame"] <= reps["end_frame"]
     ).all()
-    assert np.allclose(reps["ascent_duration_s"], reps["lockout_s"] - reps["bottom_s"])
+    # the ascent ends where the bar comes to rest, a little after the lockout (the
+    # bar within 1 % / 2 % of the range of the top): the slow last per cents
+    ascent_end = reps["bottom_s"] + reps["ascent_duration_s"]
+    tail = (ascent_end - reps["lockout_s"]) / reps["ascent_duration_s"]
+    assert (tail > 0.03).all() and (tail < 0.25).all()
     stick = reps[reps["sticking_present"]]
     assert len(stick) > 50
     assert (stick["bottom_s"] < stick["v_max1_s"]).all()

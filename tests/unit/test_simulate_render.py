@@ -43,7 +43,7 @@ def _phases(motion):
             r.t_start + 0.5 * r.descent_s,
             tb,
             tb + 0.3 * r.ascent_s,
-            motion.lockout_time(r) + 0.05,
+            motion.ascent_end_time(r) + 0.05,
         ]
     )
 

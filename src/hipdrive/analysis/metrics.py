@@ -9,7 +9,8 @@ Definitions
 -----------
 Sticking region (van den Tillaar & Ettema 2009; van den Tillaar et al. 2014;
 Larsen et al. 2021)
-    In the ascent (bottom -> lockout) the upward bar velocity typically rises
+    In the ascent (bottom -> the bar stopped at the top: the concentric phase,
+    see :func:`hipdrive.analysis.segment.segment_reps`) the upward bar velocity typically rises
     to a first peak ``v_max1``, dips to a local minimum ``v_min`` and rises to
     a second peak ``v_max2``; v_max1 -> v_min is the sticking region. It is
     *present* when the dip is at least ``prominence_bh_s`` deep relative to
@@ -29,8 +30,9 @@ Chest rose early
     more upright early in the ascent (the "chest up" cue), which shifts the
     moment from the hips to the knees (Swinton et al. 2011).
 Mean / peak concentric velocity
-    Bar-proxy displacement / time from bottom to lockout, and the highest
-    upward velocity in that phase (Gonzalez-Badillo & Sanchez-Medina 2010).
+    Bar-proxy displacement / time over the ascent (bottom to where the bar
+    stops at the top, the whole concentric phase), and the highest upward
+    velocity in it (Gonzalez-Badillo & Sanchez-Medina 2010).
 
 References
 ----------
@@ -85,6 +87,14 @@ class _Event(NamedTuple):
     failed: bool
     hold_start_frame: int | None
     hold_end_frame: int | None
+    ascent_end_frame: int | None
+    settled_frame: int | None
+
+
+def _ascent_end(ev: _Event) -> int:
+    """Where the rep's concentric phase ends: the bar stopped at the top
+    (:func:`hipdrive.analysis.segment.segment_reps`), else its lockout."""
+    return ev.lockout_frame if ev.ascent_end_frame is None else ev.ascent_end_frame
 
 
 def _event_rows(events: pd.DataFrame) -> list[_Event]:
@@ -263,10 +273,10 @@ def furthest_from_one(*ratios: float) -> float:
 
 
 def _shoulder_bar_travel_ratio(
-    s: Mapping[str, np.ndarray], a: int, b: int, lk: int, e: int, *, lift: str, min_den: float
+    s: Mapping[str, np.ndarray], a: int, b: int, top: int, e: int, *, lift: str, min_den: float
 ) -> float:
-    """The shoulders' vertical travel over the bar's, in the ascent (bottom -> lockout)
-    and the descent (a squat's start -> bottom, a pull's lockout -> bar on the floor),
+    """The shoulders' vertical travel over the bar's, in the ascent (bottom -> the top,
+    frame ``top``) and the descent (a squat's start -> bottom, a pull's top -> bar on the floor),
     whichever is further from 1 (docs/definitions.md, "Plausibility").
 
     The bar rests on the shoulders (squat) or hangs from straight arms (pull), so
@@ -274,9 +284,9 @@ def _shoulder_bar_travel_ratio(
     the "bar" is at the floor, breaks that.
     """
     sh, bar = s["shoulder_height_bh"], s["bar_height_bh"]
-    up = _ratio(sh[lk] - sh[b], bar[lk] - bar[b], min_den=min_den)
-    top, low = (a, b) if lift == "squat" else (lk, e)
-    down = _ratio(sh[top] - sh[low], bar[top] - bar[low], min_den=min_den)
+    up = _ratio(sh[top] - sh[b], bar[top] - bar[b], min_den=min_den)
+    high, low = (a, b) if lift == "squat" else (top, e)
+    down = _ratio(sh[high] - sh[low], bar[high] - bar[low], min_den=min_den)
     return furthest_from_one(up, down)
 
 
@@ -412,7 +422,7 @@ def rep_metrics(
     unknown = np.full(n, np.nan)
     # Sticking region on a velocity smoothed for the set's ascent duration (one
     # cut-off per video: the median ascent of its reps).
-    ascents = [t[ev.lockout_frame] - t[ev.bottom_frame] for ev in rows_ev]
+    ascents = [t[_ascent_end(ev)] - t[ev.bottom_frame] for ev in rows_ev]
     median_ascent = float(np.median(ascents)) if ascents else 0.0
     vb, fc, white_sd = _sticking_velocity(
         kin, fs_hz=fs_hz,
@@ -421,15 +431,17 @@ def rep_metrics(
     )  # fmt: skip
     # The velocity noise: the white-noise model, or what the bar shows between
     # reps in the same band when that is larger (a smoothing tracker's slow jitter).
-    spans = [(t[ev.start_frame], t[ev.end_frame]) for ev in rows_ev]
+    # a rep is under way until the bar is still again (a little after its end)
+    spans = [(t[ev.start_frame], t[max(ev.end_frame, ev.settled_frame or 0)]) for ev in rows_ev]
     still_sd = still_velocity_sd(vb, t, spans, cutoff_hz=fc)
     noise_sd = max(white_sd, still_sd) if np.isfinite(still_sd) else white_sd
     threshold = max(sticking_prominence_bh_s, sticking_noise_k * noise_sd)
     for r, ev in enumerate(rows_ev, start=1):
         a, b, lk, e = ev.start_frame, ev.bottom_frame, ev.lockout_frame, ev.end_frame
-        asc = slice(b, lk + 1)
-        t_b, t_l = t[b], t[lk]
-        ascent = t_l - t_b
+        top = _ascent_end(ev)  # the concentric phase: bottom -> the bar stopped at the top
+        asc = slice(b, top + 1)
+        t_b = t[b]
+        ascent = t[top] - t_b
         hold0 = (
             ev.hold_start_frame if ev.hold_start_frame is not None else b if lift == "squat" else lk
         )
@@ -446,7 +458,7 @@ def rep_metrics(
         )
         j1, jm, j2 = ((b + i) if i is not None else None for i in (i1, im, i2))
         t_early = t_b + early_ascent_fraction * ascent
-        hw = max(1, round(vertex_window_fraction * (lk - b)))
+        hw = max(1, round(vertex_window_fraction * (top - b)))
         tv1, tvm, tv2 = (_vertex_time(t, vb, j, hw) for j in (j1, jm, j2))
         t_ref = tvm if present else t_early
         trunk = s["trunk_angle_deg"]
@@ -457,18 +469,18 @@ def rep_metrics(
         lag = (
             _vertex_time(t, s["shoulder_velocity_bh_s"], b + int(np.nanargmax(sv)))
             - _vertex_time(t, s["hip_velocity_bh_s"], b + int(np.nanargmax(hv)))
-            if np.isfinite(hv).any() and np.isfinite(sv).any() and lk > b
+            if np.isfinite(hv).any() and np.isfinite(sv).any() and top > b
             else np.nan
         )
         trunk_change = _at(t_ref, t, trunk) - trunk[b]
-        disp = s["bar_height_bh"][lk] - s["bar_height_bh"][b]
+        disp = s["bar_height_bh"][top] - s["bar_height_bh"][b]
         mean_v = disp / ascent if ascent > 0 else np.nan
         peak_v = float(np.nanmax(v_bar)) if np.isfinite(v_bar).any() else np.nan
         row = {
             "video_id": video_id, "rep": r, "lift": lift,
             "start_frame": fidx[a], "bottom_frame": fidx[b],
             "lockout_frame": fidx[lk], "end_frame": fidx[e],
-            "start_s": t[a], "bottom_s": t_b, "lockout_s": t_l, "end_s": t[e],
+            "start_s": t[a], "bottom_s": t_b, "lockout_s": t[lk], "end_s": t[e],
             "descent_duration_s": descent, "ascent_duration_s": ascent,
             "complete": bool(ev.complete), "failed": bool(ev.failed),
             "sticking_present": present,
@@ -488,9 +500,9 @@ def rep_metrics(
             "mean_concentric_velocity_m_s": mean_v * kin.height_m,
             "peak_concentric_velocity_m_s": peak_v * kin.height_m,
             "shoulder_bar_travel_ratio": furthest_from_one(
-                _shoulder_bar_travel_ratio(s, a, b, lk, e, lift=lift, min_den=min_rise_bh),
+                _shoulder_bar_travel_ratio(s, a, b, top, e, lift=lift, min_den=min_rise_bh),
                 np.nan if seen_bar_height_bh is None else _shoulder_bar_travel_ratio(
-                    {**s, "bar_height_bh": seen_bar_height_bh}, a, b, lk, e, lift=lift,
+                    {**s, "bar_height_bh": seen_bar_height_bh}, a, b, top, e, lift=lift,
                     min_den=min_rise_bh,
                 ),
             ),  # fmt: skip
@@ -504,7 +516,7 @@ def rep_metrics(
             "chest_rose_early": bool(trunk_change <= -chest_rise_threshold_deg),
         }  # fmt: skip
         row |= _squat_knee_travel(kin, a, hold0) if lift == "squat" else _squat_knee_travel_nan()
-        row |= _deadlift_metrics(kin, b, lk, min_rise_bh) if lift == "deadlift" else _deadlift_nan()
+        row |= _deadlift_metrics(kin, b, top, min_rise_bh) if lift == "deadlift" else _deadlift_nan()
         rep_frames = slice(a, e + 1)
         rep_camera = {k: nanmedian(camera.get(k, unknown)[rep_frames])
                       for k in ("camera_yaw_deg", "body_size_ratio")}  # fmt: skip
@@ -631,9 +643,10 @@ def _time_normalise_spans(
 def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: str) -> pd.DataFrame:
     """Time-normalised curves (long format, :data:`~hipdrive.contracts.curves.CURVE_SCHEMA`).
 
-    Phases: squat descent = start -> bottom, ascent = bottom -> lockout;
-    deadlift ascent = lift-off -> lockout, descent = lockout -> back on the
-    floor. A phase of zero length (e.g. a deadlift not put down in the clip)
+    Phases: squat descent = start -> bottom, ascent = bottom -> the bar
+    stopped at the top (the concentric phase; the lockout is a displacement
+    milestone just before it); deadlift ascent = lift-off -> the top, descent =
+    the top -> back on the floor. A phase of zero length (e.g. a deadlift not put down in the clip)
     is left out. Each phase of every rep is resampled to 101 points (0..100 %) with
     :func:`time_normalise` for every variable of :data:`CURVE_VARIABLES`.
     """
@@ -643,12 +656,12 @@ def rep_curves(kin: Kinematics, events: pd.DataFrame, *, video_id: str, lift: st
         if lift == "squat":
             spans = {
                 "descent": (ev.start_frame, ev.bottom_frame),
-                "ascent": (ev.bottom_frame, ev.lockout_frame),
+                "ascent": (ev.bottom_frame, _ascent_end(ev)),
             }
         else:
             spans = {
-                "ascent": (ev.bottom_frame, ev.lockout_frame),
-                "descent": (ev.lockout_frame, ev.end_frame),
+                "ascent": (ev.bottom_frame, _ascent_end(ev)),
+                "descent": (_ascent_end(ev), ev.end_frame),
             }
         for phase, (a, b) in spans.items():
             if b > a:

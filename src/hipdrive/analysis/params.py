@@ -76,20 +76,27 @@ class AnalysisParams:
         of :data:`hipdrive.simulate.LOAD_VELOCITY`).
     lockout_tolerance : float
         Fraction of a rep's travel within which the bar counts as back at the
-        rest level (default 0.15); the exact lockout is then timed by the
-        velocity (see ``still_noise_k``).
+        rest level (default 0.15); the exact return is then timed by
+        ``rest_rom_fraction``.
     pause_band_bh, min_pause_s : float
         A pause at the extreme: the bar stays within ``pause_band_bh`` (0.01
         ~ 2 cm) of it for at least ``min_pause_s`` (0.25 s; competition
         paused squats hold ~1 s).
     lockout_band_fraction : float
-        Deadlift lockout = the bar's first stop within this fraction of the
-        rep's ROM below its top (default 0.05; later drift such as a shrug is
-        not part of the pull; see :func:`hipdrive.analysis.segment.segment_reps`).
-    start_rom_fraction : float
+        Deadlift: the top of the pull is the bar's first stop within this
+        fraction of the rep's ROM below its highest point (default 0.05; later
+        drift such as a shrug is not part of the pull; see
+        :func:`hipdrive.analysis.segment.segment_reps`).
+    rest_rom_fraction : float
         A rep starts (squat: descent; deadlift: lift-off) where the bar is this
-        fraction of its range of motion away from its resting height (default
-        0.01, the hand labels' rule; see :func:`hipdrive.analysis.segment._left_rest`).
+        fraction of its range of motion away from its resting height, and ends
+        (squat: standing; deadlift: on the floor) where it is back within it
+        (default 0.01, the hand labels' rule; see
+        :func:`hipdrive.analysis.segment._left_rest`).
+    lockout_rom_fraction : float
+        Deadlift lockout: where the bar is within this fraction of its range of
+        motion of the top of the pull (default 0.02, the hand labels' rule; see
+        :func:`hipdrive.analysis.segment._arrived_at_top`).
     early_ascent_fraction : float
         "Early ascent" for the hip-lead indices (0.3 = first 30% of the time;
         docs/definitions.md, "Hip-lead indices": the v_min of a squat's
@@ -204,7 +211,8 @@ class AnalysisParams:
     pause_band_bh: float = 0.01
     min_pause_s: float = 0.25
     lockout_band_fraction: float = 0.05
-    start_rom_fraction: float = segment.START_ROM_FRACTION
+    rest_rom_fraction: float = segment.REST_ROM_FRACTION
+    lockout_rom_fraction: float = segment.LOCKOUT_ROM_FRACTION
     early_ascent_fraction: float = 0.3
     sticking_prominence_bh_s: float = 0.005
     sticking_noise_k: float = 2.0
@@ -245,7 +253,8 @@ class AnalysisParams:
             "early_ascent_fraction",
             "lockout_tolerance",
             "lockout_band_fraction",
-            "start_rom_fraction",
+            "rest_rom_fraction",
+            "lockout_rom_fraction",
             "sticking_search_fraction",
             "sticking_first_peak_fraction",
             "bar_track_min_coverage",
@@ -317,7 +326,8 @@ class SegmentParams:
     pause_band_bh: float
     min_pause_s: float
     lockout_band_fraction: float
-    start_rom_fraction: float
+    rest_rom_fraction: float
+    lockout_rom_fraction: float
     still_noise_k: float
     pause_noise_k: float
     bar_still_fraction: float

@@ -25,10 +25,11 @@ Algorithm (:func:`segment_reps`)
    (:func:`_left_rest`: a displacement, as a visible lift-off is); the extreme is
    the lowest point of the first visit to the bottom level (:func:`_first_bottom`),
    or the end of a pause there (squat: the ascent starts when the pause
-   ends) or the start of the hold (deadlift: lockout is the end of the
-   pull, its first stop near the top: later drift such as a shrug is not
-   part of it, as in the hand labels' rule); the rep returns at the first
-   frame near rest where the bar stops.
+   ends) or the start of the hold (deadlift: lockout is where the bar comes
+   within 2 % of its ROM of the top of the pull, taken at its first stop
+   there: later drift such as a shrug is not part of it, as in the hand
+   labels' rule, :func:`_arrived_at_top`); the rep returns where the bar is
+   back within 1 % of its ROM of the level it settles at (:func:`_back_at_rest`).
 4. Reps shorter than ``min_rep_duration_s`` are discarded as noise.
 
 A rep whose bar never gets back to the rest level is kept and flagged
@@ -48,10 +49,10 @@ from scipy import signal
 #: Columns of the frame-event table returned by :func:`segment_reps`.
 EVENT_COLUMNS = (
     "start_frame", "bottom_frame", "lockout_frame", "end_frame", "complete", "failed", "paused",
-    "hold_start_frame", "hold_end_frame",
+    "hold_start_frame", "hold_end_frame", "ascent_end_frame", "settled_frame",
 )  # fmt: skip
 _INT_EVENTS = ("start_frame", "bottom_frame", "lockout_frame", "end_frame", "hold_start_frame",
-               "hold_end_frame")  # fmt: skip
+               "hold_end_frame", "ascent_end_frame", "settled_frame")  # fmt: skip
 
 
 def _fill_for_segmentation(y: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -92,10 +93,15 @@ def _first_bottom(g: np.ndarray, minima: np.ndarray, band: float) -> tuple[int, 
     return int(members[np.argmin(g[members])]), int(members[0])
 
 
-#: Default start threshold: a rep starts (squat descent, deadlift lift-off)
-#: where the bar is this fraction of its range of motion from rest
-#: (:func:`_left_rest`); the simulator's truth uses the same value.
-START_ROM_FRACTION = 0.01
+#: Default rest threshold: a rep leaves rest (squat descent, deadlift lift-off)
+#: and is back at rest (squat standing, bar back on the floor) where the bar is
+#: this fraction of its range of motion from its resting height
+#: (:func:`_left_rest`, :func:`_back_at_rest`); the simulator's truth uses the
+#: same value.
+REST_ROM_FRACTION = 0.01
+#: Default lockout threshold of a pull: locked out where the bar is within this
+#: fraction of its range of motion of the top of its path (:func:`_arrived_at_top`).
+LOCKOUT_ROM_FRACTION = 0.02
 
 #: Stretch before a rep's onset in which the bar's resting height is taken (s):
 #: about a minimal pause (``min_pause_s``), long enough to reach back past a slow
@@ -144,6 +150,22 @@ def _stop_beyond_turn_s(
     return float(t_out1 - t_in1 - turn)
 
 
+def _resting_level(values: np.ndarray, rom_reach: float, noise_sd: float) -> float:
+    """The height a bar at rest sits at: the median of ``values`` within reach of
+    the highest one.
+
+    Noise puts the highest point above the level by its peaks, which would time
+    every arrival late and every departure early; the median of the frames
+    within ``rom_reach`` (the event's own threshold) or ``REST_NOISE_K`` noise
+    SDs (``noise_sd``), the larger, of that point is the level, and frames
+    still on their way (hands coming down to grip, the last of an ascent) lie
+    out of reach.
+    """
+    top = values.max()
+    reach = max(REST_NOISE_K * noise_sd, rom_reach)
+    return float(np.median(values[values >= top - reach]))
+
+
 def _left_rest(
     g: np.ndarray,
     t: np.ndarray,
@@ -166,25 +188,82 @@ def _left_rest(
     33:1345-1353).
 
     Rest height = the level the bar sat at in the ``REST_BASELINE_S`` before
-    the onset (not before ``rest_from``): the median of the frames there within
-    reach of the highest one (squat: the highest stance; deadlift: the lowest
-    the bar sat), the reach being ``fraction`` of the ROM (the start's own
-    threshold) or ``REST_NOISE_K`` noise SDs (``noise_sd``), the larger. Noise
-    puts the highest point above the level by its peaks, which would time
-    every start early; the frames of hands still coming down to grip lie out
-    of reach. ROM = rest height minus ``g`` at the rep's extreme (frame
-    ``extreme``). The simulator's truth uses the same
+    the onset (not before ``rest_from``; :func:`_resting_level`: squat, the
+    stance; deadlift, the floor), ROM = rest height minus ``g`` at the rep's
+    extreme (frame ``extreme``). The simulator's truth uses the same
     definition (:func:`hipdrive.simulate.truth.truth_rep_table`).
     """
     if fraction <= 0:
         return onset
     first = max(rest_from, int(np.searchsorted(t, t[onset] - REST_BASELINE_S)))
     base = g[first : onset + 1]
-    top = base.max()
-    reach = max(REST_NOISE_K * noise_sd, fraction * (top - g[extreme]))
-    rest = float(np.median(base[base >= top - reach]))
+    rest = _resting_level(base, fraction * (base.max() - g[extreme]), noise_sd)
     moved = g[onset : extreme + 1] <= rest - fraction * (rest - g[extreme])
     return onset + _first_true(moved, default=0)
+
+
+def _back_at_rest(
+    g: np.ndarray,
+    t: np.ndarray,
+    extreme: int,
+    settled: int,
+    window_end: int,
+    fraction: float,
+    noise_sd: float,
+) -> int:
+    """First frame after ``extreme`` at which ``g`` is back within ``fraction`` of
+    the ROM of the level it comes to rest at (squat: standing; deadlift: the floor).
+
+    The mirror of :func:`_left_rest`, as the hand labels time a return ("within
+    about 1 % of ROM of the standing level"; the bar "back within about 1 % of
+    ROM of its rest height"). The level is taken over the ``REST_BASELINE_S``
+    from ``settled``, the first frame the filtered velocity calls still
+    (:func:`_resting_level`), up to where the bar moves on beyond that reach (a
+    dropped bar lands, then sinks as it settles: the landing is the return).
+    A displacement, not that velocity: a lifter slows
+    into the top, and with noisy keypoints a noise-sized "still" speed is
+    reached anywhere in the slow last per cent of the range.
+    """
+    last = min(window_end, int(np.searchsorted(t, t[settled] + REST_BASELINE_S, side="right")))
+    base = g[settled : max(last, settled + 1)]
+    # where it stopped: up to where the bar moves on further than noise or the
+    # threshold explain (a dropped bar that lands, then sinks as it settles)
+    reach = max(REST_NOISE_K * noise_sd, fraction * (base[0] - g[extreme]))
+    base = base[: _first_true(base > base[0] + reach, default=len(base))]
+    level = _resting_level(base, fraction * (base.max() - g[extreme]), noise_sd)
+    back = g[extreme : max(last, settled + 1)] >= level - fraction * (level - g[extreme])
+    return extreme + _first_true(back, default=settled - extreme)
+
+
+def _arrived_at_top(
+    g: np.ndarray,
+    t: np.ndarray,
+    rise_from: int,
+    stopped: int,
+    hold_end: int,
+    rest: float,
+    fraction: float,
+    noise_sd: float,
+) -> int:
+    """Deadlift lockout: the first frame from ``rise_from`` at which ``g`` is within
+    ``fraction`` of the ROM of the top of the pull (``g`` = minus the bar height).
+
+    The hand labels' rule ("within 2 % of ROM of its highest point in that
+    rep"), with the top taken as a level (:func:`_resting_level`) over the
+    ``REST_BASELINE_S`` of the hold from ``stopped`` (the first stop or turn
+    near the top; not past ``hold_end``, where the lowering starts), up to
+    where the bar rises beyond that reach above it: a later shrug or lean back
+    is not part of the pull. ROM = ``rest`` (the floor level) minus the top.
+    """
+    last = min(hold_end + 1, int(np.searchsorted(t, t[stopped] + REST_BASELINE_S, side="right")))
+    hold = -g[stopped : max(last, stopped + 1)]
+    reach = max(REST_NOISE_K * noise_sd, fraction * (rest + hold[0]))
+    # the first stop's level: the hold until the bar drifts higher than noise or
+    # the threshold explain
+    hold = hold[: _first_true(hold > hold[0] + reach, default=len(hold))]
+    top = -_resting_level(hold, fraction * (rest + hold.max()), noise_sd)
+    there = g[rise_from : max(last, stopped + 1)] <= top + fraction * (rest - top)
+    return rise_from + _first_true(there, default=stopped - rise_from)
 
 
 def segment_reps(
@@ -201,7 +280,8 @@ def segment_reps(
     still_velocity_bh_s: float = 0.0,
     pause_velocity_bh_s: float = 0.0,
     lockout_band_fraction: float = 0.05,
-    start_rom_fraction: float = START_ROM_FRACTION,
+    rest_rom_fraction: float = REST_ROM_FRACTION,
+    lockout_rom_fraction: float = LOCKOUT_ROM_FRACTION,
     height_noise_bh: float = 0.0,
 ) -> pd.DataFrame:
     """Find repetitions and their events in one video.
@@ -246,14 +326,21 @@ def segment_reps(
         real clips) is locked out where it turned, as the hand labels' rule
         says (default 0.05); a turn lower down is a sticking point or a
         hitch, not a lockout.
-    start_rom_fraction : float
+    rest_rom_fraction : float
         The rep starts (squat: the descent; deadlift: lift-off) at the first
         frame the bar is this fraction of the rep's range of motion away from
-        its resting height (default 0.01; see :func:`_left_rest`).
+        its resting height, and ends (squat: standing; deadlift: on the floor)
+        at the first frame it is back within it (default 0.01; see
+        :func:`_left_rest`, :func:`_back_at_rest`; 0: the velocity onset and
+        the first still frame).
+    lockout_rom_fraction : float
+        Deadlift: locked out at the first frame the bar is within this fraction
+        of the rep's range of motion of the top of its path (default 0.02; see
+        :func:`_arrived_at_top`; 0: the first stop or turn near the top).
     height_noise_bh : float
-        SD of the noise left in ``bar_height_bh`` (body heights): the resting
+        SD of the noise left in ``bar_height_bh`` (body heights): a resting
         height is the median of the still bar's frames within ``REST_NOISE_K``
-        of these, or ``start_rom_fraction`` of the ROM, of the highest point.
+        of these, or the event's own threshold, of the highest point.
     upright : ndarray of bool, shape (n_frames,), optional
         Deadlift only: frames with hips and knees extended; a pull not upright
         in any frame of its hold at the top (lockout to the start of the
@@ -270,13 +357,23 @@ def segment_reps(
         (squat: at the bottom, the descent ends at its start; deadlift: the
         hold at lockout, the lowering starts at its end); both equal the
         extreme when there is no pause of at least ``min_pause_s``.
+        ``ascent_end_frame`` is where the concentric phase ends, the bar
+        stopped at the top by its velocity (squat: the first still frame back
+        near standing; deadlift: the first stop or turn near the top): a
+        phase's mean velocity is over its whole travel, as velocity-based
+        training measures it, while the lockout is a displacement milestone
+        just before it. ``settled_frame``: where the rep's motion is over,
+        the bar still again after its return to rest (by its velocity; not
+        before ``end_frame``).
     """
     if lift not in ("squat", "deadlift"):
         raise ValueError(f"lift must be 'squat' or 'deadlift', got {lift!r}")
     if min_rep_displacement_bh <= 0 or min_rep_duration_s < 0:
         raise ValueError("min_rep_displacement_bh must be > 0 and min_rep_duration_s >= 0")
-    if not 0 <= start_rom_fraction < 1:
-        raise ValueError(f"start_rom_fraction must be in [0, 1), got {start_rom_fraction!r}")
+    for name, value in (("rest_rom_fraction", rest_rom_fraction),
+                        ("lockout_rom_fraction", lockout_rom_fraction)):  # fmt: skip
+        if not 0 <= value < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     if not 0 <= lockout_band_fraction < 1:
         raise ValueError(f"lockout_band_fraction must be in [0, 1), got {lockout_band_fraction!r}")
     t = np.asarray(time_s, dtype=np.float64)
@@ -379,13 +476,18 @@ def segment_reps(
         if failed and window_end == n and g[n - 1] >= g[extreme:n].max() - pause_band_bh:
             failed = False
         if failed:
-            lock = extreme + int(np.argmax(g[extreme:window_end]))
+            lock = settled = extreme + int(np.argmax(g[extreme:window_end]))
         elif not returned.any():
-            lock = window_end - 1
+            lock = settled = window_end - 1
         else:
-            # Back near the rest level, then forward until the bar stops rising.
+            # Back near the rest level, then forward until the bar stops rising;
+            # the return itself is where it came within reach of where it settled.
             stopped = v[ret_idx:window_end] <= still_velocity_bh_s
-            lock = ret_idx + _first_true(stopped, default=window_end - 1 - ret_idx)
+            lock = settled = ret_idx + _first_true(stopped, default=window_end - 1 - ret_idx)
+            if rest_rom_fraction > 0:
+                lock = _back_at_rest(
+                    g, t, leave, settled, window_end, rest_rom_fraction, height_noise_bh
+                )
         # Start: last frame at the rest level before the extreme, then back to
         # where the bar was not yet going down.
         above = g[rest_from : enter + 1] >= rest_level
@@ -403,16 +505,26 @@ def segment_reps(
             # ... unless the bar in the first frame is no higher than where it lands:
             # the plates cannot sink below the floor, so it had not left it yet and
             # the lift-off (1 % of the ROM up) is in the clip
-            start_seen = bool(g[0] >= g[lock] - start_rom_fraction * depth)
+            start_seen = bool(g[0] >= g[settled] - rest_rom_fraction * depth)
         # an unseen start stays on the clip's edge: there is no rest to measure from
         start = _left_rest(
-            g, t, onset, rest_from, lowest, start_rom_fraction if start_seen else 0.0,
+            g, t, onset, rest_from, lowest, rest_rom_fraction if start_seen else 0.0,
             noise_sd=height_noise_bh,
         )  # fmt: skip
-        rows.append((start, extreme, lock, failed, paused, enter, leave, start_seen))
-        rest_from = max(lock, extreme) + 1
+        # the concentric phase ends where the bar stops at the top (velocity)
+        top_stop = settled if lift == "squat" else enter
+        if lift == "deadlift" and lockout_rom_fraction > 0:
+            # the hold at the top starts at the lockout
+            enter = extreme = _arrived_at_top(
+                g, t, start, enter, leave, top_level, lockout_rom_fraction, height_noise_bh
+            )
+            paused = t[leave] - t[enter] >= min_pause_s
+        rows.append(
+            (start, extreme, lock, failed, paused, enter, leave, start_seen, top_stop, settled)
+        )
+        rest_from = max(settled, extreme) + 1
     out = []
-    for start, extreme, lock, failed, paused, enter, leave, start_seen in rows:
+    for start, extreme, lock, failed, paused, enter, leave, start_seen, top_stop, settled in rows:
         if lift == "squat":
             start_f, bottom_f, lockout_f, end_f = start, extreme, lock, lock
         else:
@@ -425,7 +537,8 @@ def segment_reps(
         if t[end_f] - t[start_f] < min_rep_duration_s:
             continue
         complete = start_seen and (start_f > 0) and (end_f < n - 1) and not failed
-        out.append((start_f, bottom_f, lockout_f, end_f, complete, failed, paused, enter, leave))
+        out.append((start_f, bottom_f, lockout_f, end_f, complete, failed, paused, enter, leave,
+                    top_stop, max(settled, end_f)))  # fmt: skip
     return _events_frame(out)
 
 

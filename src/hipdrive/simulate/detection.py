@@ -41,7 +41,7 @@ def phase_labels(
     t = np.asarray(time_s, float)
     lab = np.full(t.shape, "standing" if motion.lift == "squat" else "bottom", dtype=object)
     for r in motion.reps:
-        tb, tl = motion.bottom_time(r), motion.lockout_time(r)
+        tb, tl = motion.bottom_time(r), motion.ascent_end_time(r)
         if motion.lift == "squat":
             lab[(t >= r.t_start) & (t < tb)] = "descent"
             lab[(t >= tb) & (t <= tl)] = "ascent"

@@ -586,13 +586,33 @@ class LifterMotion:
             return r.t_start + r.descent_s * float(descent_time_at_fraction(rom_fraction))
         return r.t_start + r.ascent_s * float(self.shapes[i].time_at_fraction(rom_fraction))
 
-    def lockout_time(self, r: RepPlan) -> float:
+    def ascent_end_time(self, r: RepPlan) -> float:
+        """When the ascent ends with the bar at rest at the top (zero velocity)."""
         return self.bottom_time(r) + r.ascent_s
+
+    def arrival_time(self, i: int, rom_fraction: float) -> float:
+        """When rep ``i``'s bar proxy comes within ``rom_fraction`` of the ROM of
+        the top of its ascent (squat: standing; deadlift: the lockout), as the
+        analysis times them (:func:`hipdrive.analysis.segment._back_at_rest`,
+        :func:`hipdrive.analysis.segment._arrived_at_top`); the bar slows into
+        the top, so this is a little before :meth:`ascent_end_time`.
+        """
+        r = self.reps[i]
+        return self.bottom_time(r) + r.ascent_s * float(
+            self.shapes[i].time_at_fraction(1.0 - rom_fraction)
+        )
+
+    def landing_time(self, i: int, rom_fraction: float) -> float:
+        """Deadlift: when rep ``i``'s lowered bar comes within ``rom_fraction`` of
+        the ROM of the floor (:func:`hipdrive.analysis.segment._back_at_rest`)."""
+        r = self.reps[i]
+        lowering = r.descent_s * float(descent_time_at_fraction(1.0 - rom_fraction))
+        return self.ascent_end_time(r) + r.hold_s + lowering
 
     def end_time(self, r: RepPlan) -> float:
         if self.lift == "squat":
-            return self.lockout_time(r)
-        return self.lockout_time(r) + r.hold_s + r.descent_s
+            return self.ascent_end_time(r)
+        return self.ascent_end_time(r) + r.hold_s + r.descent_s
 
     @staticmethod
     def _hip_shoot(tau, r: RepPlan):
@@ -609,7 +629,7 @@ class LifterMotion:
         depth = np.full(t.shape, rest_depth)
         extra = np.zeros(t.shape)
         for r, sh, te, amp in zip(self.reps, self.shapes, self.eval_tau, self._amp, strict=True):
-            t_b, t_l = self.bottom_time(r), self.lockout_time(r)
+            t_b, t_l = self.bottom_time(r), self.ascent_end_time(r)
             if self.lift == "squat":
                 m = (t >= r.t_start) & (t < r.t_start + r.descent_s)
                 depth[m] = descent_fraction((t[m] - r.t_start) / r.descent_s)
@@ -635,7 +655,7 @@ class LifterMotion:
         v = np.zeros(t.shape)
         rom = self.path.rom_m
         for r, sh in zip(self.reps, self.shapes, strict=True):
-            t_b, t_l = self.bottom_time(r), self.lockout_time(r)
+            t_b, t_l = self.bottom_time(r), self.ascent_end_time(r)
             if self.lift == "squat":
                 m = (t >= r.t_start) & (t < r.t_start + r.descent_s)
                 v[m] = -rom / r.descent_s * descent_velocity_shape((t[m] - r.t_start) / r.descent_s)

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hipdrive.analysis.metrics import furthest_from_one
-from hipdrive.analysis.segment import START_ROM_FRACTION
+from hipdrive.analysis.segment import LOCKOUT_ROM_FRACTION, REST_ROM_FRACTION
 from hipdrive.contracts.files import METADATA_KEY, atomic_write_table
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, frames_to_long, write_keypoints
 from hipdrive.contracts.reps import NULLABLE_INT_COLUMNS, REP_COLUMNS, REP_SCHEMA, view_of
@@ -194,9 +194,15 @@ def truth_rep_table(
     -----
     Definitions follow docs/definitions.md and the analysis: a rep starts (squat
     descent, deadlift lift-off = the deadlift's "bottom", where its ascent
-    begins) where the bar proxy is ``START_ROM_FRACTION`` of its ROM from rest
+    begins) where the bar proxy is ``REST_ROM_FRACTION`` of its ROM from rest
     (:meth:`LifterMotion.start_time`, as :func:`hipdrive.analysis.segment._left_rest`;
-    the model starts moving at ``t_start``, a little earlier); sticking
+    the model starts moving at ``t_start``, a little earlier) and ends back
+    within it (squat: standing = lockout; deadlift: on the floor,
+    :meth:`LifterMotion.landing_time`); a pull's lockout is where the bar is
+    within ``LOCKOUT_ROM_FRACTION`` of its ROM of the top
+    (:meth:`LifterMotion.arrival_time`); the ascent, the concentric phase,
+    runs from the bottom to where the bar comes to rest at the top, a little
+    after the lockout (:meth:`LifterMotion.ascent_end_time`); sticking
     region after the bottom
     (v_max1 = first peak of upward proxy velocity, v_min = the first local
     minimum after it, v_max2 = the next peak; van den Tillaar et al. 2014,
@@ -219,32 +225,39 @@ def truth_rep_table(
     # every time any rep needs, evaluated in one call
     plans = []
     for i, (r, ev_tau) in enumerate(zip(motion.reps, motion.events_tau, strict=True)):
-        t_s = motion.start_time(i, START_ROM_FRACTION)
+        t_s = motion.start_time(i, REST_ROM_FRACTION)
         t_b = t_s if lift == "deadlift" else motion.bottom_time(r)  # deadlift: lift-off
-        t_l = motion.lockout_time(r)
+        # the concentric phase ends with the bar at rest at the top; the lockout
+        # comes just before it: a squat back within REST_ROM_FRACTION of
+        # standing, a pull within LOCKOUT_ROM_FRACTION of the top (as the analysis)
+        t_top = motion.ascent_end_time(r)
+        t_l = motion.arrival_time(
+            i, REST_ROM_FRACTION if lift == "squat" else LOCKOUT_ROM_FRACTION
+        )
+        t_e = t_l if lift == "squat" else motion.landing_time(i, REST_ROM_FRACTION)
         ev_t = (
             None
             if ev_tau is None
             else tuple(motion.bottom_time(r) + x * r.ascent_s for x in ev_tau)
         )
-        t_early = t_b + 0.3 * (t_l - t_b)
+        t_early = t_b + 0.3 * (t_top - t_b)
         key_t = np.array(
             [t_b, ev_t[1] if ev_t else t_early, t_l, t_early] + (list(ev_t) if ev_t else [t_b] * 3)
         )
-        tg = np.linspace(t_b, t_l, max(int(r.ascent_s * 500), 200))  # 2-ms grid
+        tg = np.linspace(t_b, t_top, max(int(r.ascent_s * 500), 200))  # 2-ms grid
         # the descent: a squat's from the start the analysis times, a pull's lowering
-        # from lockout to the bar on the floor
+        # from the top to the bar on the floor
         td = (
             np.linspace(t_s, r.t_start + r.descent_s, max(int(r.descent_s * 500), 200))
             if lift == "squat"
-            else np.linspace(t_l, motion.end_time(r), 200)
+            else np.linspace(t_top, t_e, 200)
         )
-        plans.append((t_b, t_l, ev_t, key_t, tg, td))
-    all_t = np.concatenate([np.concatenate(p[3:]) for p in plans])
+        plans.append((t_b, t_l, t_top, t_e, ev_t, key_t, tg, td))
+    all_t = np.concatenate([np.concatenate(p[5:]) for p in plans])
     all_kp = project_keypoints(motion.pose(all_t), camera, H_m)
     chunks, start = [], 0
     for p in plans:
-        sizes = [len(x) for x in p[3:]]
+        sizes = [len(x) for x in p[5:]]
         parts = np.split(all_kp[start : start + sum(sizes)], np.cumsum(sizes)[:-1])
         chunks.append(parts)
         start += sum(sizes)
@@ -253,11 +266,10 @@ def truth_rep_table(
         return int(np.clip(np.rint(t * fps), 0, n_frames - 1))
 
     rows = []
-    for r, (t_b, t_l, ev_t, _, tg, td), (kp, kpg, kpd) in zip(
+    for r, (t_b, t_l, t_top, t_e, ev_t, _, tg, td), (kp, kpg, kpd) in zip(
         motion.reps, plans, chunks, strict=True
     ):
-        t_e = motion.end_time(r)
-        Ta = t_l - t_b
+        Ta = t_top - t_b
         ang = body_angles(kp, facing)
         prox, hip, kne = _proxy(kp, lift, variant), _mid(kp, "hip"), _mid(kp, "knee")
         sh = _mid(kp, "shoulder")
