@@ -20,7 +20,8 @@ event frames
     rep (0 inside, else frames to the nearer edge; the label's single frame
     where no window is given): the labels' README asks evaluators to accept
     any frame in it. Deadlift lift-off and lockout are also timed by the
-    velocity onset and the labels' lockout rule on the pipeline's bar height
+    filtered velocity's onset and stop, and by the labels' lockout rule with the
+    plain highest point, on the pipeline's bar height
     (:func:`deadlift_rule_diagnosis`), to tell a definition difference from a
     tracking error.
 facing
@@ -217,10 +218,12 @@ def deadlift_rule_diagnosis(
 
     Lift-off: the analysis times it where the bar is 1 % of its ROM above its
     rest height (the labels' rule; :func:`hipdrive.analysis.segment._left_rest`); the
-    onset of the filtered velocity (``start_rom_fraction`` 0, the rule before
-    2026-11-21) shows what the filter's spread costs. Lockout: the labels take
-    the first frame within ``lockout_frac`` (2 %) of the ROM below the highest
-    point, the analysis the bar's first stop near the top. All on the
+    onset of the filtered velocity (``rest_rom_fraction`` 0) shows what the
+    filter's spread costs. Lockout: the labels take the first frame within
+    ``lockout_frac`` (2 %) of the ROM below the highest point, the analysis the
+    same of the level of the bar's first stop near the top
+    (:func:`hipdrive.analysis.segment._arrived_at_top`); the velocity's stop
+    (``lockout_rom_fraction`` 0) shows what the slow approach to the top costs. All on the
     pipeline's own bar height (tracked bar end, else the wrists), so a
     definition difference is told apart from a tracking error.
     """
@@ -235,21 +238,26 @@ def deadlift_rule_diagnosis(
         if reps is None or len(reps) != 1 or len(lab) != 1:
             continue
         kp = workdir / "results" / "keypoints" / f"{vid}.parquet"
-        onset, _ = load_analysis(kp, sample_row(sheet, vid), AnalysisParams(start_rom_fraction=0.0))
+        velocity = AnalysisParams(rest_rom_fraction=0.0, lockout_rom_fraction=0.0)
+        onset, _ = load_analysis(kp, sample_row(sheet, vid), velocity)
         frames, h = onset.frames, onset.kinematics["bar_height_bh"]
         rep = reps.iloc[0]
         a, b = np.searchsorted(frames, [rep["start_frame"], rep["end_frame"]])
         seg = h[a : b + 1]
         top, low = np.nanmax(seg), np.nanmin(seg[: np.nanargmax(seg) + 1])
         lock = a + int(np.argmax(seg >= top - lockout_frac * (top - low)))
-        on = onset.reps["start_frame"].iloc[0] if len(onset.reps) == 1 else np.nan
+        on, stop = (
+            (onset.reps["start_frame"].iloc[0], onset.reps["lockout_frame"].iloc[0])
+            if len(onset.reps) == 1
+            else (np.nan, np.nan)
+        )
         start, key = lab["start_frame"].iloc[0], lab["bottom_or_lockout_frame"].iloc[0]
         rows.append((
             vid, start, int(rep["start_frame"]) - start, on - start,
-            key, int(rep["lockout_frame"]) - key, int(frames[lock]) - key,
+            key, int(rep["lockout_frame"]) - key, stop - key, int(frames[lock]) - key,
         ))  # fmt: skip
     cols = ["video_id", "liftoff_label", "liftoff_err", "velocity_onset_err",
-            "lockout_label", "lockout_err", "rule_2pct_rom_err"]  # fmt: skip
+            "lockout_label", "lockout_err", "velocity_stop_err", "rule_2pct_rom_err"]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -480,10 +488,11 @@ def main(argv: list[str] | None = None) -> None:
     print(ev.to_string(index=False))
     dr = s["deadlift_rules"]
     print(
-        "deadlift lift-off and lockout, frames from the label: the analysis vs the velocity onset "
-        "and the labels' lockout rule (2 % ROM from the top) on the same bar track"
+        "deadlift lift-off and lockout, frames from the label: the analysis vs the velocity's onset "
+        "and stop and the labels' lockout rule (2 % ROM from the highest point) on the same bar track"
     )
-    for col in ("liftoff_err", "velocity_onset_err", "lockout_err", "rule_2pct_rom_err"):
+    for col in ("liftoff_err", "velocity_onset_err", "lockout_err", "velocity_stop_err",
+                "rule_2pct_rom_err"):  # fmt: skip
         a = dr[col].dropna().abs()
         print(f"  {col}: within 3 frames {(a <= 3).sum()}/{len(a)}, median |error| {a.median():.1f}")  # fmt: skip
     print(dr.to_string(index=False))
