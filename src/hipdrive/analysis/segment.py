@@ -202,6 +202,32 @@ def _left_rest(
     return onset + _first_true(moved, default=0)
 
 
+def _level_after_stop(
+    h: np.ndarray,
+    t: np.ndarray,
+    stop: int,
+    limit: int,
+    extreme: float,
+    fraction: float,
+    noise_sd: float,
+) -> tuple[float, int]:
+    """The level ``h`` comes to rest at from frame ``stop``, and the end of the
+    stretch it is taken over.
+
+    The stretch is the ``REST_BASELINE_S`` from ``stop`` (not past ``limit``), up
+    to where ``h`` moves on beyond the reach of its first frame (``fraction`` of
+    the ROM from ``extreme`` or ``REST_NOISE_K`` noise SDs): a dropped bar that
+    lands and sinks as it settles, a pull's shrug after its first stop. Its
+    level is :func:`_resting_level`.
+    """
+    last = min(limit, int(np.searchsorted(t, t[stop] + REST_BASELINE_S, side="right")))
+    last = max(last, stop + 1)
+    base = h[stop:last]
+    reach = max(REST_NOISE_K * noise_sd, fraction * (base[0] - extreme))
+    base = base[: _first_true(base > base[0] + reach, default=len(base))]
+    return _resting_level(base, fraction * (base.max() - extreme), noise_sd), last
+
+
 def _back_at_rest(
     g: np.ndarray,
     t: np.ndarray,
@@ -216,22 +242,15 @@ def _back_at_rest(
 
     The mirror of :func:`_left_rest`, as the hand labels time a return ("within
     about 1 % of ROM of the standing level"; the bar "back within about 1 % of
-    ROM of its rest height"). The level is taken over the ``REST_BASELINE_S``
-    from ``settled``, the first frame the filtered velocity calls still
-    (:func:`_resting_level`), up to where the bar moves on beyond that reach (a
-    dropped bar lands, then sinks as it settles: the landing is the return).
-    A displacement, not that velocity: a lifter slows
-    into the top, and with noisy keypoints a noise-sized "still" speed is
+    ROM of its rest height"). The level is the one the bar stops at from
+    ``settled``, the first frame the filtered velocity calls still
+    (:func:`_level_after_stop`: a dropped bar lands, then sinks as it settles;
+    the landing is the return). A displacement, not that velocity: a lifter
+    slows into the top, and with noisy keypoints a noise-sized "still" speed is
     reached anywhere in the slow last per cent of the range.
     """
-    last = min(window_end, int(np.searchsorted(t, t[settled] + REST_BASELINE_S, side="right")))
-    base = g[settled : max(last, settled + 1)]
-    # where it stopped: up to where the bar moves on further than noise or the
-    # threshold explain (a dropped bar that lands, then sinks as it settles)
-    reach = max(REST_NOISE_K * noise_sd, fraction * (base[0] - g[extreme]))
-    base = base[: _first_true(base > base[0] + reach, default=len(base))]
-    level = _resting_level(base, fraction * (base.max() - g[extreme]), noise_sd)
-    back = g[extreme : max(last, settled + 1)] >= level - fraction * (level - g[extreme])
+    level, last = _level_after_stop(g, t, settled, window_end, g[extreme], fraction, noise_sd)
+    back = g[extreme:last] >= level - fraction * (level - g[extreme])
     return extreme + _first_true(back, default=settled - extreme)
 
 
@@ -249,20 +268,14 @@ def _arrived_at_top(
     ``fraction`` of the ROM of the top of the pull (``g`` = minus the bar height).
 
     The hand labels' rule ("within 2 % of ROM of its highest point in that
-    rep"), with the top taken as a level (:func:`_resting_level`) over the
-    ``REST_BASELINE_S`` of the hold from ``stopped`` (the first stop or turn
-    near the top; not past ``hold_end``, where the lowering starts), up to
-    where the bar rises beyond that reach above it: a later shrug or lean back
-    is not part of the pull. ROM = ``rest`` (the floor level) minus the top.
+    rep"), with the top the level of the bar's first stop or turn near it,
+    ``stopped`` (:func:`_level_after_stop`, not past ``hold_end``, where the
+    lowering starts): a later shrug or lean back is not part of the pull.
+    ROM = ``rest`` (the floor level) minus the top.
     """
-    last = min(hold_end + 1, int(np.searchsorted(t, t[stopped] + REST_BASELINE_S, side="right")))
-    hold = -g[stopped : max(last, stopped + 1)]
-    reach = max(REST_NOISE_K * noise_sd, fraction * (rest + hold[0]))
-    # the first stop's level: the hold until the bar drifts higher than noise or
-    # the threshold explain
-    hold = hold[: _first_true(hold > hold[0] + reach, default=len(hold))]
-    top = -_resting_level(hold, fraction * (rest + hold.max()), noise_sd)
-    there = g[rise_from : max(last, stopped + 1)] <= top + fraction * (rest - top)
+    level, last = _level_after_stop(-g, t, stopped, hold_end + 1, -rest, fraction, noise_sd)
+    top = -level
+    there = g[rise_from:last] <= top + fraction * (rest - top)
     return rise_from + _first_true(there, default=stopped - rise_from)
 
 
