@@ -929,6 +929,37 @@ def test_wrists_read_at_the_floor_while_the_lifter_stands_are_implausible(truth_
     assert reps["implausible_reason"].str.contains("shoulders' travel").all()
 
 
+def test_a_skeleton_squeezed_onto_the_plate_at_lockout_is_not_read_as_the_lifter(truth_dir):
+    """The plate hides the lifter through 1 s of each lockout hold and the pose model
+    reads a small skeleton standing on the floor under the plate instead (chain
+    0.35-0.7 of the lifter's, its size jittering from frame to frame, half-way on the
+    frames where it locks on and off): the wrists, the bar proxy, fall to knee height
+    and back. Those frames are the lifter lost, not a
+    body: each pull stays one rep, its lockout near the truth, and no rep is kept."""
+    table, meta, truth = load(truth_dir, "D_hold")
+    good = analyze(table, meta, "D_hold", AnalysisParams()).reps
+    assert len(good) == len(truth) and good["quality_ok"].all()
+    frames, time_s, xy, _ = long_to_frames(table, KEYPOINT_NAMES)
+    feet = np.nanmean(xy[:, [KEYPOINT_NAMES.index("left_ankle"), KEYPOINT_NAMES.index("right_ankle")]], axis=1)
+    rng = np.random.default_rng(3)
+    misread = table.copy()
+    for lockout_s in truth["lockout_s"]:
+        for f in frames[(time_s > lockout_s + 0.25) & (time_s < lockout_s + 1.35)]:
+            rows = misread["frame"] == f
+            # the whole skeleton, about the feet; locking on and off over 0.05 s
+            edge = min(time_s[f] - lockout_s - 0.25, lockout_s + 1.35 - time_s[f]) < 0.05
+            shrink = 0.85 if edge else rng.uniform(0.35, 0.7)
+            centre = feet[f]
+            misread.loc[rows, "x"] = (centre[0] + shrink * (misread.loc[rows, "x"] - centre[0])).astype(np.float32)
+            misread.loc[rows, "y"] = (centre[1] + shrink * (misread.loc[rows, "y"] - centre[1])).astype(np.float32)
+    res = analyze(misread, meta, "D_hold", AnalysisParams())
+    reps = res.reps
+    assert len(reps) == len(truth), reps[["rep", "start_s", "lockout_s", "end_s", "failed"]]
+    assert reps["complete"].all()
+    np.testing.assert_allclose(reps["lockout_s"], truth["lockout_s"], atol=3 / 30)
+    assert reps["flag_lifter_lost"].all() and not reps["quality_ok"].any()
+
+
 def test_a_camera_that_zooms_after_the_first_rep_flags_the_rep_at_the_other_scale(truth_dir):
     """The phone zooms in by a third between reps 1 and 2 (about the lifter's feet): every
     length in body heights changes with it for rep 1, which must not be kept."""

@@ -234,7 +234,7 @@ def test_excluded_table_gives_each_kept_out_rep_its_reasons():
     assert pd.isna(table["rep"].iloc[0]) and table["rep"].iloc[1:].tolist() == [2, 1, 1]
     assert table["reason"].iloc[1] == (
         "incomplete: the clip starts or ends inside the rep; "
-        "lifter lost (out of frame or undetected) during the rep"
+        "lifter lost (out of frame, undetected, or another shape read as the lifter) during the rep"
     )
     assert table["reason"].iloc[2].startswith("failed")
     assert (

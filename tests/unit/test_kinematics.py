@@ -170,3 +170,59 @@ def test_downward_trunk_is_a_glitch_not_an_angle():
     angle = kin.angle_from_vertical_deg(hip, shoulder)
     np.testing.assert_allclose(angle[:2], [0.0, 45.0])
     assert np.isnan(angle[2])
+
+
+def squat_cycle(n=180):
+    """A side-view squat and back up, 6 s at 30 fps: shin 0->35, thigh 0->80, trunk 5->40 deg."""
+    depth = np.sin(np.linspace(0.0, np.pi, n)) ** 2
+    return stick_figure(35 * depth, 80 * depth, 5 + 35 * depth)
+
+
+def test_no_joint_of_a_side_view_squat_is_misread_whatever_the_posture():
+    xy = squat_cycle() + np.random.default_rng(0).normal(0.0, 2.0, (180, len(KEYPOINT_NAMES), 2))
+    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0).any()
+
+
+def test_a_skeleton_squeezed_to_half_is_misread_whole_and_its_jittery_edges_too():
+    xy = squat_cycle()
+    sizes = np.r_[0.75, 0.5, 0.7, 0.45, 0.55, 0.8]  # jitters above 0.6 inside the stretch
+    for f, size in zip(range(60, 66), sizes, strict=True):
+        xy[f] = xy[f, 0] + size * (xy[f] - xy[f, 0])
+    misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0)
+    margin = round(kin.MISREAD_MARGIN_S * 30.0)  # the frames locking on and off
+    np.testing.assert_array_equal(np.flatnonzero(misread.any(axis=1)), np.arange(60 - margin, 66 + margin))
+    assert misread[60 - margin : 66 + margin].all()
+
+
+def test_legs_drawn_short_under_a_trunk_of_the_right_length_misread_the_legs_only():
+    xy = squat_cycle()
+    legs = [i for i, n in enumerate(KEYPOINT_NAMES) if n.split("_", 1)[-1] in kin.LEG_PARTS]
+    hip = xy[:, [KEYPOINT_NAMES.index("left_hip")]]
+    xy[20:40, legs] = hip[20:40] + 0.3 * (xy[20:40, legs] - hip[20:40])  # knees and feet pulled up
+    misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0)
+    margin = round(kin.MISREAD_MARGIN_S * 30.0)
+    assert misread[20 - margin : 40 + margin, legs].all()
+    assert not np.delete(misread, legs, axis=1).any()
+    assert not misread[: 20 - margin].any() and not misread[40 + margin :].any()
+
+
+def test_a_lifter_who_walks_nearer_is_not_misread():
+    """Their size grows by 80 % over 4 s: slow, unlike a misread that jumps in a frame
+    (against the clip's longest, the first frames would be at 0.56)."""
+    xy = squat_cycle()
+    grow = np.interp(np.arange(180), [30, 150], [1.0, 1.8])[:, None, None]
+    ankle = xy[:, [KEYPOINT_NAMES.index("left_ankle")]]
+    xy = ankle + grow * (xy - ankle)
+    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0).any()
+
+
+def test_a_cut_to_another_shot_puts_the_size_in_doubt_and_drops_nothing():
+    """An edited clip: 0.4 s of a closer shot, then the lift filmed from farther away
+    with a few misread frames. Against the closer shot's size most frames would read
+    short; the size is in doubt, so nothing is dropped (the rep checks flag it)."""
+    xy = squat_cycle(45)
+    ankle = xy[:, [KEYPOINT_NAMES.index("left_ankle")]]
+    scale = np.r_[np.full(12, 1.45), np.ones(33)]
+    scale[14:20] = 0.5
+    xy = ankle + scale[:, None, None] * (xy - ankle)
+    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0).any()

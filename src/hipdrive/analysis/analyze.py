@@ -185,6 +185,11 @@ def analyze_frames(
                     where=where)  # fmt: skip
     cleaned = _clean(prep.xy, prep.score, prep.names, prep, clean_p)
     _require_upright(cleaned.xy, prep.names, where=where)
+    misread = kinematics.misread_joints(cleaned.xy_unfiltered, prep.names, fs_hz=prep.fs_hz)
+    if misread.any():  # not the lifter's: dropped like undetected points
+        prep = dataclasses.replace(prep, xy=np.where(misread[..., None], np.nan, prep.xy),
+                                   score=np.where(misread, 0.0, prep.score))  # fmt: skip
+        cleaned = _clean(prep.xy, prep.score, prep.names, prep, clean_p)
     try:
         view = _view(cleaned, prep, sample, lift, variant, step_params(params, OrientParams),
                      clean_p)  # fmt: skip
@@ -193,7 +198,8 @@ def analyze_frames(
             height_m=height_m, bar_xy=view.bar_up,
         )  # fmt: skip
     except InputError as exc:  # the lifter's body is never seen well enough
-        raise UnusableVideoError(f"{where}: {exc}") from exc
+        dropped = f" ({misread.any(axis=1).sum()} frames of misread pose dropped)" if misread.any() else ""
+        raise UnusableVideoError(f"{where}: {exc}{dropped}") from exc
     # Velocity noise of the bar proxy -> the sticking threshold for this video.
     noise_bh = (
         filters.white_noise_sd(

@@ -54,10 +54,12 @@ Strength Cond Res 26:1805-1816. doi:10.1519/JSC.0b013e3182577067
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from hipdrive.body import (
     CHAIN_FRACTION,
@@ -68,6 +70,7 @@ from hipdrive.body import (
     keypoint_index,
     part_position,
 )
+from hipdrive.contracts.reps import MAX_SIDE_VIEW_YAW_DEG
 from hipdrive.errors import InputError
 
 #: Knee-arm magnitude (body heights) below which the hip/knee moment-arm ratio
@@ -184,6 +187,116 @@ def body_size_ratio(
     """
     pts = {p: part_position(xy_up, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
     return sum(chain_segment_lengths(pts)) / (CHAIN_FRACTION * body_height_px)
+
+
+#: Least share of its longest length nearby (90th percentile within
+#: :data:`SIZE_WINDOW_S`) that a lifter's ankle -> knee -> hip -> shoulder chain keeps
+#: in any frame of a side view: within the
+#: side view's turn (:data:`hipdrive.contracts.reps.MAX_SIDE_VIEW_YAW_DEG`) every segment
+#: keeps cos(32.9 deg) = 0.84 of its length in any posture (docs/definitions.md,
+#: "Misread pose").
+SIDE_CHAIN_SHARE = 0.84
+#: A chain under this share (or over its inverse) is not the lifter's body, whatever the
+#: keypoint noise: another shape read as the lifter (a skeleton squeezed onto a plate that
+#: hides the body) or a nearer person. It leaves noise a quarter of the chain.
+MISREAD_CHAIN_SHARE = 0.6
+#: Width (s) of the window the chain's longest length is taken over: a zoom or the lifter
+#: stepping nearer changes their size over seconds, a misread in a frame; 4 s holds a
+#: misread through a 2 s lockout hold with good frames on either side.
+SIZE_WINDOW_S = 4.0
+#: A pose model locks onto a misread and off it again over a few frames, whose points
+#: are half the lifter's and half the misread's: this long (s) on either side of a
+#: misread stretch is dropped with it.
+MISREAD_MARGIN_S = 0.1
+#: Rate (Hz) that longest length is taken at, interpolated between: 20 samples a window.
+SIZE_SAMPLE_HZ = 5.0
+
+
+#: The joints a misread leg drags along; the rest hang from the trunk.
+LEG_PARTS = ("knee", "ankle", "heel", "big_toe")
+
+
+def misread_joints(xy: np.ndarray, names: tuple[str, ...] | list[str], *, fs_hz: float) -> np.ndarray:
+    """Keypoints, per frame, that cannot be the lifter's body seen from the side.
+
+    A frame is misread where the ankle -> shoulder chain's share of its
+    longest length nearby (over the segments seen in the frame) passes
+    :data:`MISREAD_CHAIN_SHARE`, and so is every frame joined to it by frames
+    beyond :data:`SIDE_CHAIN_SHARE` (frames with the chain unseen are passed
+    over, neither joining nor breaking a run): a misread skeleton's size
+    jitters, and a frame of it that happens to come near the body's size is
+    still outside what the side view allows. Where the trunk keeps its length
+    only the legs are misread (:data:`LEG_PARTS`); otherwise the whole
+    skeleton is; either with :data:`MISREAD_MARGIN_S` on each side. For side
+    views only: seen from the front, thighs and trunk pointing at the camera
+    legitimately shorten the chain to about half.
+    Lengths are the mean of the two sides' where both are seen. A misread is
+    an episode against the body's usual size: where it would cover most of
+    the frames the body is seen in, that size is in doubt (a cut between
+    shots, a zoom) and nothing is returned; ``body_size_ratio`` still flags
+    the reps.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_frames, n_keypoints)
+        All False unless the clip's median :func:`camera_yaw_deg` is a side view.
+    """
+    out = np.zeros(xy.shape[:2], dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no frame with both shoulders
+        yaw = np.nanmedian(camera_yaw_deg(xy, names))
+    if not abs(yaw) <= MAX_SIDE_VIEW_YAW_DEG:  # or unknown
+        return out
+    sides = []
+    for side in ("left", "right"):
+        pts = {p: part_position(xy, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
+        sides.append(chain_segment_lengths(pts))  # shank, thigh, trunk
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither side seen
+        lengths = np.vstack([np.nanmean(np.vstack(seg), axis=0) for seg in zip(*sides, strict=True)])
+    longest = _nearby_longest(lengths, fs_hz)
+    seen = np.isfinite(lengths)
+    if not seen.any():
+        return out
+    with np.errstate(invalid="ignore", divide="ignore"):  # the chain of the segments seen
+        chain_off = np.abs(np.log(np.where(seen, lengths, 0).sum(0) / np.where(seen, longest, 0).sum(0)))
+        trunk_off = np.abs(np.log(lengths[2] / longest[2]))
+    known = np.flatnonzero(seen.any(axis=0))  # runs are judged over these frames
+    sure = chain_off[known] > -np.log(MISREAD_CHAIN_SHARE)
+    outside = chain_off[known] > -np.log(SIDE_CHAIN_SHARE)
+    run = np.cumsum(np.r_[True, outside[1:] != outside[:-1]]) - 1  # runs in or out
+    frames = np.zeros(len(xy), dtype=bool)
+    frames[known] = outside & (np.bincount(run, weights=sure)[run] > 0)
+    if frames.sum() > 0.5 * len(known):  # the size itself is in doubt (a cut, a zoom)
+        return out
+    whole = frames & ~(trunk_off <= -np.log(SIDE_CHAIN_SHARE))  # the trunk misread or unseen
+    margin = np.ones(2 * int(round(MISREAD_MARGIN_S * fs_hz)) + 1)
+    frames, whole = (np.convolve(m, margin, mode="same") > 0 for m in (frames, whole))
+    legs = [i for i, n in enumerate(names) if n.split("_", 1)[-1] in LEG_PARTS]
+    out[whole] = True
+    out[np.ix_(frames & ~whole, legs)] = True
+    return out
+
+
+def _nearby_longest(lengths: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Per row and frame, the 90th percentile of the row within :data:`SIZE_WINDOW_S`
+    around the frame, leaving unseen (NaN) frames out. It changes over seconds, so it
+    is taken at :data:`SIZE_SAMPLE_HZ` and interpolated between."""
+    step = max(1, int(round(fs_hz / SIZE_SAMPLE_HZ)))
+    half = max(1, int(round(0.5 * SIZE_WINDOW_S * fs_hz / step)))
+    sampled = np.pad(lengths[:, ::step], ((0, 0), (half, half)), constant_values=np.nan)
+    windows = np.sort(sliding_window_view(sampled, 2 * half + 1, axis=1), axis=-1)  # NaN last
+    count = np.isfinite(windows).sum(axis=-1)
+    rank = 0.9 * np.maximum(count - 1, 0)  # NumPy's linear percentile over the seen
+    below = np.floor(rank).astype(int)
+    low, high = (np.take_along_axis(windows, i[..., None], axis=-1)[..., 0]
+                 for i in (below, np.minimum(below + 1, np.maximum(count - 1, 0))))  # fmt: skip
+    q90 = np.where(count > 0, low + (rank - below) * (high - low), np.nan)
+    at, frames = np.arange(0, lengths.shape[1], step), np.arange(lengths.shape[1])
+    return np.vstack([
+        np.interp(frames, at[ok], row[ok]) if ok.any() else np.full(len(frames), np.nan)
+        for row, ok in zip(q90, np.isfinite(q90), strict=True)
+    ])  # fmt: skip
 
 
 def choose_side(

@@ -48,8 +48,8 @@ NOTE_STAGES = (TRUNCATED_STAGE, CAMERA_SIDE_STAGE, NOT_A_REP_STAGE)
 REP_REASONS = (
     ("failed", True, "failed"),  # with what was judged, per lift (FAILED_BECAUSE)
     ("complete", False, "incomplete: the clip starts or ends inside the rep"),
-    ("flag_lifter_lost", True, "lifter lost (out of frame or undetected) during the rep"),
-    ("flag_gap", True, "keypoint gap longer than max_gap_s during the rep"),
+    ("flag_lifter_lost", True, "lifter lost (out of frame, undetected, or another shape read as the lifter) during the rep"),
+    ("flag_gap", True, "keypoint gap (unseen, or a misread pose dropped) longer than max_gap_s during the rep"),
     ("flag_swap", True, "left/right limb swap during the rep"),
     ("flag_low_confidence", True, "low keypoint confidence in over 20% of the rep's frames"),
     ("flag_implausible", True, "implausible"),  # with the checks it failed (implausible_reason)
