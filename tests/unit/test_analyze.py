@@ -822,7 +822,7 @@ def test_real_deadlift_keypoints_give_the_hand_labelled_rep(real_dir, clip, tmp_
 
 def test_a_rep_the_lifter_walks_out_of_is_dropped_not_called_failed():
     """The track ends mid-ascent because the lifter left: neither completed nor failed."""
-    from hipdrive.analysis.analyze import walked_out_reps
+    from hipdrive.analysis.segment import walked_out_reps
 
     time_s = np.arange(235) / 30.0
     events = pd.DataFrame({"start_frame": [8, 141], "end_frame": [106, 185],

@@ -180,7 +180,7 @@ def squat_cycle(n=180):
 
 def test_no_joint_of_a_side_view_squat_is_misread_whatever_the_posture():
     xy = squat_cycle() + np.random.default_rng(0).normal(0.0, 2.0, (180, len(KEYPOINT_NAMES), 2))
-    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0).any()
+    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=0.0).any()
 
 
 def test_a_skeleton_squeezed_to_half_is_misread_whole_and_its_jittery_edges_too():
@@ -188,10 +188,12 @@ def test_a_skeleton_squeezed_to_half_is_misread_whole_and_its_jittery_edges_too(
     sizes = np.r_[0.75, 0.5, 0.7, 0.45, 0.55, 0.8]  # jitters above 0.6 inside the stretch
     for f, size in zip(range(60, 66), sizes, strict=True):
         xy[f] = xy[f, 0] + size * (xy[f] - xy[f, 0])
-    misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0)
+    misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=0.0)
     margin = round(kin.MISREAD_MARGIN_S * 30.0)  # the frames locking on and off
     np.testing.assert_array_equal(np.flatnonzero(misread.any(axis=1)), np.arange(60 - margin, 66 + margin))
     assert misread[60 - margin : 66 + margin].all()
+    for yaw in (40.0, np.nan):  # oblique, or unknown: a shorter chain may be a posture
+        assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=yaw).any()
 
 
 def test_legs_drawn_short_under_a_trunk_of_the_right_length_misread_the_legs_only():
@@ -199,7 +201,7 @@ def test_legs_drawn_short_under_a_trunk_of_the_right_length_misread_the_legs_onl
     legs = [i for i, n in enumerate(KEYPOINT_NAMES) if n.split("_", 1)[-1] in kin.LEG_PARTS]
     hip = xy[:, [KEYPOINT_NAMES.index("left_hip")]]
     xy[20:40, legs] = hip[20:40] + 0.3 * (xy[20:40, legs] - hip[20:40])  # knees and feet pulled up
-    misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0)
+    misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=0.0)
     margin = round(kin.MISREAD_MARGIN_S * 30.0)
     assert misread[20 - margin : 40 + margin, legs].all()
     assert not np.delete(misread, legs, axis=1).any()
@@ -213,7 +215,7 @@ def test_a_lifter_who_walks_nearer_is_not_misread():
     grow = np.interp(np.arange(180), [30, 150], [1.0, 1.8])[:, None, None]
     ankle = xy[:, [KEYPOINT_NAMES.index("left_ankle")]]
     xy = ankle + grow * (xy - ankle)
-    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0).any()
+    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=0.0).any()
 
 
 def test_a_cut_to_another_shot_puts_the_size_in_doubt_and_drops_nothing():
@@ -225,4 +227,4 @@ def test_a_cut_to_another_shot_puts_the_size_in_doubt_and_drops_nothing():
     scale = np.r_[np.full(12, 1.45), np.ones(33)]
     scale[14:20] = 0.5
     xy = ankle + scale[:, None, None] * (xy - ankle)
-    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0).any()
+    assert not kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=0.0).any()

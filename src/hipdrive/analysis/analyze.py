@@ -185,11 +185,14 @@ def analyze_frames(
                     where=where)  # fmt: skip
     cleaned = _clean(prep.xy, prep.score, prep.names, prep, clean_p)
     _require_upright(cleaned.xy, prep.names, where=where)
-    misread = kinematics.misread_joints(cleaned.xy_unfiltered, prep.names, fs_hz=prep.fs_hz)
+    yaw = kinematics.camera_yaw_deg(cleaned.xy, prep.names)
+    misread = kinematics.misread_joints(cleaned.xy_unfiltered, prep.names, fs_hz=prep.fs_hz,
+                                        yaw_deg=metrics.nanmedian(yaw))  # fmt: skip
     if misread.any():  # not the lifter's: dropped like undetected points
         prep = dataclasses.replace(prep, xy=np.where(misread[..., None], np.nan, prep.xy),
                                    score=np.where(misread, 0.0, prep.score))  # fmt: skip
         cleaned = _clean(prep.xy, prep.score, prep.names, prep, clean_p)
+        yaw = kinematics.camera_yaw_deg(cleaned.xy, prep.names)
     try:
         view = _view(cleaned, prep, sample, lift, variant, step_params(params, OrientParams),
                      clean_p)  # fmt: skip
@@ -216,7 +219,7 @@ def analyze_frames(
     events = _segment(kin, prep.time_s, lift, view, prep.names, velocity_noise_bh_s,
                       height_noise_bh, step_params(params, SegmentParams))  # fmt: skip
     flags = _frame_flags(cleaned, view, prep)
-    events, walked_out = walked_out_reps(events, cleaned.lifter_lost, prep.time_s)
+    events, walked_out = segment.walked_out_reps(events, cleaned.lifter_lost, prep.time_s)
     not_reps = []
     if lift == "squat":
         feet_x = part_position(view.up, prep.names, "ankle", "mean")[:, 0] / kin.body_height_px
@@ -227,7 +230,6 @@ def analyze_frames(
     lost_report = flags["lifter_lost"].copy()
     for start, end in walked_out:  # reported with the stretch the lifter was gone
         lost_report[start : end + 1] = True
-    yaw = kinematics.camera_yaw_deg(cleaned.xy, prep.names)
     clip_yaw = metrics.nanmedian(yaw)
     size = kinematics.body_size_ratio(view.up, prep.names, side=view.side,
                                       body_height_px=kin.body_height_px)  # fmt: skip
@@ -602,42 +604,6 @@ def _frame_flags(cleaned: clean.CleanResult, view: _View, prep: _Prepared) -> di
         low = low | view.bar_clean.low_confidence[:, 0] & ~filled | proxy_low & filled
         gap = gap | view.bar_clean.long_gap[:, 0] & ~filled
     return {"low_confidence": low, "gap": gap, "swap": cleaned.swapped, "lifter_lost": lost}
-
-
-def walked_out_reps(
-    events: pd.DataFrame,
-    lost: np.ndarray,
-    time_s: np.ndarray,
-    *,
-    within_s: float = 0.25,
-    min_lost_share: float = 0.8,
-    min_gone_s: float = 0.5,
-) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
-    """Drop the reps the lifter walked out of; return the kept events and the dropped spans.
-
-    The lifter has left when, from some frame to the clip's end (at least
-    ``min_gone_s``), they are lost in at least ``min_lost_share`` of the
-    frames. A rep that is not complete and during which they leave (or
-    within ``within_s`` of its last frame) was neither completed nor failed:
-    nobody saw how it ended. Counting it as a failed rep depended on how many
-    frames the pose model still caught. Its frames are reported with the
-    lost stretch instead.
-    """
-    lost = np.asarray(lost, bool)
-    n = len(lost)
-    # the earliest frame from which the lifter stays (mostly) lost to the end
-    share_to_end = np.cumsum(lost[::-1])[::-1] / np.arange(n, 0, -1) if n else np.zeros(0)
-    gone = np.flatnonzero(lost & (share_to_end >= min_lost_share))
-    left = int(gone[0]) if len(gone) and time_s[-1] - time_s[gone[0]] >= min_gone_s else None
-    keep, dropped = [], []
-    for i, ev in enumerate(events.itertuples(index=False)):
-        start, end = int(ev.start_frame), int(ev.end_frame)
-        if left is not None and not ev.complete and start <= left <= n - 1:
-            if time_s[left] <= time_s[end] + within_s:
-                dropped.append((start, end))
-                continue
-        keep.append(i)
-    return events.iloc[keep].reset_index(drop=True), dropped
 
 
 def stepped_reps(

@@ -54,7 +54,6 @@ Strength Cond Res 26:1805-1816. doi:10.1519/JSC.0b013e3182577067
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -160,10 +159,8 @@ def camera_yaw_deg(xy: np.ndarray, names: tuple[str, ...] | list[str]) -> np.nda
         Image pixels (not the mirrored body frame: the sign is read in the image).
     """
     pts = {p: part_position(xy, names, p, "mean") for p in ("ankle", "knee", "hip", "shoulder")}
-    longest = [
-        np.nanpercentile(length, 90) if np.isfinite(length).any() else np.nan
-        for length in chain_segment_lengths(pts)
-    ]
+    seen = [length[np.isfinite(length)] for length in chain_segment_lengths(pts)]
+    longest = [np.percentile(x, 90) if len(x) else np.nan for x in seen]  # nanpercentile is slow
     stature_px = float(np.sum(longest)) / CHAIN_FRACTION
     spread = (
         part_position(xy, names, "shoulder", "left")[:, 0]
@@ -216,7 +213,9 @@ SIZE_SAMPLE_HZ = 5.0
 LEG_PARTS = ("knee", "ankle", "heel", "big_toe")
 
 
-def misread_joints(xy: np.ndarray, names: tuple[str, ...] | list[str], *, fs_hz: float) -> np.ndarray:
+def misread_joints(
+    xy: np.ndarray, names: tuple[str, ...] | list[str], *, fs_hz: float, yaw_deg: float
+) -> np.ndarray:
     """Keypoints, per frame, that cannot be the lifter's body seen from the side.
 
     A frame is misread where the ankle -> shoulder chain's share of its
@@ -236,24 +235,25 @@ def misread_joints(xy: np.ndarray, names: tuple[str, ...] | list[str], *, fs_hz:
     shots, a zoom) and nothing is returned; ``body_size_ratio`` still flags
     the reps.
 
+    Parameters
+    ----------
+    yaw_deg : float
+        The clip's median :func:`camera_yaw_deg`: nothing is misread unless it
+        is a side view (NaN: unknown, nothing either).
+
     Returns
     -------
     ndarray of bool, shape (n_frames, n_keypoints)
-        All False unless the clip's median :func:`camera_yaw_deg` is a side view.
     """
     out = np.zeros(xy.shape[:2], dtype=bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # no frame with both shoulders
-        yaw = np.nanmedian(camera_yaw_deg(xy, names))
-    if not abs(yaw) <= MAX_SIDE_VIEW_YAW_DEG:  # or unknown
+    if not abs(yaw_deg) <= MAX_SIDE_VIEW_YAW_DEG:
         return out
-    sides = []
-    for side in ("left", "right"):
-        pts = {p: part_position(xy, names, p, side) for p in ("ankle", "knee", "hip", "shoulder")}
-        sides.append(chain_segment_lengths(pts))  # shank, thigh, trunk
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither side seen
-        lengths = np.vstack([np.nanmean(np.vstack(seg), axis=0) for seg in zip(*sides, strict=True)])
+    left, right = (
+        np.vstack(chain_segment_lengths({p: part_position(xy, names, p, side)
+                                         for p in ("ankle", "knee", "hip", "shoulder")}))
+        for side in ("left", "right")
+    )  # fmt: skip  (shank, thigh, trunk)
+    lengths = np.where(np.isnan(left), right, np.where(np.isnan(right), left, 0.5 * (left + right)))
     longest = _nearby_longest(lengths, fs_hz)
     seen = np.isfinite(lengths)
     if not seen.any():

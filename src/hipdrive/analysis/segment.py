@@ -565,3 +565,39 @@ def _events_frame(rows: list[tuple]) -> pd.DataFrame:
         },
         copy=False,
     )
+
+
+def walked_out_reps(
+    events: pd.DataFrame,
+    lost: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    within_s: float = 0.25,
+    min_lost_share: float = 0.8,
+    min_gone_s: float = 0.5,
+) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """Drop the reps the lifter walked out of; return the kept events and the dropped spans.
+
+    The lifter has left when, from some frame to the clip's end (at least
+    ``min_gone_s``), they are lost in at least ``min_lost_share`` of the
+    frames. A rep that is not complete and during which they leave (or
+    within ``within_s`` of its last frame) was neither completed nor failed:
+    nobody saw how it ended. Counting it as a failed rep depended on how many
+    frames the pose model still caught. Its frames are reported with the
+    lost stretch instead.
+    """
+    lost = np.asarray(lost, bool)
+    n = len(lost)
+    # the earliest frame from which the lifter stays (mostly) lost to the end
+    share_to_end = np.cumsum(lost[::-1])[::-1] / np.arange(n, 0, -1) if n else np.zeros(0)
+    gone = np.flatnonzero(lost & (share_to_end >= min_lost_share))
+    left = int(gone[0]) if len(gone) and time_s[-1] - time_s[gone[0]] >= min_gone_s else None
+    keep, dropped = [], []
+    for i, ev in enumerate(events.itertuples(index=False)):
+        start, end = int(ev.start_frame), int(ev.end_frame)
+        if left is not None and not ev.complete and start <= left <= n - 1:
+            if time_s[left] <= time_s[end] + within_s:
+                dropped.append((start, end))
+                continue
+        keep.append(i)
+    return events.iloc[keep].reset_index(drop=True), dropped
