@@ -188,10 +188,9 @@ def body_size_ratio(
 
 #: Least share of its longest length nearby (90th percentile within
 #: :data:`SIZE_WINDOW_S`) that a lifter's ankle -> knee -> hip -> shoulder chain keeps
-#: in any frame of a side view: within the
-#: side view's turn (:data:`hipdrive.contracts.reps.MAX_SIDE_VIEW_YAW_DEG`) every segment
-#: keeps cos(32.9 deg) = 0.84 of its length in any posture (docs/definitions.md,
-#: "Misread pose").
+#: in any frame of a side view: within the side view's turn
+#: (:data:`hipdrive.contracts.reps.MAX_SIDE_VIEW_YAW_DEG`) every segment keeps
+#: cos(32.9 deg) = 0.84 of its length in any posture (docs/definitions.md, "Misread pose").
 SIDE_CHAIN_SHARE = 0.84
 #: A chain under this share (or over its inverse) is not the lifter's body, whatever the
 #: keypoint noise: another shape read as the lifter (a skeleton squeezed onto a plate that
@@ -207,8 +206,6 @@ SIZE_WINDOW_S = 4.0
 MISREAD_MARGIN_S = 0.1
 #: Rate (Hz) that longest length is taken at, interpolated between: 20 samples a window.
 SIZE_SAMPLE_HZ = 5.0
-
-
 #: The joints a misread leg drags along; the rest hang from the trunk.
 LEG_PARTS = ("knee", "ankle", "heel", "big_toe")
 
@@ -228,12 +225,11 @@ def misread_joints(
     only the legs are misread (:data:`LEG_PARTS`); otherwise the whole
     skeleton is; either with :data:`MISREAD_MARGIN_S` on each side. For side
     views only: seen from the front, thighs and trunk pointing at the camera
-    legitimately shorten the chain to about half.
-    Lengths are the mean of the two sides' where both are seen. A misread is
-    an episode against the body's usual size: where it would cover most of
-    the frames the body is seen in, that size is in doubt (a cut between
-    shots, a zoom) and nothing is returned; ``body_size_ratio`` still flags
-    the reps.
+    legitimately shorten the chain to about half. Lengths are the mean of the
+    two sides' where both are seen. A misread is an episode against the body's
+    usual size: where it would cover most of the frames the body is seen in,
+    that size is in doubt (a cut between shots, a zoom) and nothing is
+    returned; ``body_size_ratio`` still flags the reps.
 
     Parameters
     ----------
