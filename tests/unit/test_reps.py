@@ -176,6 +176,25 @@ def test_deadlift_lockout_where_the_bar_turns_below_a_later_top(shrug):
     assert abs(out["lockout_frame"].iloc[0] - frame(within)) <= 2
 
 
+def test_a_pull_creeping_into_lockout_below_the_still_speed_is_locked_out_near_its_top():
+    """A pull that slows at 93 % of its ROM and creeps the last 7 % over 0.35 s without
+    turning back, on a clip whose noise sets the still speed above the creep: the
+    velocity calls the slowing a stop, but a stop holds. The lockout is within 2 % of
+    the ROM of where the creep ends; timed from the slowing it was 8 frames early."""
+    t, h, events = squat_trace([(0.9, 0.5, 1.4, 1.0)])
+    floor = TOP - ROM
+    g = floor + (TOP - h)
+    ts, tb, _ = events[0]
+    top_at = ts + 0.9
+    g = np.where(t <= top_at, floor + (g - floor) * 0.93, g)
+    hold = (t > top_at) & (t < tb)
+    g[hold] = floor + 0.93 * ROM + 0.07 * ROM * np.clip((t[hold] - top_at) / 0.35, 0, 1)
+    out = segment_reps(g, t, lift="deadlift", still_velocity_bh_s=2 * 0.07 * ROM / 0.35)
+    assert len(out) == 1
+    within = top_at + (1 - LOCKOUT_ROM_FRACTION / 0.07) * 0.35
+    assert abs(out["lockout_frame"].iloc[0] - frame(within)) <= 2
+
+
 def test_a_dropped_bar_ends_where_it_lands_not_where_it_settles():
     """A bar dropped from the top lands with an abrupt stop 6 % of its ROM above
     the floor level and sinks the rest over 0.4 s (plates rocking, a track on a

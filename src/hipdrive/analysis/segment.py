@@ -210,6 +210,7 @@ def _level_after_stop(
     extreme: float,
     fraction: float,
     noise_sd: float,
+    held_s: float = 0.0,
 ) -> tuple[float, int]:
     """The level ``h`` comes to rest at from frame ``stop``, and the end of the
     stretch it is taken over.
@@ -217,14 +218,23 @@ def _level_after_stop(
     The stretch is the ``REST_BASELINE_S`` from ``stop`` (not past ``limit``), up
     to where ``h`` moves on beyond the reach of its first frame (``fraction`` of
     the ROM from ``extreme`` or ``REST_NOISE_K`` noise SDs): a dropped bar that
-    lands and sinks as it settles, a pull's shrug after its first stop. Its
-    level is :func:`_resting_level`.
+    lands and sinks as it settles, a pull's shrug after its first stop. A bar
+    that rises beyond reach sooner than ``held_s`` after the stop without
+    having turned back first (by ``REST_NOISE_K`` noise SDs) is still arriving,
+    not moving on: the stretch starts again there. Its level is
+    :func:`_resting_level`.
     """
-    last = min(limit, int(np.searchsorted(t, t[stop] + REST_BASELINE_S, side="right")))
-    last = max(last, stop + 1)
-    base = h[stop:last]
-    reach = max(REST_NOISE_K * noise_sd, fraction * (base[0] - extreme))
-    base = base[: _first_true(base > base[0] + reach, default=len(base))]
+    while True:
+        last = min(limit, int(np.searchsorted(t, t[stop] + REST_BASELINE_S, side="right")))
+        last = max(last, stop + 1)
+        base = h[stop:last]
+        reach = max(REST_NOISE_K * noise_sd, fraction * (base[0] - extreme))
+        on = _first_true(base > base[0] + reach, default=len(base))
+        turned = base[:on].min() < base[0] - REST_NOISE_K * noise_sd
+        if on == len(base) or turned or t[stop + on] - t[stop] >= held_s:
+            break
+        stop += on
+    base = base[:on]
     return _resting_level(base, fraction * (base.max() - extreme), noise_sd), last
 
 
@@ -263,6 +273,7 @@ def _arrived_at_top(
     rest: float,
     fraction: float,
     noise_sd: float,
+    held_s: float,
 ) -> int:
     """Deadlift lockout: the first frame from ``rise_from`` at which ``g`` is within
     ``fraction`` of the ROM of the top of the pull (``g`` = minus the bar height).
@@ -270,10 +281,13 @@ def _arrived_at_top(
     The hand labels' rule ("within 2 % of ROM of its highest point in that
     rep"), with the top the level of the bar's first stop or turn near it,
     ``stopped`` (:func:`_level_after_stop`, not past ``hold_end``, where the
-    lowering starts): a later shrug or lean back is not part of the pull.
-    ROM = ``rest`` (the floor level) minus the top.
+    lowering starts): a later shrug or lean back is not part of the pull. A
+    stop must hold ``held_s`` (the shortest pause) to be one: a pull that
+    creeps on into lockout slower than the clip's noise lets the velocity
+    see has not stopped yet. ROM = ``rest`` (the floor level) minus the top.
     """
-    level, last = _level_after_stop(-g, t, stopped, hold_end + 1, -rest, fraction, noise_sd)
+    level, last = _level_after_stop(-g, t, stopped, hold_end + 1, -rest, fraction, noise_sd,
+                                    held_s)  # fmt: skip
     top = -level
     there = g[rise_from:last] <= top + fraction * (rest - top)
     return rise_from + _first_true(there, default=stopped - rise_from)
@@ -529,8 +543,9 @@ def segment_reps(
         if lift == "deadlift" and lockout_rom_fraction > 0:
             # the hold at the top starts at the lockout
             enter = extreme = _arrived_at_top(
-                g, t, start, enter, leave, top_level, lockout_rom_fraction, height_noise_bh
-            )
+                g, t, start, enter, leave, top_level, lockout_rom_fraction, height_noise_bh,
+                min_pause_s,
+            )  # fmt: skip
             paused = t[leave] - t[enter] >= min_pause_s
         rows.append(
             (start, extreme, lock, failed, paused, enter, leave, start_seen, top_stop, settled)
