@@ -197,12 +197,22 @@ def test_every_clip_is_analysed_and_tabled(real_run):
 def test_qc_media_for_every_clip(real_run):
     from PIL import Image
 
+    from hipdrive.contracts.exclusions import exclusion_of
+    from hipdrive.contracts.files import read_provenance
+
     sheet = pd.read_csv(REPO / "config" / "real-samples.tsv", sep="\t")
     reps = pd.read_parquet(real_run / "results" / "tables" / "reps.parquet")
     per_video = reps.groupby("video_id").size()
+    notices = []
     for vid in sheet["video_id"]:
         sheet_png = real_run / "results" / "qc" / f"{vid}.sheet.png"
         plot_png = real_run / "results" / "qc" / f"{vid}.plot.png"
+        if exclusion_of(read_provenance(real_run / "results" / "reps" / f"{vid}.parquet")):
+            notices.append(vid)  # not analysable: the reason, where the sheet and plot would be
+            for png in (sheet_png, plot_png):
+                with Image.open(png) as im:
+                    assert im.size[0] > 500 and np.asarray(im.convert("L")).std() > 10
+            continue
         with Image.open(sheet_png) as im:
             w, h = im.size
             pixels = np.asarray(im.convert("L"))
@@ -212,6 +222,9 @@ def test_qc_media_for_every_clip(real_run):
         assert 150 * rows < h < 400 * rows + 100
         with Image.open(plot_png) as im:
             assert im.size == (800, 600)
+    # measured: one clip whose whole lockout is a skeleton drawn on the plate and whose
+    # shins hide behind it at the floor, so the lifter cannot be sized (misread pose)
+    assert len(notices) <= 1, notices
 
 
 @pytest.mark.slow
