@@ -200,7 +200,7 @@ def test_legs_drawn_short_under_a_trunk_of_the_right_length_misread_the_legs_onl
     xy = squat_cycle()
     legs = [i for i, n in enumerate(KEYPOINT_NAMES) if n.split("_", 1)[-1] in kin.LEG_PARTS]
     hip = xy[:, [KEYPOINT_NAMES.index("left_hip")]]
-    xy[20:40, legs] = hip[20:40] + 0.3 * (xy[20:40, legs] - hip[20:40])  # knees and feet pulled up
+    xy[20:40, legs] = hip[20:40] + 0.15 * (xy[20:40, legs] - hip[20:40])  # knees and feet pulled up
     misread = kin.misread_joints(xy, KEYPOINT_NAMES, fs_hz=30.0, yaw_deg=0.0)
     margin = round(kin.MISREAD_MARGIN_S * 30.0)
     assert misread[20 - margin : 40 + margin, legs].all()

@@ -192,10 +192,11 @@ def body_size_ratio(
 #: (:data:`hipdrive.contracts.reps.MAX_SIDE_VIEW_YAW_DEG`) every segment keeps
 #: cos(32.9 deg) = 0.84 of its length in any posture (docs/definitions.md, "Misread pose").
 SIDE_CHAIN_SHARE = 0.84
-#: A chain under this share (or over its inverse) is not the lifter's body, whatever the
-#: keypoint noise: another shape read as the lifter (a skeleton squeezed onto a plate that
-#: hides the body) or a nearer person. It leaves noise a quarter of the chain.
-MISREAD_CHAIN_SHARE = 0.6
+#: A chain under this share (or over its inverse) is not the lifter's body: another shape
+#: read as the lifter (a skeleton squeezed onto a plate that hides the body) or a nearer
+#: person. A pose model's own error on a real body stays above it: MediaPipe on rendered
+#: squats with exact truth draws the chain as short as 0.59 in a deep bottom.
+MISREAD_CHAIN_SHARE = 0.5
 #: Width (s) of the window the chain's longest length is taken over: a zoom or the lifter
 #: stepping nearer changes their size over seconds, a misread in a frame; 4 s holds a
 #: misread through a 2 s lockout hold with good frames on either side.
