@@ -28,8 +28,9 @@ Method (two steps, both OpenCV):
 
 Frames are tracked on a grey, downscaled copy (the plate then spans about
 :data:`WORK_PLATE_RADIUS_PX` pixels; the sub-pixel peak keeps the error well
-under one full-resolution pixel), cropped to where the hands go, so memory
-stays small.
+under one full-resolution pixel), cropped to where the hands and shoulders go
+(the bar's carriers), so memory stays small. A best match on the crop's or
+the picture's edge is no match: the plate may lie beyond.
 
 References
 ----------
@@ -135,7 +136,12 @@ def _patch(image: np.ndarray, centre: np.ndarray, half: int) -> np.ndarray | Non
 def _match(
     image: np.ndarray, template: np.ndarray, centre: np.ndarray, reach: float
 ) -> tuple[np.ndarray, float]:
-    """Best NCC match of ``template`` whose centre lies within ``reach`` px of ``centre``."""
+    """Best NCC match of ``template`` whose centre lies within ``reach`` px of ``centre``.
+
+    A best match on the image's edge is no match: the template cannot be placed
+    further out, so the patch it stands for may lie beyond (a plate leaving the
+    picture would otherwise stay "found" at the edge while it moves on).
+    """
     import cv2
 
     half = template.shape[0] // 2
@@ -148,6 +154,11 @@ def _match(
         return np.array([np.nan, np.nan]), 0.0
     response = cv2.matchTemplate(image[y0:y1, x0:x1], template, cv2.TM_CCOEFF_NORMED)
     response = np.nan_to_num(response, nan=-1.0)
+    iy, ix = np.unravel_index(int(np.argmax(response)), response.shape)
+    rh, rw = response.shape
+    if (ix == 0 and x0 == 0 or ix == rw - 1 and x1 == w
+            or iy == 0 and y0 == 0 or iy == rh - 1 and y1 == h):  # fmt: skip
+        return np.array([np.nan, np.nan]), 0.0
     px, py, peak = subpixel_peak(response)
     return np.array([x0 + px + half, y0 + py + half]), peak
 
@@ -268,7 +279,14 @@ SLEEVE_RADIUS_FRACTION = (0.06, 0.2)
 
 
 def track_sleeve_end(
-    images: list[np.ndarray], start: int, hub: np.ndarray, radius: float, *, min_score: float
+    images: list[np.ndarray],
+    start: int,
+    hub: np.ndarray,
+    radius: float,
+    *,
+    min_score: float,
+    search: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The sleeve end (the bar's tip), tracked with the hub's track as a guide; None if not seen.
 
@@ -281,10 +299,16 @@ def track_sleeve_end(
     moves most relative to the hub is the sleeve end: print and collars on
     the plate move with it, the sleeve's tip does not. When no candidate
     moves by more than a working pixel (a distant camera) the tip coincides
-    with the hub and None is returned.
+    with the hub and None is returned. The circles are looked for in
+    ``search`` (default ``images[start]``), whose origin lies at ``offset``
+    in the tracked images.
     """
     lo, hi = (f * radius for f in SLEEVE_RADIUS_FRACTION)
-    cands = hough_circles(images[start], radius_range_px=(max(2.0, lo), hi))
+    cands = hough_circles(
+        images[start] if search is None else search, radius_range_px=(max(2.0, lo), hi)
+    )
+    if offset is not None:
+        cands[:, :2] += offset
     inside = np.hypot(*(cands[:, :2] - hub[start]).T) <= 0.8 * radius
     best, best_spread = None, 1.0
     for x, y, r in cands[inside][:8]:
@@ -312,6 +336,7 @@ def track_bar(
     hands: np.ndarray,
     *,
     body_height_px: float,
+    shoulders: np.ndarray | None = None,
     min_score: float = 0.5,
 ) -> BarTrack:
     """Find the near plate beside the hands and track the bar end through every frame.
@@ -325,6 +350,9 @@ def track_bar(
         where unseen.
     body_height_px : float
         The lifter's stature in pixels (scales the plate radius and the search).
+    shoulders : (n_frames, 2) array, optional
+        The lifter's mid-shoulder per frame, NaN where unseen: a squat's bar
+        rides there, so the search covers it where the hands go unseen.
     min_score : float
         NCC below which a frame is lost.
 
@@ -345,29 +373,40 @@ def track_bar(
         return empty
     r_lo, r_hi = (f * body_height_px for f in PLATE_RADIUS_BH)
     scale = min(1.0, WORK_PLATE_RADIUS_PX / (0.5 * (r_lo + r_hi)))
-    # Crop to where the hands go, plus a plate's reach: the bar is in the hands
-    # whenever it moves and rests where they take it up.
-    lo = np.floor(np.maximum(np.nanmin(hands[seen], axis=0) - 1.5 * r_hi, 0)).astype(int)
-    hi = np.ceil(np.nanmax(hands[seen], axis=0) + 1.5 * r_hi).astype(int)
-    images = [
-        cv2.resize(
-            cv2.cvtColor(rgb[lo[1] : hi[1], lo[0] : hi[0]], cv2.COLOR_RGB2GRAY), None,
-            fx=scale, fy=scale, interpolation=cv2.INTER_AREA,
-        )
-        for rgb in frames
-    ]  # fmt: skip
+
+    def crop(rgb: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        grey = cv2.cvtColor(rgb[lo[1] : hi[1], lo[0] : hi[0]], cv2.COLOR_RGB2GRAY)
+        return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+    # The plate is looked for where the hands go, plus a plate's reach: the bar
+    # is in the hands whenever it moves and rests where they take it up. It is
+    # followed where the hands or the shoulders go: hands unseen at a squat's
+    # bottom still have the shoulders the bar rides on.
+    lo_h = np.floor(np.maximum(np.nanmin(hands[seen], axis=0) - 1.5 * r_hi, 0)).astype(int)
+    hi_h = np.ceil(np.nanmax(hands[seen], axis=0) + 1.5 * r_hi).astype(int)
+    carriers = hands if shoulders is None else np.concatenate([hands, shoulders])
+    carriers = carriers[np.isfinite(carriers).all(axis=1)]
+    lo = np.minimum(np.floor(np.maximum(carriers.min(axis=0) - 1.5 * r_hi, 0)), lo_h).astype(int)
+    hi = np.maximum(np.ceil(carriers.max(axis=0) + 1.5 * r_hi), hi_h).astype(int)
+    start = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
+    images, search = [], None
+    for i, rgb in enumerate(frames):
+        images.append(crop(rgb, lo, hi))
+        if i == start:
+            search = crop(rgb, lo_h, hi_h)
     if len(images) != n:
         raise ValueError(f"{len(images)} frames for {n} hand positions")
     work_hands = (hands - lo) * scale
-    start = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
+    shift = (lo_h - lo) * scale  # the search image's origin in the tracked ones
     # The plate held: of the circles near the hands, the first whose track
     # rises and falls with them (a circle in the background stays put).
     best = None
     for x, y, radius in plate_candidates(
-        images[start], work_hands[start], radius_range_px=(r_lo * scale, r_hi * scale)
+        search, (hands[start] - lo_h) * scale, radius_range_px=(r_lo * scale, r_hi * scale)
     ):
+        at = np.array([x, y]) + shift
         hub, score = track_template(
-            images, start, np.array([x, y]), half=int(round(0.5 * radius)),
+            images, start, at, half=int(round(0.5 * radius)),
             reach_px=0.5 * radius, min_score=min_score,
         )  # fmt: skip
         r = _correlation(hub[:, 1], work_hands[:, 1])
@@ -379,7 +418,9 @@ def track_bar(
         return empty
     _, hub, score, radius = best
     point = "hub"
-    tip = track_sleeve_end(images, start, hub, radius, min_score=min_score)
+    tip = track_sleeve_end(
+        images, start, hub, radius, min_score=min_score, search=search, offset=shift
+    )
     if tip is not None:
         point = "sleeve_end"
         tip_xy, tip_score = tip

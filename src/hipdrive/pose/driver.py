@@ -263,8 +263,8 @@ def _track_bar(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The bar end tracked beside the lifter's hands: its long table (track 0) and a summary.
 
-    The hands are the mean of the wrists seen with a score of at least
-    ``score_threshold`` (the analysis' default gate); the stature from the
+    The hands (and shoulders) are the mean of the wrists (shoulders) seen with a
+    score of at least ``score_threshold`` (the analysis' default gate); the stature from the
     same keypoints (:func:`hipdrive.body.body_height_px`) scales the
     plate search.
     """
@@ -275,12 +275,13 @@ def _track_bar(
     xy, score = lifter
     gated = np.where((score >= score_threshold)[..., None], xy, np.nan).astype(np.float64)
     hands = body.part_position(gated, names, "wrist", "mean")
+    shoulders = body.part_position(gated, names, "shoulder", "mean")
     try:
         height_px = body.body_height_px(gated, names, side="mean")
     except InputError:  # legs or trunk never seen: no scale, no plate search
         height_px = float("nan")
     frames = (rgb for _, _, rgb in iter_frames(video_path, prefetch=4, timeout_s=timeout_s))
-    track = track_bar(frames, hands, body_height_px=height_px)
+    track = track_bar(frames, hands, body_height_px=height_px, shoulders=shoulders)
     table = frames_to_long(track.xy[:, None, :], track.score[:, None], time_s, BAR_POINTS)
     summary = {
         "point": track.point,
