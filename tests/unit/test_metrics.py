@@ -157,6 +157,36 @@ def test_without_a_sticking_region_the_index_uses_30_percent_of_the_ascent():
     assert np.isnan(r["moment_arm_ratio_vmin"]) and np.isnan(r["trunk_angle_vmin_deg"])
 
 
+def test_a_squats_trunk_at_the_bottom_is_read_at_the_bars_turning_point_between_frames():
+    # 30 fps; the bar turns 0.4 frame after frame 30 while the trunk turns at
+    # 30 deg/s: frame 30's trunk is 0.4 deg off the turning point's 40 deg.
+    fps, t0 = 30.0, 1.0 + 0.4 / 30.0
+    t = np.arange(0, 2.5, 1 / fps)
+    s = {name: np.zeros(t.size) for name in SERIES}
+    phase = np.clip((t - t0) / 0.8, -1, 1)
+    s["bar_height_bh"] = s["shoulder_height_bh"] = 0.6 - 0.15 * (1 + np.cos(np.pi * phase))
+    s["hip_height_bh"] = s["bar_height_bh"] - 0.3
+    for part in ("bar", "shoulder", "hip"):
+        s[f"{part}_velocity_bh_s"] = np.gradient(s[f"{part}_height_bh"], t)
+    s["trunk_angle_deg"] = 40.0 + 30.0 * (t - t0)
+    bottom = int(np.argmin(s["bar_height_bh"]))
+    assert bottom == 30
+    events = pd.DataFrame(
+        {"start_frame": [6], "bottom_frame": [bottom], "lockout_frame": [54], "end_frame": [54],
+         "complete": [True], "failed": [False], "paused": [False],
+         "hold_start_frame": [bottom], "hold_end_frame": [bottom]}
+    )  # fmt: skip
+    kin = Kinematics(time_s=t, series=s, body_height_px=700.0, height_m=1.8)
+    flags = {k: np.zeros(t.size, bool) for k in FLAGS}
+    r = metrics.rep_metrics(
+        kin, events, video_id="v", lift="squat", facing="left", side_used="mean",
+        frame_flags=flags, sticking_prominence_bh_s=10.0, fs_hz=fps,
+    ).iloc[0]  # fmt: skip
+    assert r["trunk_angle_bottom_deg"] == pytest.approx(40.0, abs=0.05)
+    t_early = t[bottom] + 0.3 * r["ascent_duration_s"]
+    assert r["hip_lead_trunk_change_deg"] == pytest.approx(30.0 * (t_early - t0), abs=0.05)
+
+
 def test_quality_flags_come_from_the_rep_frames_only():
     kin, events = make_kinematics()
     flags = {k: v.copy() for k, v in FLAGS.items()}

@@ -472,7 +472,13 @@ def rep_metrics(
             if np.isfinite(hv).any() and np.isfinite(sv).any() and top > b
             else np.nan
         )
-        trunk_change = _at(t_ref, t, trunk) - trunk[b]
+        # A squat's bottom is the bar's turning point: timed within the frame, as
+        # v_min is, so the trunk there is not off by up to half a frame of its turn
+        # (the frame's own where a neighbour's trunk is unknown).
+        trunk_bottom = _at(_vertex_time(t, s["bar_height_bh"], b, hw), t, trunk)
+        if lift != "squat" or not np.isfinite(trunk_bottom):
+            trunk_bottom = trunk[b]
+        trunk_change = _at(t_ref, t, trunk) - trunk_bottom
         disp = s["bar_height_bh"][top] - s["bar_height_bh"][b]
         mean_v = disp / ascent if ascent > 0 else np.nan
         peak_v = float(np.nanmax(v_bar)) if np.isfinite(v_bar).any() else np.nan
@@ -494,7 +500,7 @@ def rep_metrics(
             "hip_lead_trunk_change_deg": trunk_change,
             "hip_lead_rise_ratio": _ratio(hip_rise, sh_rise, min_den=min_rise_bh),
             "hip_lead_peak_velocity_lag_s": lag,
-            "trunk_angle_bottom_deg": trunk[b], "trunk_angle_vmax1_deg": _at(tv1, t, trunk),
+            "trunk_angle_bottom_deg": trunk_bottom, "trunk_angle_vmax1_deg": _at(tv1, t, trunk),
             "trunk_angle_vmin_deg": _at(tvm, t, trunk), "trunk_angle_lockout_deg": trunk[lk],
             "mean_concentric_velocity_bh_s": mean_v, "peak_concentric_velocity_bh_s": peak_v,
             "mean_concentric_velocity_m_s": mean_v * kin.height_m,
