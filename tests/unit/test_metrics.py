@@ -71,7 +71,8 @@ def make_kinematics():
 
     bottom at 1.0 s, lockout at 2.0 s (ascent 1 s), start at 0.2 s. Trunk angle
     rises linearly by 10 deg/s in the ascent from 40 deg; hip height rises 0.3 t,
-    shoulder 0.2 t (bh) in the ascent; bar = shoulder.
+    shoulder 0.2 t (bh) in the ascent; bar = shoulder, its descent from 0.2 s the
+    mirror image of its ascent (so the bar turns at 1.0 s).
     """
     t = np.arange(0, 3, 1 / FPS)
     n = t.size
@@ -85,6 +86,9 @@ def make_kinematics():
     s["bar_velocity_bh_s"] = v
     s["shoulder_velocity_bh_s"] = v
     s["bar_height_bh"] = 0.5 + np.cumsum(v) / FPS
+    down = (t >= 0.2) & (t < 1.0)
+    s["bar_height_bh"][down] = s["bar_height_bh"][200 - np.flatnonzero(down)]
+    s["bar_height_bh"][t < 0.2] = s["bar_height_bh"][180]
     s["shoulder_height_bh"] = s["bar_height_bh"]
     hip_v = np.zeros(n)
     hip_v[asc] = np.roll(v[asc], -5) * 1.5  # hips peak 5 frames (0.05 s) earlier
@@ -157,7 +161,7 @@ def test_without_a_sticking_region_the_index_uses_30_percent_of_the_ascent():
     assert np.isnan(r["moment_arm_ratio_vmin"]) and np.isnan(r["trunk_angle_vmin_deg"])
 
 
-def test_a_squats_trunk_at_the_bottom_is_read_at_the_bars_turning_point_between_frames():
+def test_a_squats_bottom_is_the_bars_turning_point_between_frames():
     # 30 fps; the bar turns 0.4 frame after frame 30 while the trunk turns at
     # 30 deg/s: frame 30's trunk is 0.4 deg off the turning point's 40 deg.
     fps, t0 = 30.0, 1.0 + 0.4 / 30.0
@@ -182,9 +186,11 @@ def test_a_squats_trunk_at_the_bottom_is_read_at_the_bars_turning_point_between_
         kin, events, video_id="v", lift="squat", facing="left", side_used="mean",
         frame_flags=flags, sticking_prominence_bh_s=10.0, fs_hz=fps,
     ).iloc[0]  # fmt: skip
+    assert r["bottom_frame"] == bottom and r["bottom_s"] == pytest.approx(t0, abs=0.002)
+    assert r["ascent_duration_s"] == pytest.approx(t[54] - t0, abs=0.002)
     assert r["trunk_angle_bottom_deg"] == pytest.approx(40.0, abs=0.05)
-    t_early = t[bottom] + 0.3 * r["ascent_duration_s"]
-    assert r["hip_lead_trunk_change_deg"] == pytest.approx(30.0 * (t_early - t0), abs=0.05)
+    # no sticking region: the trunk's turn over the first 30% of the ascent
+    assert r["hip_lead_trunk_change_deg"] == pytest.approx(30.0 * 0.3 * (t[54] - t0), abs=0.05)
 
 
 def test_quality_flags_come_from_the_rep_frames_only():

@@ -440,15 +440,19 @@ def rep_metrics(
         a, b, lk, e = ev.start_frame, ev.bottom_frame, ev.lockout_frame, ev.end_frame
         top = _ascent_end(ev)  # the concentric phase: bottom -> the bar stopped at the top
         asc = slice(b, top + 1)
-        t_b = t[b]
-        ascent = t[top] - t_b
         hold0 = (
             ev.hold_start_frame if ev.hold_start_frame is not None else b if lift == "squat" else lk
         )
         hold1 = ev.hold_end_frame if ev.hold_end_frame is not None else b if lift == "squat" else lk
+        hw = max(1, round(vertex_window_fraction * (top - b)))
+        # An unpaused squat's bottom is the bar's turning point, timed within the
+        # frame as v_min is (bottom_frame is its lowest frame); a pause ends at a frame.
+        turn = lift == "squat" and hold0 == hold1 == b
+        t_b = _vertex_time(t, s["bar_height_bh"], b, hw) if turn else t[b]
+        ascent = t[top] - t_b
         # The pause at the bottom (squat) or the hold at lockout (deadlift) is
         # part of neither the descent nor the ascent.
-        descent = t[hold0] - t[a] if lift == "squat" else t[e] - t[hold1]
+        descent = (t_b if turn else t[hold0]) - t[a] if lift == "squat" else t[e] - t[hold1]
         v_bar = s["bar_velocity_bh_s"][asc]
         present, i1, im, i2 = find_sticking_region(
             vb[asc],
@@ -458,7 +462,6 @@ def rep_metrics(
         )
         j1, jm, j2 = ((b + i) if i is not None else None for i in (i1, im, i2))
         t_early = t_b + early_ascent_fraction * ascent
-        hw = max(1, round(vertex_window_fraction * (top - b)))
         tv1, tvm, tv2 = (_vertex_time(t, vb, j, hw) for j in (j1, jm, j2))
         t_ref = tvm if present else t_early
         trunk = s["trunk_angle_deg"]
@@ -472,11 +475,9 @@ def rep_metrics(
             if np.isfinite(hv).any() and np.isfinite(sv).any() and top > b
             else np.nan
         )
-        # A squat's bottom is the bar's turning point: timed within the frame, as
-        # v_min is, so the trunk there is not off by up to half a frame of its turn
-        # (the frame's own where a neighbour's trunk is unknown).
-        trunk_bottom = _at(_vertex_time(t, s["bar_height_bh"], b, hw), t, trunk)
-        if lift != "squat" or not np.isfinite(trunk_bottom):
+        # the trunk at the turning point (the frame's where a neighbour's is unknown)
+        trunk_bottom = _at(t_b, t, trunk) if turn else trunk[b]
+        if not np.isfinite(trunk_bottom):
             trunk_bottom = trunk[b]
         trunk_change = _at(t_ref, t, trunk) - trunk_bottom
         disp = s["bar_height_bh"][top] - s["bar_height_bh"][b]
