@@ -386,8 +386,8 @@ def track_bar(
     hi_h = np.ceil(np.nanmax(hands[seen], axis=0) + 1.5 * r_hi).astype(int)
     carriers = hands if shoulders is None else np.concatenate([hands, shoulders])
     carriers = carriers[np.isfinite(carriers).all(axis=1)]
-    lo = np.minimum(np.floor(np.maximum(carriers.min(axis=0) - 1.5 * r_hi, 0)), lo_h).astype(int)
-    hi = np.maximum(np.ceil(carriers.max(axis=0) + 1.5 * r_hi), hi_h).astype(int)
+    lo = np.floor(np.maximum(carriers.min(axis=0) - 1.5 * r_hi, 0)).astype(int)  # <= lo_h
+    hi = np.ceil(carriers.max(axis=0) + 1.5 * r_hi).astype(int)  # >= hi_h
     start = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
     images, search = [], None
     for i, rgb in enumerate(frames):
