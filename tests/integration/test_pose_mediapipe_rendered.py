@@ -39,3 +39,41 @@ def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
     ]
     err = np.linalg.norm(xy_mp[:, legs] - xy_truth[:, legs], axis=-1)
     assert np.nanmedian(err) < 0.05 * 480  # within 5 % of the image height
+
+
+@pytest.mark.slow
+def test_flip_test_reads_a_clip_and_its_mirror_image_alike(tmp_path):
+    """MediaPipe reads a lifter filmed from the left and from the right differently;
+    with the flip test a clip's mirror image gives the clip's keypoints mirrored."""
+    simulate = pytest.importorskip(
+        "hipdrive.simulate.study", reason="the simulator is not installed"
+    )
+    from hipdrive.pose.mediapipe_backend import MediaPipeBackend
+    from hipdrive.video import iter_frames
+
+    sample = {"video_id": "S2", "lifter_id": "L01", "lift": "squat", "variant": "high_bar", "load_kg": 120,
+              "one_rm_kg": 140, "height_m": 1.8, "camera_side": "right"}  # fmt: skip
+    video = tmp_path / "S2.mp4"
+    simulate.simulate_video(sample, seed=1, effect_slope_deg_per_10pct=1.5, fps=30, n_reps=1,
+                            video_path=video, truth_dir=tmp_path / "truth", width=270, height=480)  # fmt: skip
+    frames = [rgb for _, _, rgb in iter_frames(video)]
+    swap = [KEYPOINT_NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
+            for n in KEYPOINT_NAMES]  # fmt: skip
+
+    def mirror_gap(flip_test: bool) -> np.ndarray:
+        xy = []
+        for clip in (frames, [np.ascontiguousarray(f[:, ::-1]) for f in frames]):
+            backend = MediaPipeBackend(flip_test=flip_test, min_tracking_confidence=0.1)
+            try:
+                people = backend.predict(clip)
+            finally:
+                backend.close()
+            xy.append(np.stack([p[0][0] if len(p[0]) else np.full((21, 2), np.nan) for p in people]))
+        back = xy[1][:, swap].copy()
+        back[..., 0] = 270 - back[..., 0]
+        return np.linalg.norm(xy[0] - back, axis=-1)
+
+    assert np.nanmedian(mirror_gap(False)) > 1.0  # the model alone: px apart
+    gap = mirror_gap(True)
+    assert np.isfinite(gap).mean() > 0.95
+    assert np.nanmax(gap) < 0.01

@@ -156,3 +156,37 @@ def test_recheck_every_is_validated(tmp_path):
     video = write_video([np.zeros((16, 16, 3), np.uint8)], tmp_path / "v.mp4")
     with pytest.raises(InputError, match="recheck_every must be an integer >= 0"):
         estimate_poses(video, tmp_path / "kp.parquet", video_id="v", options={"recheck_every": -1})
+
+
+def test_mirrored_landmarks_swap_sides_and_mirror_x():
+    from hipdrive.pose.mediapipe_backend import MIRRORED_INDEX, unmirror
+
+    assert (MIRRORED_INDEX[MIRRORED_INDEX] == np.arange(33)).all()  # a mirror twice is none
+    for name, i in MEDIAPIPE_INDEX.items():
+        other = name.replace("left", "@").replace("right", "left").replace("@", "right")
+        assert MIRRORED_INDEX[i] == MEDIAPIPE_INDEX[other], name
+    lm = np.random.default_rng(0).uniform(0, 1, (1, 33, 3)).astype(np.float32)
+    back = unmirror(lm)
+    left, right = MEDIAPIPE_INDEX["left_knee"], MEDIAPIPE_INDEX["right_knee"]
+    np.testing.assert_allclose(back[0, left], [1 - lm[0, right, 0], lm[0, right, 1], lm[0, right, 2]])
+    assert unmirror(None) is None
+
+
+def test_flip_test_averages_agreeing_readings_and_keeps_the_nearer_of_two_that_disagree():
+    from hipdrive.pose.mediapipe_backend import MediaPipeBackend
+
+    backend = MediaPipeBackend(flip_test=True)
+    size = (640, 480)
+    try:
+        a, b = _person(), _person(hip_dy=0.02)  # jitter: the same pose
+        np.testing.assert_allclose(backend._combine(a, b, size), 0.5 * (a + b))
+        assert backend._combine(None, b, size) is b and backend._combine(a, None, size) is a
+        # one reading put the hips elsewhere: the one nearer the last frame's pose is kept
+        backend._previous = _person(hip_dy=0.19)
+        assert backend._combine(a, _person(hip_dy=0.2), size)[0, 23, 1] == _person(hip_dy=0.2)[0, 23, 1]
+        backend._previous = _person()
+        assert backend._combine(_person(hip_dy=0.2), a, size) is a
+        assert backend.provenance()["flip_test_disagreements"] == 2
+        assert backend.provenance()["backend_settings"]["flip_test"] is True
+    finally:
+        backend.close()
