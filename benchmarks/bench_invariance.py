@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import fractions
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +66,7 @@ EVENTS = ("start_s", "bottom_s", "lockout_s", "end_s")
 TARGETS = {"hip_lead_median_deg": 1.5, "hip_lead_p90_deg": 4.0, "trunk_bottom_median_deg": 2.0,
            "velocity_median_pct": 5.0}  # fmt: skip
 #: Pose options as shipped (config/config.yaml): MediaPipe's bundled model, the plate tracker.
-POSE_OPTIONS = {"squat": {"min_tracking_confidence": 0.1, "track_bar": True},
+POSE_OPTIONS = {"squat": {"min_tracking_confidence": 0.1, "flip_test": True, "track_bar": True},
                 "deadlift": {"track_bar": True}}  # fmt: skip
 
 
@@ -139,12 +140,14 @@ def make_variant(source: Path, name: str, out: Path) -> Path | None:
                    rotation=90 if name == "rotated" else 0)  # ... shown turned back  # fmt: skip
 
 
-def analyse(video: Path, sample: dict, work: Path, *, reuse: bool = False) -> pd.DataFrame:
+def analyse(
+    video: Path, sample: dict, work: Path, *, reuse: bool = False, options: dict | None = None
+) -> pd.DataFrame:
     """Pose + analysis of one video, as the workflow runs them; reps with provenance."""
     kp_path = work / f"{video.stem}.keypoints.parquet"
     if not (reuse and kp_path.exists()):
         estimate_poses(video, kp_path, video_id=video.stem, backend="mediapipe",
-                       options=POSE_OPTIONS[sample["lift"]])  # fmt: skip
+                       options={**POSE_OPTIONS[sample["lift"]], **(options or {})})  # fmt: skip
     table, meta = read_keypoints(kp_path)
     reps, _ = analyze_video(table, meta, sample, AnalysisParams())
     return reps
@@ -250,7 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", type=Path, help="per-clip rows as CSV")
     ap.add_argument("--reuse", action="store_true",
-                    help="reuse variant videos and keypoints already in WORKDIR")  # fmt: skip
+                    help="reuse variant videos and keypoints already in WORKDIR")
+    ap.add_argument("--pose-options", type=json.loads, default={},
+                    help='MediaPipe options over the shipped ones, as JSON, e.g. \'{"flip_test": false}\'')  # fmt: skip
     args = ap.parse_args(argv)
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -260,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         fps = probe_video(video).fps
         clip_dir = work / sample["video_id"]
         clip_dir.mkdir(exist_ok=True)
-        original = analyse(video, sample, clip_dir, reuse=args.reuse)
+        original = analyse(video, sample, clip_dir, reuse=args.reuse, options=args.pose_options)
         for name in args.variants.split(","):
             path = clip_dir / f"{sample['video_id']}.{name}.mp4"
             if not (args.reuse and path.exists()):
@@ -270,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             mirrored = {"left": "right", "right": "left"}.get(sample.get("camera_side"))
             row = {**sample, "camera_side": mirrored} if name == "mirror" else sample
             try:
-                reps = analyse(path, row, clip_dir, reuse=args.reuse)
+                reps = analyse(path, row, clip_dir, reuse=args.reuse, options=args.pose_options)
             except Exception as exc:  # a variant the pipeline refuses is a finding, not a crash
                 print(f"  {sample['video_id']} {name}: {type(exc).__name__}: {exc}")
                 reps = original.iloc[:0]
