@@ -189,18 +189,19 @@ def mediapipe_rows(n_videos: int, *, seed: int) -> list[dict]:
     return rows[:n_videos]
 
 
-def _render_and_detect(job: tuple[dict, str, int, float, int]) -> str:
-    """Render one clip and run MediaPipe on it (skipped when its keypoints exist)."""
+def _render_and_detect(job: tuple[dict, str, int, float, int, dict]) -> str:
+    """Render one clip and run MediaPipe on it (each skipped when its output exists)."""
     from hipdrive.pose import estimate_poses
 
-    row, out_dir, seed, fps, n_reps = job
+    row, out_dir, seed, fps, n_reps, options = job
     out, vid = Path(out_dir), row["video_id"]
     kp_path = out / f"{vid}.mediapipe.parquet"
-    if not kp_path.exists():
-        video = out / f"{vid}.mp4"
+    video = out / f"{vid}.mp4"
+    if not (video.exists() and (out / f"{vid}.reps.parquet").exists()):
         simulate_video(row, seed=seed, effect_slope_deg_per_10pct=1.5, fps=fps, n_reps=n_reps,
                        video_path=video, truth_dir=out)  # fmt: skip
-        estimate_poses(video, kp_path, video_id=vid, backend="mediapipe")
+    if not kp_path.exists():
+        estimate_poses(video, kp_path, video_id=vid, backend="mediapipe", options=options)
     return vid
 
 
@@ -210,7 +211,8 @@ def mediapipe_accuracy(args: argparse.Namespace, work: Path) -> None:
     out = Path(args.mp_dir) if args.mp_dir else work / "mediapipe"
     out.mkdir(parents=True, exist_ok=True)
     rows = mediapipe_rows(args.mediapipe_videos, seed=args.seed)
-    jobs = [(row, str(out), args.seed, args.mp_fps, args.mp_reps) for row in rows]
+    options = eval_params(args.mp_pose_options)
+    jobs = [(row, str(out), args.seed, args.mp_fps, args.mp_reps, options) for row in rows]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(_render_and_detect, jobs))
@@ -232,7 +234,7 @@ def mediapipe_accuracy(args: argparse.Namespace, work: Path) -> None:
         per_video.append((vid, row["camera_side"], len(truth), len(est), m["err"].max()))
     reps_df = pd.concat(per_rep, ignore_index=True)
     print(f"mediapipe: {len(rows)} rendered videos ({args.mp_fps:g} fps, {args.mp_reps} reps each), "
-          f"{n_true} true reps, params {args.mp_params}; render + MediaPipe {t_detect:.0f} s wall")  # fmt: skip
+          f"{n_true} true reps, params {args.mp_params}, pose options {args.mp_pose_options}; render + MediaPipe {t_detect:.0f} s wall")  # fmt: skip
     print(f"  rep count exact           {np.mean(count_ok):.1%} of videos  (target >= 98%)")
     subsets = [("all", reps_df)] + [(lift, g) for lift, g in reps_df.groupby("lift")]
     subsets.append(("quality_ok", reps_df[reps_df["quality_ok"]]))
@@ -328,6 +330,9 @@ def main() -> None:
     ap.add_argument("--mp-reps", type=int, default=3)
     ap.add_argument("--mp-dir", help="keep rendered videos and MediaPipe keypoints here")
     ap.add_argument("--mp-params", default="{}", help="AnalysisParams overrides (MediaPipe check)")
+    ap.add_argument("--mp-pose-options", default="{}",
+                    help='MediaPipe backend options as JSON, e.g. \'{"flip_test": true}\' '
+                         "(use another --mp-dir: keypoints there are reused)")  # fmt: skip
     ap.add_argument("--jobs", type=int, default=1, help="parallel render + MediaPipe processes")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")

@@ -14,6 +14,9 @@ reference
     ``mmpose`` ``MMPoseInferencer`` called frame by frame.
     Printed as ratios; target (mediapipe): stage overhead over the bare model
     loop <= 15 %; (mmpose, GPU) stage >= 5x the per-frame inferencer.
+flip test
+    (mediapipe) the stage with ``flip_test`` on, as squats run by default, as a
+    ratio to the stage without it (expected about 0.5x: two readings a frame).
 memory
     peak RSS of one ``estimate_poses`` process on a short and a 4x longer
     video made of the same frames. Target: independent of video length.
@@ -242,6 +245,9 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  stage / reference = {stage / reference:.2f}x; overhead = {100 * (reference / stage - 1):+.1f} %"
         )
+        if args.backend == "mediapipe":  # the squats' default: each frame and its mirror image
+            flipped = bench_stage(videos, args.backend, {**options, "flip_test": True}, tmp)
+            print(f"pose stage with flip_test: {flipped:8.1f} frames/s ({flipped / stage:.2f}x the stage)")
         if args.backend == "mediapipe":
             print("  target: overhead <= +15 %")
         else:
