@@ -13,17 +13,23 @@ from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_ke
 from hipdrive.pose import estimate_poses
 
 
-@pytest.mark.slow
-def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
-    """On the simulator's rendered lifter: same frames and timestamps as the truth, legs close."""
+def _rendered_squat(tmp_path, video_id: str):
+    """One rendered squat rep (270x480, 30 fps), its truth in ``tmp_path / "truth"``."""
     simulate = pytest.importorskip(
         "hipdrive.simulate.study", reason="the simulator is not installed"
     )
-    sample = {"video_id": "S1", "lifter_id": "L01", "lift": "squat", "variant": "high_bar", "load_kg": 120,
-              "one_rm_kg": 140, "height_m": 1.8, "camera_side": "right"}  # fmt: skip
-    video = tmp_path / "S1.mp4"
+    sample = {"video_id": video_id, "lifter_id": "L01", "lift": "squat", "variant": "high_bar",
+              "load_kg": 120, "one_rm_kg": 140, "height_m": 1.8, "camera_side": "right"}  # fmt: skip
+    video = tmp_path / f"{video_id}.mp4"
     simulate.simulate_video(sample, seed=1, effect_slope_deg_per_10pct=1.5, fps=30, n_reps=1,
                             video_path=video, truth_dir=tmp_path / "truth", width=270, height=480)  # fmt: skip
+    return video
+
+
+@pytest.mark.slow
+def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
+    """On the simulator's rendered lifter: same frames and timestamps as the truth, legs close."""
+    video = _rendered_squat(tmp_path, "S1")
     meta = estimate_poses(video, tmp_path / "S1.parquet", video_id="S1")
     _, t_truth, xy_truth, _ = long_to_frames(
         read_keypoints(tmp_path / "truth" / "S1.keypoints.parquet")[0]
@@ -45,18 +51,10 @@ def test_simulated_lifter_is_found_on_the_truth_timeline(tmp_path):
 def test_flip_test_reads_a_clip_and_its_mirror_image_alike(tmp_path):
     """MediaPipe reads a lifter filmed from the left and from the right differently;
     with the flip test a clip's mirror image gives the clip's keypoints mirrored."""
-    simulate = pytest.importorskip(
-        "hipdrive.simulate.study", reason="the simulator is not installed"
-    )
     from hipdrive.pose.mediapipe_backend import MediaPipeBackend
     from hipdrive.video import iter_frames
 
-    sample = {"video_id": "S2", "lifter_id": "L01", "lift": "squat", "variant": "high_bar", "load_kg": 120,
-              "one_rm_kg": 140, "height_m": 1.8, "camera_side": "right"}  # fmt: skip
-    video = tmp_path / "S2.mp4"
-    simulate.simulate_video(sample, seed=1, effect_slope_deg_per_10pct=1.5, fps=30, n_reps=1,
-                            video_path=video, truth_dir=tmp_path / "truth", width=270, height=480)  # fmt: skip
-    frames = [rgb for _, _, rgb in iter_frames(video)]
+    frames = [rgb for _, _, rgb in iter_frames(_rendered_squat(tmp_path, "S2"))]
     swap = [KEYPOINT_NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
             for n in KEYPOINT_NAMES]  # fmt: skip
 
