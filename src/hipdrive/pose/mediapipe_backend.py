@@ -209,8 +209,8 @@ class MediaPipeBackend(PoseBackend):
         exact truth the squats' hip-lead error fell from a median of 7.0 to
         3.3 deg (no rep left undefined instead of 8 of 36), and a mirrored
         squat's trunk angles stay within encoding noise. Not for deadlifts:
-        the two readings of a pull's set-up and lowering disagree on a third
-        of the frames, and the pulls' error rose from 3.5 to 6.0 deg
+        the two readings of a pull's set-up and lowering disagree on 45-190
+        of its ~400 frames, and the pulls' error rose from 3.5 to 6.0 deg
         (docs/validation.md, "Flip test").
     """
 
