@@ -21,6 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "real"
 
 
+def other_side(name: str) -> str:
+    """A keypoint's name on the body's other side (``left_knee`` -> ``right_knee``): what
+    a mirror image calls it."""
+    return name.replace("left", "@").replace("right", "left").replace("@", "right")
+
+
 def load_benchmark(name: str) -> ModuleType:
     """A script from ``benchmarks/`` as a module (they are scripts, not a package)."""
     spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")

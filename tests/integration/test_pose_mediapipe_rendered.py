@@ -12,6 +12,8 @@ pytest.importorskip(
 from hipdrive.contracts.keypoints import KEYPOINT_NAMES, long_to_frames, read_keypoints
 from hipdrive.pose import estimate_poses
 
+from ..conftest import other_side
+
 
 def _rendered_squat(tmp_path, video_id: str):
     """One rendered squat rep (270x480, 30 fps), its truth in ``tmp_path / "truth"``."""
@@ -55,8 +57,7 @@ def test_flip_test_reads_a_clip_and_its_mirror_image_alike(tmp_path):
     from hipdrive.video import iter_frames
 
     frames = [rgb for _, _, rgb in iter_frames(_rendered_squat(tmp_path, "S2"))]
-    swap = [KEYPOINT_NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
-            for n in KEYPOINT_NAMES]  # fmt: skip
+    swap = [KEYPOINT_NAMES.index(other_side(n)) for n in KEYPOINT_NAMES]
 
     def mirror_gap(flip_test: bool) -> np.ndarray:
         xy = []

@@ -33,6 +33,8 @@ from hipdrive.pose.synthetic import degrade_keypoints
 from hipdrive.simulate import simulate_video
 from hipdrive.simulate.study import Population
 
+from ..conftest import other_side
+
 SEED = 2026
 
 
@@ -152,9 +154,7 @@ def test_facing_left_gives_the_same_numbers_as_the_mirror_image(truth_dir):
     # a mirrored video: x flips, and the pose model names the near side by what it sees
     mirrored = table.copy()
     mirrored["x"] = (meta["width"] - 1) - mirrored["x"]
-    swap = {n: n.replace("left_", "right_") if n.startswith("left_") else n.replace("right_", "left_")
-            for n in table["keypoint"].unique()}  # fmt: skip
-    mirrored["keypoint"] = mirrored["keypoint"].map(swap)
+    mirrored["keypoint"] = mirrored["keypoint"].map(other_side)
     a = analyze(table, meta, "A_left60").reps
     b = analyze(mirrored, meta, "A_left60").reps
     assert set(a["facing"]) == {"left"} and set(b["facing"]) == {"right"}

@@ -21,6 +21,8 @@ from hipdrive.pose import estimate_poses
 from hipdrive.pose.mediapipe_backend import MEDIAPIPE_INDEX, landmarks_to_keypoints
 from hipdrive.video import iter_frames, write_video
 
+from ..conftest import other_side
+
 
 def test_landmark_mapping_by_hand():
     lm = np.zeros((1, 33, 3), np.float32)
@@ -163,8 +165,7 @@ def test_mirrored_landmarks_swap_sides_and_mirror_x():
 
     assert (MIRRORED_INDEX[MIRRORED_INDEX] == np.arange(33)).all()  # a mirror twice is none
     for name, i in MEDIAPIPE_INDEX.items():
-        other = name.replace("left", "@").replace("right", "left").replace("@", "right")
-        assert MIRRORED_INDEX[i] == MEDIAPIPE_INDEX[other], name
+        assert MIRRORED_INDEX[i] == MEDIAPIPE_INDEX[other_side(name)], name
     lm = np.random.default_rng(0).uniform(0, 1, (1, 33, 3)).astype(np.float32)
     back = unmirror(lm)
     left, right = MEDIAPIPE_INDEX["left_knee"], MEDIAPIPE_INDEX["right_knee"]
