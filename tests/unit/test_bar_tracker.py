@@ -17,10 +17,18 @@ def _pt(x: float, y: float) -> tuple[int, int]:
     return int(round(x * (1 << SHIFT))), int(round(y * (1 << SHIFT)))
 
 
-def render_plate(path: np.ndarray, *, radius: float = 60.0, tip: np.ndarray | None = None):
+def render_plate(
+    path: np.ndarray,
+    *,
+    radius: float = 60.0,
+    tip: np.ndarray | None = None,
+    blob: tuple[np.ndarray, np.ndarray] | None = None,
+):
     """RGB frames of a textured plate moving along ``path`` over a static textured background.
 
-    ``tip`` (optional, one row per frame) draws a small sleeve-end disc there.
+    ``tip`` (optional, one row per frame) draws a small sleeve-end disc there;
+    ``blob`` (centres, semi-axes: one row each per frame) a dark ellipse, as a
+    body part beside the plate.
     """
     rng = np.random.default_rng(0)
     background = cv2.GaussianBlur(rng.integers(0, 255, (420, 560), dtype=np.uint8), (0, 0), 3)
@@ -35,6 +43,9 @@ def render_plate(path: np.ndarray, *, radius: float = 60.0, tip: np.ndarray | No
         # asymmetric print so the patch has texture in both directions
         cv2.rectangle(img, _pt(x - 30, y - 45), _pt(x + 10, y - 35), 90, -1, cv2.LINE_AA, SHIFT)
         cv2.rectangle(img, _pt(x + 28, y - 10), _pt(x + 38, y + 25), 90, -1, cv2.LINE_AA, SHIFT)
+        if blob is not None:
+            (bx, by), (ax, ay) = blob[0][i], blob[1][i]
+            cv2.ellipse(img, _pt(bx, by), _pt(ax, ay), 0, 0, 360, 15, -1, cv2.LINE_AA, SHIFT)
         if tip is not None:
             cv2.circle(img, _pt(*tip[i]), int(7 * s), 250, -1, cv2.LINE_AA, SHIFT)
             cv2.circle(img, _pt(*tip[i]), int(7 * s), 30, 2, cv2.LINE_AA, SHIFT)
@@ -79,6 +90,35 @@ def test_follows_the_sleeve_end_where_perspective_moves_it() -> None:
     assert track.point == "sleeve_end"
     err = np.linalg.norm(track.xy - tip, axis=1)
     assert err.mean() < 1.0, err.mean()
+
+
+def test_a_body_part_round_in_one_frame_only_is_not_taken_for_the_plate() -> None:
+    # A dark blob under the hands, round while the bar rests (where the finder
+    # looks) and stretched as it rises, like an arm: nearer the hands than the
+    # plate and moving with them, it must still lose to the plate, which stays round.
+    path = lift_path()
+    rise = (path[0, 1] - path[:, 1]) / 150.4
+    centres = path + np.array([0.0, -100.0])
+    axes = np.column_stack([40 * (1 + 0.8 * rise), 40 / (1 + 0.8 * rise)])
+    frames = render_plate(path, blob=(centres, axes))
+    hands = centres + np.array([3.0, 5.0])
+    track = track_bar(frames, hands, body_height_px=500.0)
+    assert track.radius_px == pytest.approx(60, abs=4)
+    err = np.linalg.norm(track.xy - path, axis=1)
+    assert np.nanmax(err) < 1.0, np.nanmax(err)
+
+
+def test_a_pose_glitch_at_the_lowest_hands_does_not_hide_the_plate() -> None:
+    # One frame reads the hands far below the bar (the pose model's glitch), so
+    # the lowest hands lie where no plate is: the plate is found from another frame.
+    path = lift_path()
+    frames = render_plate(path)
+    hands = path + np.array([4.0, 12.0])
+    hands[50] = [284.0, 330.0]  # the bar is held overhead at 150 px here
+    track = track_bar(frames, hands, body_height_px=420.0)
+    assert track.point == "hub" and track.init_frame != 50
+    err = np.linalg.norm(track.xy - path, axis=1)
+    assert np.nanmax(err) < 1.0, np.nanmax(err)
 
 
 def test_lost_frames_are_nan_with_score_zero() -> None:

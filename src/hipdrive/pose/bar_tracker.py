@@ -10,10 +10,18 @@ Method (two steps, both OpenCV):
 
 1. **Find** the plate once, at the frame where the hands are lowest (the
    deadlift's set-up, the squat's bottom; the hands hold the bar in both lifts,
-   so the wrists are a lift-agnostic anchor): a Hough circle transform
+   so the wrists are a lift-agnostic anchor; a pose glitch's frames are passed
+   over, :func:`_start_frame`): a Hough circle transform
    (``cv2.HoughCircles``, ``HOUGH_GRADIENT_ALT``) in a window around the
    wrists, for radii of a weight plate scaled by the lifter's stature from the
-   keypoints (:data:`PLATE_RADIUS_BH`), the circle nearest the wrists.
+   keypoints (:data:`PLATE_RADIUS_BH`). Each circle, nearest the wrists
+   first, is tracked (step 2); the plate is the first whose track rises and
+   falls with the hands, of the round ones if there are any: those found
+   again as a circle of their own size in most of the frames they were
+   tracked in (:func:`circle_persistence`). A plate is rigid and round in
+   every frame, while an arm, a head or a knee that looked round in one frame
+   is not; but a plate too close to the camera or cut by the picture's edge
+   may not be found again, so roundness ranks the circles and does not veto them.
 2. **Track** the hub forward and backward from there by template matching
    with normalised cross-correlation (``cv2.matchTemplate``,
    ``TM_CCOEFF_NORMED``; Lewis 1995) of a patch centred on the hub, in a search
@@ -55,6 +63,7 @@ __all__ = [
     "BAR_POINT",
     "PLATE_RADIUS_BH",
     "BarTrack",
+    "circle_persistence",
     "plate_candidates",
     "subpixel_peak",
     "track_bar",
@@ -260,6 +269,48 @@ def plate_candidates(
     return c[near[np.argsort(d[near])][:n]]
 
 
+def circle_persistence(
+    images: list[np.ndarray],
+    centre: np.ndarray,
+    radius: float,
+    *,
+    radius_range_px: tuple[float, float],
+    n_frames: int = 16,
+) -> float:
+    """Share of up to ``n_frames`` tracked frames, spread evenly, in which the finder
+    (:func:`hough_circles` over ``radius_range_px``, as when the candidate was
+    found) finds a circle of 0.8-1.25 times ``radius`` within a quarter radius of
+    the tracked ``centre`` (rows per image, NaN where lost; 0 if never tracked).
+
+    Why: the finder looks at one frame, where a bent arm, a head or a knee can
+    pass for a circle as well as the plate. Only the plate, rigid and round,
+    stays a circle: asking for it again in the other frames tells them apart.
+    """
+    tracked = np.flatnonzero(np.isfinite(centre).all(axis=1))
+    if not len(tracked):
+        return 0.0
+    picks = tracked[np.unique(np.linspace(0, len(tracked) - 1, n_frames).round().astype(int))]
+    reach = int(np.ceil(1.6 * radius_range_px[1]))
+    found = 0
+    for i in picks:
+        h, w = images[i].shape
+        x, y = centre[i]
+        x0, y0 = max(0, int(x) - reach), max(0, int(y) - reach)
+        window = images[i][y0 : min(h, int(y) + reach + 1), x0 : min(w, int(x) + reach + 1)]
+        c = hough_circles(window, radius_range_px=radius_range_px)
+        c = c[(c[:, 2] >= 0.8 * radius) & (c[:, 2] <= 1.25 * radius)]
+        found += bool(len(c)) and np.hypot(c[:, 0] + x0 - x, c[:, 1] + y0 - y).min() <= radius / 4
+    return found / len(picks)
+
+
+#: Share of its tracked frames in which a candidate must be found again as a
+#: circle (:func:`circle_persistence`) to count as round: most of them.
+MIN_CIRCLE_PERSISTENCE = 0.5
+
+#: Circles near the hands tried, nearest first.
+MAX_CANDIDATES = 6
+
+
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation over the samples where both are finite (0 when undefined)."""
     ok = np.isfinite(a) & np.isfinite(b)
@@ -331,6 +382,83 @@ def track_sleeve_end(
     return best
 
 
+#: Hands further than this (statures) from their running median over
+#: :data:`GLITCH_WINDOW` frames are a pose glitch, not where the bar is.
+GLITCH_DISTANCE_BH = 0.05
+GLITCH_WINDOW = 11
+
+
+def _start_frame(hands: np.ndarray, body_height_px: float) -> int:
+    """The frame where the hands are lowest (the deadlift's set-up, the squat's bottom),
+    of those where they agree with their neighbours.
+
+    Why: a pose glitch of a few frames can read the hands far below the bar;
+    the lowest hands would then put the plate search where no plate is. The
+    running median over :data:`GLITCH_WINDOW` frames (scipy's median filter)
+    ignores such a jump, while on a smooth path it lies on the hands.
+    """
+    from scipy.ndimage import median_filter
+
+    seen = np.flatnonzero(np.isfinite(hands).all(axis=1))
+    smooth = median_filter(hands[seen], size=(GLITCH_WINDOW, 1), mode="nearest")
+    steady = np.hypot(*(hands[seen] - smooth).T) <= GLITCH_DISTANCE_BH * body_height_px
+    pool = seen[steady] if steady.any() else seen
+    return int(pool[np.argmax(hands[pool, 1])])
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A circle near the hands, tracked."""
+
+    hub: np.ndarray
+    score: np.ndarray
+    radius: float
+    hand_correlation: float
+    round: bool  # found again as a circle in most frames (:func:`circle_persistence`)
+
+
+def _candidates(
+    images: list[np.ndarray],
+    search: np.ndarray,
+    start: int,
+    anchor: np.ndarray,
+    work_hands: np.ndarray,
+    *,
+    shift: np.ndarray,
+    radius_range_px: tuple[float, float],
+    min_score: float,
+) -> list[_Candidate]:
+    """The circles in ``search`` (frame ``start``) near the hands (``anchor``), nearest
+    first, each tracked; the search stops at the first round one that rises and
+    falls with the hands (it is the plate)."""
+    out = []
+    for x, y, radius in plate_candidates(
+        search, anchor, radius_range_px=radius_range_px, n=MAX_CANDIDATES
+    ):
+        hub, score = track_template(
+            images, start, np.array([x, y]) + shift, half=int(round(0.5 * radius)),
+            reach_px=0.5 * radius, min_score=min_score,
+        )  # fmt: skip
+        persistence = circle_persistence(images, hub, radius, radius_range_px=radius_range_px)
+        c = _Candidate(
+            hub, score, float(radius), _correlation(hub[:, 1], work_hands[:, 1]),
+            persistence >= MIN_CIRCLE_PERSISTENCE,
+        )  # fmt: skip
+        out.append(c)
+        if c.round and c.hand_correlation >= MIN_HAND_CORRELATION:
+            break
+    return out
+
+
+def _plate_held(candidates: list[_Candidate]) -> _Candidate | None:
+    """The first candidate whose track rises and falls with the hands, else the one
+    that does so most (a circle in the background stays put); None if there are none."""
+    for c in candidates:
+        if c.hand_correlation >= MIN_HAND_CORRELATION:
+            return c
+    return max(candidates, key=lambda c: c.hand_correlation, default=None)
+
+
 def track_bar(
     frames: Iterable[np.ndarray],
     hands: np.ndarray,
@@ -388,7 +516,7 @@ def track_bar(
     carriers = carriers[np.isfinite(carriers).all(axis=1)]
     lo = np.floor(np.maximum(carriers.min(axis=0) - 1.5 * r_hi, 0)).astype(int)  # <= lo_h
     hi = np.ceil(carriers.max(axis=0) + 1.5 * r_hi).astype(int)  # >= hi_h
-    start = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
+    start = _start_frame(hands, body_height_px)
     images, search = [], None
     for i, rgb in enumerate(frames):
         images.append(crop(rgb, lo, hi))
@@ -398,25 +526,18 @@ def track_bar(
         raise ValueError(f"{len(images)} frames for {n} hand positions")
     work_hands = (hands - lo) * scale
     shift = (lo_h - lo) * scale  # the search image's origin in the tracked ones
-    # The plate held: of the circles near the hands, the first whose track
-    # rises and falls with them (a circle in the background stays put).
-    best = None
-    for x, y, radius in plate_candidates(
-        search, (hands[start] - lo_h) * scale, radius_range_px=(r_lo * scale, r_hi * scale)
-    ):
-        at = np.array([x, y]) + shift
-        hub, score = track_template(
-            images, start, at, half=int(round(0.5 * radius)),
-            reach_px=0.5 * radius, min_score=min_score,
-        )  # fmt: skip
-        r = _correlation(hub[:, 1], work_hands[:, 1])
-        if best is None or r > best[0]:
-            best = (r, hub, score, radius)
-        if r >= MIN_HAND_CORRELATION:
-            break
+    # The plate held: of the circles near the hands, round ones are preferred
+    # (a plate stays a circle; a bent arm or a head that looked like one does
+    # not), but a plate seen too close or cut by the picture's edge may not be
+    # found again as a circle, so where none is round all are taken as they are.
+    found = _candidates(
+        images, search, start, (hands[start] - lo_h) * scale, work_hands,
+        shift=shift, radius_range_px=(r_lo * scale, r_hi * scale), min_score=min_score,
+    )  # fmt: skip
+    best = _plate_held([c for c in found if c.round] or found)
     if best is None:
         return empty
-    _, hub, score, radius = best
+    hub, score, radius = best.hub, best.score, best.radius
     point = "hub"
     tip = track_sleeve_end(
         images, start, hub, radius, min_score=min_score, search=search, offset=shift
