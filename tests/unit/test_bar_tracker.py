@@ -108,19 +108,6 @@ def test_a_body_part_round_in_one_frame_only_is_not_taken_for_the_plate() -> Non
     assert np.nanmax(err) < 1.0, np.nanmax(err)
 
 
-def test_a_pose_glitch_at_the_lowest_hands_does_not_hide_the_plate() -> None:
-    # One frame reads the hands far below the bar (the pose model's glitch), so
-    # the lowest hands lie where no plate is: the plate is found from another frame.
-    path = lift_path()
-    frames = render_plate(path)
-    hands = path + np.array([4.0, 12.0])
-    hands[50] = [284.0, 330.0]  # the bar is held overhead at 150 px here
-    track = track_bar(frames, hands, body_height_px=420.0)
-    assert track.point == "hub" and track.init_frame != 50
-    err = np.linalg.norm(track.xy - path, axis=1)
-    assert np.nanmax(err) < 1.0, np.nanmax(err)
-
-
 def test_lost_frames_are_nan_with_score_zero() -> None:
     path = lift_path()
     frames = render_plate(path)

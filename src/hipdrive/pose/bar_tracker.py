@@ -10,8 +10,7 @@ Method (two steps, both OpenCV):
 
 1. **Find** the plate once, at the frame where the hands are lowest (the
    deadlift's set-up, the squat's bottom; the hands hold the bar in both lifts,
-   so the wrists are a lift-agnostic anchor; a pose glitch's frames are passed
-   over, :func:`_start_frame`): a Hough circle transform
+   so the wrists are a lift-agnostic anchor): a Hough circle transform
    (``cv2.HoughCircles``, ``HOUGH_GRADIENT_ALT``) in a window around the
    wrists, for radii of a weight plate scaled by the lifter's stature from the
    keypoints (:data:`PLATE_RADIUS_BH`). Each circle, nearest the wrists
@@ -382,30 +381,6 @@ def track_sleeve_end(
     return best
 
 
-#: Hands further than this (statures) from their running median over
-#: :data:`GLITCH_WINDOW` frames are a pose glitch, not where the bar is.
-GLITCH_DISTANCE_BH = 0.05
-GLITCH_WINDOW = 11
-
-
-def _start_frame(hands: np.ndarray, body_height_px: float) -> int:
-    """The frame where the hands are lowest (the deadlift's set-up, the squat's bottom),
-    of those where they agree with their neighbours.
-
-    Why: a pose glitch of a few frames can read the hands far below the bar;
-    the lowest hands would then put the plate search where no plate is. The
-    running median over :data:`GLITCH_WINDOW` frames (scipy's median filter)
-    ignores such a jump, while on a smooth path it lies on the hands.
-    """
-    from scipy.ndimage import median_filter
-
-    seen = np.flatnonzero(np.isfinite(hands).all(axis=1))
-    smooth = median_filter(hands[seen], size=(GLITCH_WINDOW, 1), mode="nearest")
-    steady = np.hypot(*(hands[seen] - smooth).T) <= GLITCH_DISTANCE_BH * body_height_px
-    pool = seen[steady] if steady.any() else seen
-    return int(pool[np.argmax(hands[pool, 1])])
-
-
 @dataclass(frozen=True)
 class _Candidate:
     """A circle near the hands, tracked."""
@@ -516,7 +491,7 @@ def track_bar(
     carriers = carriers[np.isfinite(carriers).all(axis=1)]
     lo = np.floor(np.maximum(carriers.min(axis=0) - 1.5 * r_hi, 0)).astype(int)  # <= lo_h
     hi = np.ceil(carriers.max(axis=0) + 1.5 * r_hi).astype(int)  # >= hi_h
-    start = _start_frame(hands, body_height_px)
+    start = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
     images, search = [], None
     for i, rgb in enumerate(frames):
         images.append(crop(rgb, lo, hi))
