@@ -8,7 +8,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from hipdrive.pose.bar_tracker import subpixel_peak, track_bar  # noqa: E402
+from hipdrive.pose.bar_tracker import subpixel_peak, track_bar, track_template  # noqa: E402
 
 SHIFT = 4  # cv2 drawing with 4 fractional bits: sub-pixel centres
 
@@ -119,6 +119,42 @@ def test_lost_frames_are_nan_with_score_zero() -> None:
     assert (track.score[list(hidden)] == 0).all()
     back = np.linalg.norm(track.xy[55:] - path[55:], axis=1)
     assert back.max() < 1.0  # found again when it comes back
+
+
+def test_a_patch_lost_after_changing_its_look_is_recaptured_by_an_earlier_view() -> None:
+    # Two unrelated looks of one patch: look B at the bottom, look A at the top,
+    # blended in between (a hub framed by the arms at a squat's bottom and by the
+    # shoulders at the top). It rises slowly (followed as its look changes), comes
+    # back down, then jumps to the top in one frame: the last template (look B)
+    # never matches look A, the view kept at the top does.
+    rng = np.random.default_rng(3)
+
+    def texture() -> np.ndarray:
+        t = cv2.GaussianBlur(rng.normal(0, 1, (31, 31)), (0, 0), 1.5)
+        return 128 + 50 * t / t.std()
+
+    look_a, look_b = texture(), texture()
+    background = cv2.GaussianBlur(rng.normal(0, 1, (140, 200)), (0, 0), 2.0)
+    background = 128 + 30 * background / background.std()
+    top, bottom = 30, 90
+    ys = np.concatenate([
+        np.linspace(bottom, top, 13), np.full(5, top), np.linspace(top, bottom, 13),
+        np.full(4, bottom), np.full(12, top),
+    ])  # fmt: skip
+    images = []
+    for y in ys:
+        w = (y - top) / (bottom - top)  # 0 at the top: look A; 1 at the bottom: look B
+        img = background.copy()
+        img[int(y) - 15 : int(y) + 16, 85:116] = (1 - w) * look_a + w * look_b
+        images.append(np.clip(img, 0, 255).astype(np.uint8))
+    jump = len(ys) - 12
+    xy, score = track_template(images, 0, np.array([100.0, bottom]), half=15, reach_px=8.0)
+    assert np.abs(xy[:jump, 1] - ys[:jump]).max() < 0.5  # followed through the change
+    assert np.isnan(xy[jump]).all()  # the jump outruns the search...
+    after = xy[jump + 5 :]
+    assert np.isfinite(after).all(), "not recaptured"  # ... which widens and finds it
+    assert np.abs(after - [100.0, top]).max() < 0.5
+    assert (score[jump + 5 :] >= 0.8).all()
 
 
 def test_no_plate_gives_an_empty_track() -> None:

@@ -29,9 +29,13 @@ Method (two steps, both OpenCV):
    is refreshed from each confidently matched frame so a slowly turning plate
    or changing light is followed, and re-anchored on the first frame's
    template where that still matches nearby, so refreshing does not drift
-   (strategy 3 of Matthews et al. 2004). A frame whose best correlation is
-   below ``min_score`` is lost (NaN); the search then widens until the plate is
-   found again.
+   (strategy 3 of Matthews et al. 2004). The distinct views of the plate
+   met on the way are kept: where the last template matches weakly or not at
+   all, a kept view that matches as well as a refresh asks takes over (the
+   hub framed by the arms at a squat's bottom looks unlike the hub at the
+   top, so a template from one matches poorly at the other). A frame whose
+   best correlation is below ``min_score`` is lost (NaN); the search then
+   widens until the plate is found again.
 
 Frames are tracked on a grey, downscaled copy (the plate then spans about
 :data:`WORK_PLATE_RADIUS_PX` pixels; the sub-pixel peak keeps the error well
@@ -182,6 +186,7 @@ def track_template(
     refresh_score: float = 0.8,
     anchor_score: float = 0.7,
     guide: np.ndarray | None = None,
+    use_views: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Follow the patch centred on ``centre`` in ``images[start]`` through the other images.
 
@@ -201,7 +206,10 @@ def track_template(
     min_score : float
         NCC below which a frame is lost (NaN).
     refresh_score : float
-        NCC at or above which the template is refreshed from that frame.
+        NCC at or above which the template is refreshed from that frame; a
+        refreshed template unlike the views kept so far is kept as one more.
+        Below it, a kept view that matches this well takes over
+        (:func:`_best_view`).
     anchor_score : float
         NCC of the first template, matched within ``half / 4`` of the result,
         at or above which the result is re-anchored on it (drift guard).
@@ -209,6 +217,8 @@ def track_template(
         A track of something rigidly carried with the patch (the plate hub):
         the prediction is the last position moved by the guide's motion,
         instead of a constant velocity, where the guide is known.
+    use_views : bool
+        Keep the patch's distinct views and fall back on them (above).
 
     Returns
     -------
@@ -223,7 +233,7 @@ def track_template(
     xy[start], score[start] = centre, 1.0
     for leg in (range(start + 1, n), range(start - 1, -1, -1)):
         template, last, prev, reach = first, np.asarray(centre, float), None, reach_px
-        last_i = start
+        last_i, views = start, [first]
         for i in leg:
             step = None if guide is None else guide[i] - guide[last_i]
             if step is not None and np.isfinite(step).all():
@@ -231,6 +241,10 @@ def track_template(
             else:
                 guess = last if prev is None else last + (last - prev)
             pos, peak = _match(images[i], template, guess, reach)
+            if use_views and peak < refresh_score:  # the patch may look as it did elsewhere
+                v_pos, v_peak, seen_as = _best_view(images[i], views, guess, reach, refresh_score)
+                if seen_as is not None:
+                    pos, peak, template = v_pos, v_peak, seen_as
             if peak >= min_score:
                 anchored, a_peak = _match(images[i], first, pos, max(2.0, half / 4))
                 if a_peak >= anchor_score:
@@ -238,10 +252,51 @@ def track_template(
                 xy[i], score[i] = pos, peak
                 if peak >= refresh_score and (fresh := _patch(images[i], pos, half)) is not None:
                     template = fresh
+                    if use_views:
+                        _remember(views, fresh, refresh_score)
                 prev, last, reach, last_i = last, pos, reach_px, i
             else:
                 prev, reach = None, min(reach * 2.0, 8 * reach_px)
     return xy, score
+
+
+#: Most views of a tracked patch kept to fall back on where the last template matches poorly.
+MAX_VIEWS = 12
+
+
+def _remember(views: list[np.ndarray], template: np.ndarray, same: float) -> None:
+    """Keep ``template`` as a view of the patch unless a kept one already looks like
+    it (NCC >= ``same``); the oldest after the first is dropped beyond :data:`MAX_VIEWS`."""
+    import cv2
+
+    for v in views:
+        if float(cv2.matchTemplate(template, v, cv2.TM_CCOEFF_NORMED).max()) >= same:
+            return
+    views.append(template)
+    if len(views) > MAX_VIEWS:
+        del views[1]
+
+
+def _best_view(
+    image: np.ndarray, views: list[np.ndarray], guess: np.ndarray, reach: float, min_peak: float
+) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """The best match of any kept view within ``reach`` of ``guess``, taken when it reaches
+    ``min_peak``: (position, NCC, the view), or (NaN, 0, None).
+
+    Why: a patch changes as it moves (a plate's hub framed by the arms at a
+    squat's bottom, by the shoulders at the top). The last template, refreshed
+    at one place, matches poorly or not at all at the other, and a lost patch
+    would not be found again until it looked as it did when lost; the view it
+    had when last seen there matches. A view must match with the confidence
+    of a template refresh, not just of a tracked frame: nothing in the track
+    vouches for the switch.
+    """
+    best: tuple[np.ndarray, float, np.ndarray | None] = (np.array([np.nan, np.nan]), 0.0, None)
+    for view in views:
+        pos, peak = _match(image, view, guess, reach)
+        if peak >= min_peak and peak > best[1]:
+            best = (pos, peak, view)
+    return best
 
 
 def hough_circles(image: np.ndarray, *, radius_range_px: tuple[float, float]) -> np.ndarray:
@@ -351,7 +406,10 @@ def track_sleeve_end(
     moves by more than a working pixel (a distant camera) the tip coincides
     with the hub and None is returned. The circles are looked for in
     ``search`` (default ``images[start]``), whose origin lies at ``offset``
-    in the tracked images.
+    in the tracked images. Each is followed without falling back on earlier
+    views (:func:`track_template`): print on a plate that turns changes its
+    look and should track badly, while the tip, the end of a cylinder, keeps
+    its own.
     """
     lo, hi = (f * radius for f in SLEEVE_RADIUS_FRACTION)
     cands = hough_circles(
@@ -365,7 +423,7 @@ def track_sleeve_end(
         half = max(3, int(round(0.9 * r)))
         xy, score = track_template(
             images, start, np.array([x, y]), half=half, reach_px=max(2.0, r), min_score=min_score,
-            guide=hub,
+            guide=hub, use_views=False,
         )  # fmt: skip
         seen = np.isfinite(hub).all(axis=1)
         rel = xy - hub
