@@ -155,6 +155,11 @@ def test_a_patch_lost_after_changing_its_look_is_recaptured_by_an_earlier_view()
     assert np.isfinite(after).all(), "not recaptured"  # ... which widens and finds it
     assert np.abs(after - [100.0, top]).max() < 0.5
     assert (score[jump + 5 :] >= 0.8).all()
+    # without the views (the sleeve end's candidates) only the last template is asked
+    xy, _ = track_template(
+        images, 0, np.array([100.0, bottom]), half=15, reach_px=8.0, use_views=False
+    )
+    assert np.isnan(xy[jump:]).all()
 
 
 def test_no_plate_gives_an_empty_track() -> None:
