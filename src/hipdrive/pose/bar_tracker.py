@@ -242,7 +242,8 @@ def track_template(
                 guess = last if prev is None else last + (last - prev)
             pos, peak = _match(images[i], template, guess, reach)
             if use_views and peak < refresh_score:  # the patch may look as it did elsewhere
-                v_pos, v_peak, seen_as = _best_view(images[i], views, guess, reach, refresh_score)
+                others = [v for v in views if v is not template]  # the last one has been asked
+                v_pos, v_peak, seen_as = _best_view(images[i], others, guess, reach, refresh_score)
                 if seen_as is not None:
                     pos, peak, template = v_pos, v_peak, seen_as
             if peak >= min_score:
