@@ -108,6 +108,22 @@ def test_a_body_part_round_in_one_frame_only_is_not_taken_for_the_plate() -> Non
     assert np.nanmax(err) < 1.0, np.nanmax(err)
 
 
+@pytest.mark.parametrize("misread_frames", [5, 12])
+def test_a_wrist_misread_below_the_bar_does_not_hide_the_plate(misread_frames: int) -> None:
+    # The pose model loses the arm behind the plate at the lockout hold and puts
+    # the wrist 250 px below the bar, lower than the hands ever are: the lowest
+    # hands lie where no plate is. A short misread is steadied away (5 frames);
+    # a longer one (12 frames at 30 fps) leaves the plate to another low moment.
+    path = lift_path()
+    frames = render_plate(path)
+    hands = path + np.array([4.0, 12.0])
+    hands[48 : 48 + misread_frames, 1] += 250.0
+    track = track_bar(frames, hands, body_height_px=420.0, fs_hz=30.0)
+    assert track.point == "hub"
+    err = np.linalg.norm(track.xy - path, axis=1)
+    assert np.isfinite(err).all() and err.max() < 1.0, np.nanmax(err)
+
+
 def test_lost_frames_are_nan_with_score_zero() -> None:
     path = lift_path()
     frames = render_plate(path)

@@ -10,7 +10,8 @@ Method (two steps, both OpenCV):
 
 1. **Find** the plate once, at the frame where the hands are lowest (the
    deadlift's set-up, the squat's bottom; the hands hold the bar in both lifts,
-   so the wrists are a lift-agnostic anchor): a Hough circle transform
+   so the wrists are a lift-agnostic anchor; where nothing found there moves
+   with the hands, other low moments of their running median): a Hough circle transform
    (``cv2.HoughCircles``, ``HOUGH_GRADIENT_ALT``) in a window around the
    wrists, for radii of a weight plate scaled by the lifter's stature from the
    keypoints (:data:`PLATE_RADIUS_BH`). Each circle, nearest the wrists
@@ -449,6 +450,7 @@ class _Candidate:
     radius: float
     hand_correlation: float
     round: bool  # found again as a circle in most frames (:func:`circle_persistence`)
+    start: int  # the frame it was found in
 
 
 def _candidates(
@@ -476,7 +478,7 @@ def _candidates(
         persistence = circle_persistence(images, hub, radius, radius_range_px=radius_range_px)
         c = _Candidate(
             hub, score, float(radius), _correlation(hub[:, 1], work_hands[:, 1]),
-            persistence >= MIN_CIRCLE_PERSISTENCE,
+            persistence >= MIN_CIRCLE_PERSISTENCE, start,
         )  # fmt: skip
         out.append(c)
         if c.round and c.hand_correlation >= MIN_HAND_CORRELATION:
@@ -493,6 +495,48 @@ def _plate_held(candidates: list[_Candidate]) -> _Candidate | None:
     return max(candidates, key=lambda c: c.hand_correlation, default=None)
 
 
+#: Window of the running median that steadies the hands before their lowest
+#: frames are looked for, seconds: a wrist misread for under half of it (a
+#: detector that loses the arm behind the plate for a few frames) is ignored,
+#: while a squat's bottom, where the hands stay within a few centimetres for a
+#: few tenths of a second, still peaks at its own frames.
+STEADY_HANDS_S = 0.5
+
+#: Frames where the plate is looked for, at least this far apart, seconds, and
+#: how many: the hands' lowest frame first; other low moments of their running
+#: median (the deadlift's set-up and its put-down, another squat's bottom) only
+#: where nothing found from the first moves with the hands.
+START_APART_S = 1.0
+MAX_STARTS = 3
+
+
+def steady_hands(hands: np.ndarray, fs_hz: float) -> np.ndarray:
+    """The hands' running median over :data:`STEADY_HANDS_S` (NaN where under half the window is seen)."""
+    import pandas as pd
+
+    w = max(3, int(round(STEADY_HANDS_S * fs_hz)) | 1)
+    return pd.DataFrame(hands).rolling(w, center=True, min_periods=w // 2 + 1).median().to_numpy()
+
+
+def low_frames(steady: np.ndarray, fs_hz: float, *, avoid: int) -> list[int]:
+    """Up to :data:`MAX_STARTS` - 1 frames of the lowest steady hands (largest image y),
+    lowest first, each :data:`START_APART_S` from the others and from ``avoid``.
+
+    Why: a detector that misreads the wrist (the arm lost behind the plate)
+    can put the lowest hands where the bar is not; another low moment of the
+    same lift, where the hands are steadily low, then finds it.
+    """
+    y = np.where(np.isfinite(steady).all(axis=1), steady[:, 1], -np.inf)
+    apart = max(1, int(round(START_APART_S * fs_hz)))
+    starts: list[int] = [avoid]
+    for i in np.argsort(-y, kind="stable"):
+        if not np.isfinite(y[i]) or len(starts) == MAX_STARTS:
+            break
+        if all(abs(int(i) - s) >= apart for s in starts):
+            starts.append(int(i))
+    return starts[1:]
+
+
 def track_bar(
     frames: Iterable[np.ndarray],
     hands: np.ndarray,
@@ -500,6 +544,7 @@ def track_bar(
     body_height_px: float,
     shoulders: np.ndarray | None = None,
     min_score: float = 0.5,
+    fs_hz: float = 30.0,
 ) -> BarTrack:
     """Find the near plate beside the hands and track the bar end through every frame.
 
@@ -517,6 +562,8 @@ def track_bar(
         rides there, so the search covers it where the hands go unseen.
     min_score : float
         NCC below which a frame is lost.
+    fs_hz : float
+        Frame rate (sizes the hands' running median, :func:`steady_hands`).
 
     Returns
     -------
@@ -550,12 +597,15 @@ def track_bar(
     carriers = carriers[np.isfinite(carriers).all(axis=1)]
     lo = np.floor(np.maximum(carriers.min(axis=0) - 1.5 * r_hi, 0)).astype(int)  # <= lo_h
     hi = np.ceil(carriers.max(axis=0) + 1.5 * r_hi).astype(int)  # >= hi_h
-    start = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
-    images, search = [], None
+    first = int(np.flatnonzero(seen)[np.argmax(hands[seen, 1])])  # hands lowest
+    steady = steady_hands(hands, fs_hz)
+    starts = [first, *low_frames(steady, fs_hz, avoid=first)]
+    anchors = {first: hands[first]} | {s: steady[s] for s in starts[1:]}
+    images, searches = [], {}
     for i, rgb in enumerate(frames):
         images.append(crop(rgb, lo, hi))
-        if i == start:
-            search = crop(rgb, lo_h, hi_h)
+        if i in anchors:
+            searches[i] = crop(rgb, lo_h, hi_h)
     if len(images) != n:
         raise ValueError(f"{len(images)} frames for {n} hand positions")
     work_hands = (hands - lo) * scale
@@ -564,14 +614,24 @@ def track_bar(
     # (a plate stays a circle; a bent arm or a head that looked like one does
     # not), but a plate seen too close or cut by the picture's edge may not be
     # found again as a circle, so where none is round all are taken as they are.
-    found = _candidates(
-        images, search, start, (hands[start] - lo_h) * scale, work_hands,
-        shift=shift, radius_range_px=(r_lo * scale, r_hi * scale), min_score=min_score,
-    )  # fmt: skip
+    # Where nothing found at the lowest hands moves with them (a misread wrist
+    # put them where the bar is not), other low moments are searched too; a
+    # circle found there must stay round, as no hands vouch for it (an arm bent
+    # round beside a squat's bar moves with the hands as well).
+    found: list[_Candidate] = []
+    for start in starts:
+        tried = _candidates(
+            images, searches[start], start, (anchors[start] - lo_h) * scale, work_hands,
+            shift=shift, radius_range_px=(r_lo * scale, r_hi * scale), min_score=min_score,
+        )  # fmt: skip
+        found += tried if start == first else [c for c in tried if c.round]
+        if any(c.hand_correlation >= MIN_HAND_CORRELATION for c in found):
+            break
     best = _plate_held([c for c in found if c.round] or found)
     if best is None:
         return empty
-    hub, score, radius = best.hub, best.score, best.radius
+    hub, score, radius, start = best.hub, best.score, best.radius, best.start
+    search = searches[start]
     point = "hub"
     tip = track_sleeve_end(
         images, start, hub, radius, min_score=min_score, search=search, offset=shift

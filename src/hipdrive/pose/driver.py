@@ -281,7 +281,9 @@ def _track_bar(
     except InputError:  # legs or trunk never seen: no scale, no plate search
         height_px = float("nan")
     frames = (rgb for _, _, rgb in iter_frames(video_path, prefetch=4, timeout_s=timeout_s))
-    track = track_bar(frames, hands, body_height_px=height_px, shoulders=shoulders)
+    dt = np.diff(np.asarray(time_s, dtype=np.float64))
+    fs_hz = 1.0 / float(np.median(dt)) if len(dt) and np.median(dt) > 0 else 30.0
+    track = track_bar(frames, hands, body_height_px=height_px, shoulders=shoulders, fs_hz=fs_hz)
     table = frames_to_long(track.xy[:, None, :], track.score[:, None], time_s, BAR_POINTS)
     summary = {
         "point": track.point,
