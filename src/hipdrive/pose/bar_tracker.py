@@ -616,8 +616,8 @@ def track_bar(
     # found again as a circle, so where none is round all are taken as they are.
     # Where nothing found at the lowest hands moves with them (a misread wrist
     # put them where the bar is not), other low moments are searched too; a
-    # circle found there must stay round, as no hands vouch for it (an arm bent
-    # round beside a squat's bar moves with the hands as well).
+    # circle found there must stay round, as no hands vouch for it (a circle on
+    # a squatter's back moves with the hands as well).
     found: list[_Candidate] = []
     for start in starts:
         tried = _candidates(
