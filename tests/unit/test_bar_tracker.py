@@ -111,9 +111,10 @@ def test_a_body_part_round_in_one_frame_only_is_not_taken_for_the_plate() -> Non
 @pytest.mark.parametrize("misread_frames", [5, 12])
 def test_a_wrist_misread_below_the_bar_does_not_hide_the_plate(misread_frames: int) -> None:
     # The pose model loses the arm behind the plate at the lockout hold and puts
-    # the wrist 250 px below the bar, lower than the hands ever are: the lowest
-    # hands lie where no plate is. A short misread is steadied away (5 frames);
-    # a longer one (12 frames at 30 fps) leaves the plate to another low moment.
+    # the wrist 250 px below the bar, lower than the hands ever are: the first
+    # search, at the lowest hands, lies where no plate is, and the plate is found
+    # at another low moment of the hands' running median, for a short misread
+    # (5 frames at 30 fps) and for one longer than half the median's window (12).
     path = lift_path()
     frames = render_plate(path)
     hands = path + np.array([4.0, 12.0])
