@@ -98,7 +98,7 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
     )
     params = AnalysisParams.from_mapping(eval_params(args.params))
     sq_err, count_ok, agree, vmin_err, lead_err, n_reps_true = [], [], [], [], [], 0
-    mcv_err, false_dip, missed_dip, below_threshold, n_present = [], 0, 0, 0, 0
+    mcv_err, false_dip, missed_dip, below_threshold, below_noise, n_present = [], 0, 0, 0, 0, 0
     event_err = {event: [] for event in EVENTS}
     for k, row in enumerate(manifest.to_dict("records")):
         vid = row["video_id"]
@@ -121,6 +121,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
         present = truth["sticking_present"].to_numpy(bool)
         n_present += int(present.sum())
         below_threshold += int((present & (dips < threshold)).sum())
+        # one SD of the velocity noise in the search's band (the threshold is k of them)
+        below_noise += int((present & (dips < threshold / params.sticking_noise_k)).sum())
         count_ok.append(len(est) == len(truth))
         m = truth.merge(est, on="rep", suffixes=("_t", "_e"))
         agree += list(m["sticking_present_t"] == m["sticking_present_e"])
@@ -150,7 +152,8 @@ def accuracy(args: argparse.Namespace, work: Path) -> None:
           f"{false_dip} false regions, {missed_dip} missed")  # fmt: skip
     print(f"    true dips shallower than the video's dip threshold: {below_threshold} of "
           f"{n_present} present (ceiling of the agreement at that threshold: "
-          f"{1 - below_threshold / max(n_reps_true, 1):.1%})")  # fmt: skip
+          f"{1 - below_threshold / max(n_reps_true, 1):.1%}); shallower than one SD of the "
+          f"velocity noise: {below_noise} ({below_noise / max(n_reps_true, 1):.1%} of all reps)")  # fmt: skip
     if len(vmin_err):
         print(f"  v_min time error          median {np.median(vmin_err):.2f}, 90th pct "
               f"{np.percentile(vmin_err, 90):.2f}, max {vmin_err.max():.2f} frames; "
