@@ -4,6 +4,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 GPU_VENV ?= .venv-gpu
 CORES   ?= all
+TEST_WORKERS ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: setup setup-gpu run test test-main test-mmpose test-fast lint clean-results
@@ -29,8 +30,8 @@ setup-gpu: $(GPU_VENV)/.installed  ## the heavy MMPose environment (about 11 min
 
 test: test-main test-mmpose  ## the whole suite; what CI runs (.ci/run)
 
-test-main: setup  ## everything but the MMPose tests, in the light environment
-	$(BIN)/python -m pytest -m "not mmpose"
+test-main: setup  ## everything but the MMPose tests, in the light environment, on TEST_WORKERS processes (one test file each)
+	$(BIN)/python -m pytest -m "not mmpose" -n $(TEST_WORKERS) --dist loadfile
 
 test-mmpose: setup-gpu  ## the MMPose backend with random weights on CPU, in the heavy environment
 	PATH=$(abspath $(GPU_VENV))/bin:$$PATH $(GPU_VENV)/bin/python -m pytest -m mmpose

@@ -4,7 +4,9 @@ Layout: ``tests/unit`` holds the quick tests (no workflow run, no whole real cli
 model); ``tests/integration`` the modules built around workflow runs, real footage, SLURM
 and long simulations, marked ``slow``, with the few quick checks of their own helpers
 left unmarked beside them. The markers, not the folders, select what a Makefile target
-runs: ``-m "not slow and not mmpose"`` (test-fast), ``-m "not mmpose"`` (test-main).
+runs: ``-m "not slow and not mmpose"`` (test-fast), ``-m "not mmpose"`` (test-main, on
+parallel workers that take a whole test file each, ``-n 2 --dist loadfile``, so a module's
+workflow run happens once).
 """
 
 from __future__ import annotations
@@ -19,6 +21,22 @@ from hipdrive.pose import POSE_PACKAGES
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "real"
+
+
+#: The test files that take longest (minutes each), longest first. They are collected
+#: first, so parallel workers start on them at once rather than one of them ending the
+#: run alone on a long file picked up last.
+LONGEST_FIRST = (
+    "test_real_footage.py",
+    "test_slurm.py",
+    "test_workflow.py",
+    "test_bad_input_workflow.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as found
 
 
 def other_side(name: str) -> str:
