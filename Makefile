@@ -31,7 +31,7 @@ setup-gpu: $(GPU_VENV)/.installed  ## the heavy MMPose environment (about 11 min
 test: test-main test-mmpose  ## the whole suite; what CI runs (.ci/run)
 
 test-main: setup  ## everything but the MMPose tests, in the light environment, on TEST_WORKERS processes (one test file each)
-	$(BIN)/python -m pytest -m "not mmpose" -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -m "not mmpose" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-mmpose: setup-gpu  ## the MMPose backend with random weights on CPU, in the heavy environment
 	PATH=$(abspath $(GPU_VENV))/bin:$$PATH $(GPU_VENV)/bin/python -m pytest -m mmpose

@@ -6,7 +6,7 @@ and long simulations, marked ``slow``, with the few quick checks of their own he
 left unmarked beside them. The markers, not the folders, select what a Makefile target
 runs: ``-m "not slow and not mmpose"`` (test-fast), ``-m "not mmpose"`` (test-main, on
 parallel workers that take a whole test file each, ``-n 2 --dist loadfile``, so a module's
-workflow run happens once).
+workflow run happens once, the longest files first).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ REAL = REPO.parent / "shared" / "real"
 
 
 #: The test files that take longest (minutes each), longest first. They are collected
-#: first, so parallel workers start on them at once rather than one of them ending the
-#: run alone on a long file picked up last.
+#: first and, with ``--no-loadscope-reorder`` (xdist otherwise orders files by their
+#: number of tests), handed out first, so parallel workers start on them at once rather
+#: than one of them ending the run alone on a long file picked up last.
 LONGEST_FIRST = (
     "test_real_footage.py",
     "test_slurm.py",
